@@ -1,0 +1,1 @@
+"""Read, validate and project spatial layers; build road networks; snap points."""

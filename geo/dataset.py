@@ -1,0 +1,79 @@
+"""A loaded data set: the layers of the data contract in one metric CRS, plus what was found."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import geopandas as gpd
+from pyproj import CRS
+
+from geo.network import RoadNetwork
+
+Severity = Literal["error", "warning", "info"]
+LAYERS: tuple[str, ...] = ("communities", "facilities", "population", "candidates", "roads")
+
+
+@dataclass
+class Problem:
+    """One finding about the input: what, where, and what was done or should be done."""
+
+    severity: Severity
+    layer: str
+    message: str
+    file: str | None = None
+    column: str | None = None
+    count: int | None = None  # rows affected (dropped, repaired, …)
+
+    def __str__(self) -> str:
+        where = ", ".join(p for p in (self.file, self.layer, self.column) if p)
+        return f"[{self.severity}] {where}: {self.message}"
+
+
+@dataclass
+class ValidationReport:
+    """Everything the importer found, repaired or dropped; nothing is dropped silently."""
+
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, severity: Severity, layer: str, message: str, **kw: Any) -> None:
+        self.problems.append(Problem(severity, layer, message, **kw))
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def usable(self) -> bool:
+        return not self.errors
+
+
+@dataclass
+class Dataset:
+    """Layers of the data contract, all in ``crs`` (metres).
+
+    Column contract (``geo._validate`` guarantees these after loading):
+
+    - ``communities``: community_id (str), name, kind ('urban'/'rural'), households (float, NaN
+      when unknown), population (float, NaN when unknown), street, district; polygons.
+    - ``facilities``: facility_id (str), category (taxonomy key), name, floor_area_m2, capacity,
+      status ('existing'/'planned'); points.
+    - ``population``: population (float ≥ 0), community_id (str or NA when outside every
+      community); points (grid cells are replaced by their representative point).
+    - ``candidates``: candidate_id (str), name, floor_area_m2, source, cost; points; may be empty.
+    - ``roads``: a :class:`geo.network.RoadNetwork` in the same CRS.
+    """
+
+    name: str
+    crs: CRS
+    communities: gpd.GeoDataFrame
+    facilities: gpd.GeoDataFrame
+    population: gpd.GeoDataFrame
+    candidates: gpd.GeoDataFrame
+    roads: RoadNetwork
+    attribution: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+    report: ValidationReport = field(default_factory=ValidationReport)
+    source: Path | None = None

@@ -1,0 +1,1 @@
+"""Accessibility, coverage, indicators, siting and export for community service circles."""
