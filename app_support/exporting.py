@@ -1,0 +1,79 @@
+"""Files for the export page: :mod:`planning.export` writes them, the page offers them for download."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from app_support.i18n import t, translate_columns
+
+FORMATS: tuple[str, ...] = ("gpkg", "shp", "geojson", "kml", "csv", "xlsx", "html")
+CRS_CHOICES: tuple[str, ...] = ("wgs84", "cgcs2000", "cgcs2000-gk", "gcj02")
+ENCODINGS: tuple[str, ...] = ("utf-8", "gbk")
+# File suffix of each format: several layers or tables go into one zip.
+SUFFIX = {"gpkg": ".gpkg", "shp": ".zip", "geojson": ".zip", "kml": ".kml", "csv": ".zip", "xlsx": ".xlsx",
+          "html": ".html"}
+MIME = {".gpkg": "application/geopackage+sqlite3", ".zip": "application/zip",
+        ".kml": "application/vnd.google-earth.kml+xml", ".xlsx":
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ".html": "text/html",
+        ".pdf": "application/pdf", ".csv": "text/csv"}
+_FORMAT_NAMES = {"gpkg": "GeoPackage (.gpkg)", "shp": "Shapefile (.zip)", "geojson": "GeoJSON (.zip)",
+                 "kml": "KML (Google Earth)", "csv": "CSV (.zip)", "xlsx": "Excel (.xlsx)", "html": "HTML"}
+_CRS_NAMES = {"wgs84": ("WGS84 经纬度（EPSG:4326）", "WGS84 lon/lat (EPSG:4326)"),
+              "cgcs2000": ("CGCS2000 经纬度（EPSG:4490）", "CGCS2000 lon/lat (EPSG:4490)"),
+              "cgcs2000-gk": ("CGCS2000 高斯-克吕格 3 度带（米）", "CGCS2000 Gauss-Krüger 3° zone (m)"),
+              "gcj02": ("GCJ-02（高德/腾讯）", "GCJ-02 (Amap/Tencent)")}
+
+
+def format_name(fmt: str) -> str:
+    return _FORMAT_NAMES.get(fmt, fmt)
+
+
+def crs_name(key: str, lang: str) -> str:
+    pair = _CRS_NAMES.get(key)
+    return key if pair is None else pair[1] if lang == "en" else pair[0]
+
+
+def export_files(analysis: Any, *, fmt: str, crs: str = "wgs84", encoding: str = "utf-8",
+                 siting: Any = None, lang: str = "zh") -> list[tuple[str, bytes, str]]:
+    """(file name, bytes, MIME type) of every file :func:`planning.export.export_analysis` writes."""
+    from planning.export import export_analysis
+
+    stem = f"{analysis.dataset.name}_service_circles"
+    with tempfile.TemporaryDirectory(prefix="service-circles-export-") as work:
+        out = Path(work) / f"{stem}{SUFFIX[fmt]}"
+        written = export_analysis(analysis, fmt=fmt, out=out, crs=crs, encoding=encoding, siting=siting,
+                                  headers=lang, lang="en" if lang == "en" else "zh", pdf=False)
+        return [(p.name, p.read_bytes(), MIME.get(p.suffix.lower(), "application/octet-stream"))
+                for p in written]
+
+
+def table_csvs(analysis: Any, *, siting: Any = None, lang: str = "zh") -> dict[str, bytes]:
+    """The tables shown in the app as CSV (UTF-8 with BOM for Excel), headers in ``lang``."""
+    from app_support import views
+
+    tables: dict[str, pd.DataFrame] = {
+        "indicators": views.indicator_table(analysis, lang=lang),
+        "community_table": views.community_table(analysis, lang=lang),
+        "category_summary": _category_summary(analysis, lang),
+    }
+    if siting is not None:
+        tables["recommended_sites"] = pd.DataFrame(siting.sites.drop(columns=siting.sites.geometry.name))
+        tables["before_after"] = siting.community_before_after.reset_index()
+    out = {}
+    for name, frame in tables.items():
+        file_name = f"{t(f'layer.{name}', lang)}.csv".replace("/", "_")
+        out[file_name] = translate_columns(frame, lang).to_csv(index=False).encode("utf-8-sig")
+    return out
+
+
+def _category_summary(analysis: Any, lang: str) -> pd.DataFrame:
+    from app_support.i18n import category_label
+
+    frame = analysis.category_summary.reset_index()
+    first = frame.columns[0]
+    frame[first] = frame[first].map(lambda k: category_label(str(k), lang))
+    return frame.rename(columns={first: "category"})

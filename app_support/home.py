@@ -1,0 +1,218 @@
+"""Home page: choose a data set, see what was loaded, choose targets and circle settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from app_support import state
+from app_support.i18n import t, translate_columns
+from geo._errors import DataError, NetworkUnavailableError
+
+COORD_SYSTEMS: tuple[str, ...] = ("", "wgs84", "cgcs2000", "gcj02", "bd09")
+_COORD_NAMES = {"wgs84": "WGS84", "cgcs2000": "CGCS2000 (EPSG:4490)", "gcj02": "GCJ-02 (高德/腾讯)",
+                "bd09": "BD-09 (百度)"}
+UPLOAD_LAYERS: tuple[str, ...] = ("communities", "facilities", "population", "candidates", "roads")
+
+
+def render() -> None:
+    """Draw the home page."""
+    lang = state.lang()
+    st.title(t("app.title", lang))
+    st.caption(t("app.subtitle", lang))
+    _choose_source(lang)
+    try:
+        dataset = _load_current(lang)
+    except (DataError, ValueError, FileNotFoundError) as exc:
+        st.error(t("msg.error", lang, message=str(exc)))
+        return
+    _show_dataset(dataset, lang)
+    _settings_form(dataset, lang)
+    st.info(t("home.next", lang))
+
+
+def _choose_source(lang: str) -> None:
+    st.subheader(t("home.dataset", lang))
+    bundled = state.bundled_datasets()
+    kinds = (["bundled"] if bundled else []) + ["upload", "synthetic"]
+    current = state.source()
+    current_kind = current.partition(":")[0]
+    kind = st.radio(t("home.source", lang), kinds, horizontal=True,
+                    index=kinds.index(current_kind) if current_kind in kinds else 0,
+                    format_func=lambda k: t(f"home.source.{k}", lang), key="w_source_kind")
+    cols = st.columns(2)
+    coords = cols[1].selectbox(t("home.coords", lang), COORD_SYSTEMS,
+                               index=COORD_SYSTEMS.index(state.coords() or ""),
+                               format_func=lambda c: _COORD_NAMES.get(c, t("home.coords.auto", lang)),
+                               key="w_coords")
+    st.session_state["coords"] = coords or None
+    if kind == "bundled":
+        names = list(bundled)
+        chosen = current.partition(":")[2] if current_kind == "bundled" else names[0]
+        name = cols[0].selectbox(t("home.dataset", lang), names,
+                                 index=names.index(chosen) if chosen in names else 0,
+                                 format_func=state.bundled_title, key="w_bundled")
+        _set_source(f"bundled:{name}")
+    elif kind == "synthetic":
+        _set_source(state.SYNTHETIC_SOURCE)
+    else:
+        _upload_form(lang)
+
+
+def _set_source(value: str) -> None:
+    if st.session_state.get("source") != value:
+        st.session_state["source"] = value
+        # A new data set brings its own default targets and invalidates earlier siting runs.
+        st.session_state.pop("targets", None)
+        st.session_state.pop("siting_runs", None)
+
+
+def _upload_form(lang: str) -> None:
+    st.caption(t("home.upload.help", lang))
+    with st.form("upload"):
+        whole = st.file_uploader(t("home.upload.all", lang), type=["gpkg", "zip"], key="w_up_all")
+        files: dict[str, Any] = {}
+        cols = st.columns(len(UPLOAD_LAYERS))
+        for col, layer in zip(cols, UPLOAD_LAYERS, strict=True):
+            files[layer] = col.file_uploader(t("home.upload.layer", lang, layer=t(f"layer.{layer}", lang)),
+                                             type=list(state.UPLOAD_TYPES), key=f"w_up_{layer}")
+        download = st.checkbox(t("home.upload.download_roads", lang), key="w_up_download")
+        submitted = st.form_submit_button(t("home.upload.load", lang))
+    if not submitted:
+        return
+    if whole is None and not any(files.values()):
+        st.warning(t("home.upload.none", lang))
+        return
+    try:
+        if whole is not None:
+            folder = state.save_uploads({"dataset": whole})
+            path = next(folder.glob("dataset.*"))
+        else:
+            folder = state.save_uploads(files)
+            path = folder
+            if download and files.get("roads") is None:
+                _download_roads(folder, lang)
+        _set_source(f"upload:{path}")
+    except NetworkUnavailableError as exc:
+        st.error(t("msg.offline", lang, message=str(exc)))
+    except DataError as exc:
+        st.error(t("msg.error", lang, message=str(exc)))
+
+
+def _download_roads(folder: Path, lang: str) -> None:
+    """Download OSM roads for the extent of the uploaded communities into ``roads.gpkg``."""
+    import shapely
+
+    from geo.coords import metric_crs_for, to_wgs84
+    from geo.readers import read_vector
+    from geo.roads import download_roads
+
+    communities_file = next(iter(sorted(folder.glob("communities.*"))), None)
+    if communities_file is None:
+        raise DataError("no communities layer to take the road download's extent from",
+                        fix="Upload the communities layer too")
+    communities = read_vector(communities_file, coords=state.coords())
+    wgs = to_wgs84(communities, state.coords()) if communities.crs is None else communities.to_crs(4326)
+    area = shapely.convex_hull(shapely.union_all(wgs.geometry.to_numpy()))
+    # 0.005° ≈ 500 m of margin so that roads just outside the communities connect them.
+    area = shapely.buffer(area, 0.005)
+    with st.spinner(t("home.upload.download_roads", lang)):
+        network = download_roads(area, crs=metric_crs_for(area))
+    lines = network.edges_frame()
+    tmp = folder / "roads.part.gpkg"
+    lines.to_file(tmp, layer="roads", driver="GPKG")
+    tmp.replace(folder / "roads.gpkg")
+
+
+def _load_current(lang: str) -> Any:
+    with st.status(t("home.loading", lang), expanded=False) as box:
+        dataset = state.current_dataset()
+        box.update(label=f"{t('home.loaded', lang)}: {state.dataset_title(dataset)}", state="complete")
+    return dataset
+
+
+def _show_dataset(dataset: Any, lang: str) -> None:
+    st.markdown(f"**{state.dataset_title(dataset)}**")
+    for label in state.data_labels(dataset):
+        st.warning(label)
+    counts = pd.DataFrame(
+        {
+            "layer": [t(f"layer.{name}", lang) for name in ("communities", "facilities", "population",
+                                                            "candidates", "roads")],
+            "features": [len(dataset.communities), len(dataset.facilities), len(dataset.population),
+                         len(dataset.candidates), dataset.roads.n_edges],
+        }
+    )
+    cols = st.columns([1, 2])
+    cols[0].dataframe(translate_columns(counts, lang), hide_index=True, width="stretch")
+    with cols[1]:
+        if dataset.attribution:
+            st.caption(t("map.attribution", lang) + "： " + " · ".join(map(str, dataset.attribution)))
+        for note in state.dataset_notes(dataset):
+            st.caption(note)
+        st.caption(f"CRS: {dataset.crs.name}")
+    st.subheader(t("home.report", lang))
+    problems = dataset.report.problems
+    if not problems:
+        st.success(t("home.report.ok", lang))
+    else:
+        frame = pd.DataFrame([{"severity": p.severity, "layer": p.layer, "file": p.file, "column": p.column,
+                               "count": p.count, "message": p.message} for p in problems])
+        st.dataframe(translate_columns(frame, lang), hide_index=True, width="stretch")
+
+
+def _settings_form(dataset: Any, lang: str) -> None:
+    from planning.settings import MODES, PROFILES
+
+    st.subheader(t("home.settings", lang))
+    current = {**state.default_settings(), **dict(state.settings_items())}
+    names = state.available_targets()
+    chosen_targets = state.resolved_targets(dataset.meta)
+    with st.form("settings"):
+        c1, c2, c3 = st.columns(3)
+        values: dict[str, Any] = {}
+        values["urban_circle_minutes"] = c1.slider(t("set.urban_circle_minutes", lang), 5, 60,
+                                                   int(current["urban_circle_minutes"]), step=1)
+        values["rural_circle_minutes"] = c1.slider(t("set.rural_circle_minutes", lang), 10, 90,
+                                                   int(current["rural_circle_minutes"]), step=5)
+        values["urban_mode"] = c2.selectbox(t("set.urban_mode", lang), MODES,
+                                            index=MODES.index(current["urban_mode"]),
+                                            format_func=lambda m: t(f"mode.{m}", lang))
+        values["rural_mode"] = c2.selectbox(t("set.rural_mode", lang), MODES,
+                                            index=MODES.index(current["rural_mode"]),
+                                            format_func=lambda m: t(f"mode.{m}", lang))
+        values["profile"] = c2.radio(t("set.profile", lang), PROFILES, index=PROFILES.index(current["profile"]),
+                                     format_func=lambda p: t(f"profile.{p}", lang), horizontal=True)
+        values["walk_speed_m_per_min"] = c3.number_input(t("set.walk_speed_m_per_min", lang), 20.0, 150.0,
+                                                         float(current["walk_speed_m_per_min"]), step=5.0)
+        values["elderly_walk_speed_m_per_min"] = c3.number_input(
+            t("set.elderly_walk_speed_m_per_min", lang), 20.0, 150.0,
+            float(current["elderly_walk_speed_m_per_min"]), step=5.0)
+        values["ebike_speed_km_per_h"] = c3.number_input(t("set.ebike_speed_km_per_h", lang), 5.0, 40.0,
+                                                         float(current["ebike_speed_km_per_h"]), step=1.0)
+        target = None
+        if names:
+            target = st.selectbox(t("home.targets", lang), names,
+                                  index=names.index(chosen_targets) if chosen_targets in names else 0)
+        apply, reset = st.columns(2)
+        applied = apply.form_submit_button(t("home.apply", lang), type="primary")
+        reset_clicked = reset.form_submit_button(t("home.reset", lang))
+    if applied:
+        values["urban_circle_minutes"] = float(values["urban_circle_minutes"])
+        values["rural_circle_minutes"] = float(values["rural_circle_minutes"])
+        try:
+            state.make_settings(tuple(values.items()))  # validates before storing
+        except ValueError as exc:
+            st.error(t("msg.error", lang, message=str(exc)))
+            return
+        st.session_state["settings"] = values
+        if target:
+            st.session_state["targets"] = target
+        st.rerun()
+    if reset_clicked:
+        st.session_state["settings"] = {}
+        st.session_state.pop("targets", None)
+        st.rerun()

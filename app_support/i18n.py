@@ -1,0 +1,305 @@
+"""Every word the app shows, in Simplified Chinese (default) and English, from one table.
+
+Category names come from :mod:`geo.taxonomy`; everything else (labels, legends, messages, table
+and export column headers) is a key of :data:`TEXT`.
+
+Examples
+--------
+>>> t("page.map", "en")
+'Map'
+>>> t("msg.sites_found", "zh", n=3)
+'推荐新址 3 处'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Literal
+
+import pandas as pd
+
+from geo.taxonomy import CATEGORIES, label as category_label_of
+
+Language = Literal["zh", "en"]
+LANGUAGES: tuple[Language, ...] = ("zh", "en")
+LANGUAGE_NAMES: dict[str, str] = {"zh": "简体中文", "en": "English"}
+
+#: key → (Chinese, English). Placeholders use str.format names.
+TEXT: dict[str, tuple[str, str]] = {
+    # app and pages
+    "app.title": ("社区便民服务圈规划", "Community service circles"),
+    "app.subtitle": (
+        "城市社区15分钟、农村社区半小时便民服务圈：覆盖缺口、设施选址、规划图层导出",
+        "15-minute urban and half-hour rural service circles: coverage gaps, facility siting, "
+        "planning overlays",
+    ),
+    "app.language": ("语言 / Language", "语言 / Language"),
+    "page.home": ("数据与设置", "Data and settings"),
+    "page.map": ("地图", "Map"),
+    "page.indicators": ("指标", "Indicators"),
+    "page.siting": ("选址", "Siting"),
+    "page.export": ("导出", "Export"),
+    # home: data set
+    "home.dataset": ("数据集", "Data set"),
+    "home.source": ("数据来源", "Data source"),
+    "home.source.bundled": ("内置数据集", "Bundled data set"),
+    "home.source.upload": ("上传自己的数据", "Upload your own files"),
+    "home.source.synthetic": ("合成演示数据（马鞍山附近）", "Synthetic demo data (near Ma'anshan)"),
+    "home.coords": ("经纬度坐标系", "Coordinate system of lon/lat layers"),
+    "home.coords.auto": ("按数据集说明", "As the data set says"),
+    "home.upload.help": (
+        "可上传：GeoPackage、压缩的 Shapefile（.zip）、GeoJSON、CSV/XLSX（含经度/纬度列）；"
+        "道路：OSM 文件（.osm/.osm.pbf）、GraphML 或道路线图层。",
+        "Accepted: GeoPackage, zipped Shapefile (.zip), GeoJSON, CSV/XLSX with lon/lat columns; "
+        "roads: OSM file (.osm/.osm.pbf), GraphML or a road line layer.",
+    ),
+    "home.upload.all": ("整套数据（一个 GeoPackage 或 zip，图层按名称识别）",
+                        "Whole data set (one GeoPackage or zip, layers found by name)"),
+    "home.upload.layer": ("图层：{layer}", "Layer: {layer}"),
+    "home.upload.download_roads": ("联网下载社区范围内的道路（OpenStreetMap，osmnx）",
+                                   "Download roads for the communities' extent (OpenStreetMap, osmnx)"),
+    "home.upload.load": ("载入上传的数据", "Load the uploaded files"),
+    "home.upload.none": ("请先上传文件。", "Upload some files first."),
+    "home.upload.bad_type": ("不支持的文件类型：{name}（可用：{allowed}）",
+                             "File type not accepted: {name} (accepted: {allowed})"),
+    "home.loaded": ("已载入", "Loaded"),
+    "home.report": ("数据检查", "Data check"),
+    "home.report.ok": ("未发现问题。", "No problems found."),
+    "home.settings": ("服务圈设置", "Circle settings"),
+    "home.targets": ("指标目标（规划/标准）", "Targets (plan or standard)"),
+    "home.apply": ("应用设置", "Apply settings"),
+    "home.reset": ("恢复默认值", "Reset to defaults"),
+    "home.next": ("下一步：打开“地图”页查看覆盖情况。", "Next: open the Map page to see the coverage."),
+    "home.loading": ("正在载入数据集并构建路网…", "Loading the data set and building the road network…"),
+    # layer names
+    "layer.communities": ("社区/村", "Communities and villages"),
+    "layer.facilities": ("设施", "Facilities"),
+    "layer.population": ("人口点", "Population points"),
+    "layer.candidates": ("候选址", "Candidate sites"),
+    "layer.roads": ("道路", "Roads"),
+    "layer.demand": ("需求点", "Demand points"),
+    "layer.circles": ("服务圈", "Service circles"),
+    "layer.uncovered": ("圈外居民", "Residents outside the circle"),
+    "layer.buffer": ("直线距离缓冲区（对照）", "Straight-line buffer (comparison)"),
+    "layer.sites": ("推荐新址", "Recommended sites"),
+    "layer.site_circles": ("新址服务圈", "Service circles of new sites"),
+    "layer.indicators": ("指标", "Indicators"),
+    "layer.community_table": ("社区指标表", "Community table"),
+    "layer.category_summary": ("分类覆盖汇总", "Coverage by category"),
+    "layer.before_after": ("选址前后对比", "Before and after siting"),
+    "layer.recommended_sites": ("推荐新址", "Recommended sites"),
+    # settings
+    "set.urban_circle_minutes": ("城市社区服务圈（分钟）", "Urban circle (minutes)"),
+    "set.rural_circle_minutes": ("农村社区服务圈（分钟）", "Rural circle (minutes)"),
+    "set.urban_mode": ("城市居民出行方式", "Urban travel mode"),
+    "set.rural_mode": ("农村居民出行方式", "Rural travel mode"),
+    "set.walk_speed_m_per_min": ("步行速度（米/分钟）", "Walking speed (m/min)"),
+    "set.elderly_walk_speed_m_per_min": ("老年人步行速度（米/分钟）", "Elderly walking speed (m/min)"),
+    "set.profile": ("人群", "Profile"),
+    "set.ebike_speed_km_per_h": ("电动自行车速度（千米/小时）", "E-bike speed (km/h)"),
+    "mode.walk": ("步行", "Walk"),
+    "mode.ebike": ("电动自行车/自行车", "E-bike / bicycle"),
+    "mode.car": ("小汽车", "Car"),
+    "profile.standard": ("一般居民", "Standard"),
+    "profile.elderly": ("老年人", "Elderly"),
+    "kind.urban": ("城市社区", "Urban community"),
+    "kind.rural": ("农村社区（村）", "Rural village"),
+    # map
+    "map.category": ("服务类别", "Service category"),
+    "map.complete": ("完整服务圈（全部基本类别）", "Complete circle (every essential category)"),
+    "map.circle_time": ("城市服务圈时间（分钟）", "Urban circle time (minutes)"),
+    "map.uncovered_as": ("圈外居民显示为", "Show residents outside the circle as"),
+    "map.uncovered.heat": ("热力图", "Heat map"),
+    "map.uncovered.points": ("点", "Points"),
+    "map.basemap": ("在线底图（需联网）", "Online base map (needs internet)"),
+    "map.basemap.none": ("无（离线）", "None (offline)"),
+    "map.basemap.osm": ("OpenStreetMap", "OpenStreetMap"),
+    "map.basemap.tianditu": ("天地图", "Tianditu"),
+    "map.basemap.amap": ("高德地图（GCJ-02）", "Amap (GCJ-02)"),
+    "map.tianditu_key": ("天地图密钥（tk）", "Tianditu key (tk)"),
+    "map.tianditu_key.missing": ("请输入天地图密钥后再选择天地图底图。",
+                                 "Enter a Tianditu key to use the Tianditu base map."),
+    "map.amap_shift": ("高德底图使用 GCJ-02 坐标，图层已相应偏移。",
+                       "Amap tiles use GCJ-02 coordinates; the layers are shifted to match."),
+    "map.base.plain": ("空白底图", "Plain background"),
+    "map.base.roads": ("道路底图（来自数据）", "Roads (from the data)"),
+    "map.legend": ("图例", "Legend"),
+    "map.legend.coverage": ("圈内人口比例", "Share of residents inside the circle"),
+    "map.legend.no_data": ("无人口数据", "No population data"),
+    "map.clicked": ("所选社区", "Selected community"),
+    "map.click_hint": ("点击地图上的社区查看详情。", "Click a community on the map for its details."),
+    "map.redraw": ("地图生成用时 {seconds:.2f} 秒", "Map built in {seconds:.2f} s"),
+    "map.attribution": ("数据来源", "Data sources"),
+    # labels from the data set
+    "label.estimated": ("人口为估算值", "Population is estimated"),
+    "label.approximate": ("社区边界为近似范围", "Community boundaries are approximate"),
+    "label.demo": ("演示数据", "Demo data"),
+    # indicators
+    "ind.table": ("指标与目标", "Indicators against targets"),
+    "ind.community": ("分社区指标", "Indicators by community"),
+    "ind.charts": ("图表", "Charts"),
+    "ind.time_distribution": ("到最近设施的时间分布（人口加权）", "Time to the nearest facility (population-weighted)"),
+    "ind.coverage_by_community": ("各社区圈内人口比例", "Share inside the circle by community"),
+    "ind.before_after": ("选址前后各社区覆盖对比", "Coverage by community before and after siting"),
+    "ind.no_siting": ("尚未运行选址；在“选址”页运行后这里显示前后对比。",
+                      "No siting run yet; run one on the Siting page to see before and after."),
+    "ind.pass": ("达标", "met"),
+    "ind.fail": ("未达标", "missed"),
+    "ind.na": ("无数据", "no data"),
+    "ind.minutes_bin": ("分钟", "minutes"),
+    "ind.people": ("人口", "residents"),
+    "ind.unreachable": ("不可达", "unreachable"),
+    # siting
+    "site.category": ("设施类别", "Facility category"),
+    "site.model": ("模型", "Model"),
+    "site.model.mclp": ("最大覆盖（给定新址数）", "Maximal covering (number of new sites)"),
+    "site.model.lscp": ("集合覆盖（达到目标覆盖率的最少新址）", "Set covering (fewest sites for a target share)"),
+    "site.model.pmedian": ("P 中位（总出行时间最少）", "p-median (least total travel time)"),
+    "site.new_sites": ("新址数量", "Number of new sites"),
+    "site.target_pct": ("目标覆盖率（%）", "Target share covered (%)"),
+    "site.candidates": ("候选址来源", "Candidate source"),
+    "site.candidates.given": ("数据中的候选址（闲置用房等）", "Given candidates (idle buildings …)"),
+    "site.candidates.generated": ("自动生成（圈外人口聚类）", "Generated (clusters of uncovered residents)"),
+    "site.candidates.both": ("两者", "Both"),
+    "site.min_floor_area": ("最小建筑面积（平方米，0 为不限）", "Minimum floor area (m², 0 = any)"),
+    "site.time_limit": ("求解时限（秒）", "Solver time limit (s)"),
+    "site.run": ("开始选址", "Recommend sites"),
+    "site.running": ("正在求解选址模型…", "Solving the siting model…"),
+    "site.step.matrix": ("计算候选址与需求点之间的出行时间…", "Travel times between candidates and residents…"),
+    "site.step.done": ("完成", "Done"),
+    "site.result": ("选址结果", "Siting result"),
+    "site.solver": ("求解方式：{solver}；最优性差距：{gap}", "Solver: {solver}; optimality gap: {gap}"),
+    "site.solver.exact": ("精确求解（HiGHS）", "exact (HiGHS)"),
+    "site.solver.greedy": ("贪心算法", "greedy"),
+    "site.solver.incumbent": ("求解时限内的最好解", "best solution within the time limit"),
+    "site.covered": ("圈内人口：{before} → {after}", "Residents inside the circle: {before} → {after}"),
+    "site.scenario_name": ("方案名称", "Scenario name"),
+    "site.save": ("保存方案", "Save scenario"),
+    "site.saved": ("方案已保存：{path}", "Scenario saved: {path}"),
+    "site.compare": ("方案对比", "Compare scenarios"),
+    "site.compare.pick": ("选择两个方案", "Choose two scenarios"),
+    "site.no_scenarios": ("尚无已保存的方案。", "No saved scenarios yet."),
+    "site.none_yet": ("设置参数后点击“开始选址”。", "Choose the options and press Recommend sites."),
+    # export
+    "exp.layers": ("图层与表格", "Layers and tables"),
+    "exp.format": ("格式", "Format"),
+    "exp.crs": ("坐标系", "Coordinate system"),
+    "exp.crs.metric": ("数据的投影坐标系（米）", "The data's metric projection"),
+    "exp.crs.wgs84": ("WGS84 经纬度", "WGS84 lon/lat"),
+    "exp.crs.cgcs2000": ("CGCS2000 经纬度（EPSG:4490）", "CGCS2000 lon/lat (EPSG:4490)"),
+    "exp.crs.gcj02": ("GCJ-02（高德）", "GCJ-02 (Amap)"),
+    "exp.encoding": ("Shapefile 编码", "Shapefile encoding"),
+    "exp.prepare": ("生成文件", "Prepare the file"),
+    "exp.download": ("下载 {name}", "Download {name}"),
+    "exp.tables": ("表格（CSV，列名按当前语言）", "Tables (CSV, headers in the current language)"),
+    "exp.include_sites": ("包含最近一次选址结果", "Include the latest siting result"),
+    # messages
+    "msg.error": ("出错了：{message}", "Error: {message}"),
+    "msg.offline": ("无法联网：{message}", "No internet connection: {message}"),
+    "msg.sites_found": ("推荐新址 {n} 处", "{n} new sites recommended"),
+    "msg.no_facilities": ("该类别没有现有设施。", "There are no existing facilities of this category."),
+    "msg.computing": ("正在计算出行时间和服务圈…", "Computing travel times and service circles…"),
+    "msg.not_available": ("此功能所需的模块尚不可用：{name}", "This needs a module that is not available yet: {name}"),
+    # column headers (tables and CSV exports)
+    "col.community_id": ("社区编号", "Community ID"),
+    "col.name": ("名称", "Name"),
+    "col.kind": ("类型", "Kind"),
+    "col.population": ("人口", "Population"),
+    "col.households": ("户数", "Households"),
+    "col.street": ("街道/乡镇", "Street / township"),
+    "col.district": ("区县", "District"),
+    "col.circle_minutes": ("服务圈时间（分钟）", "Circle time (min)"),
+    "col.complete_circle_pct": ("完整服务圈覆盖率（%）", "Complete circle (%)"),
+    "col.floor_area_per_100_households": ("每百户综合服务设施面积（㎡）", "Floor area per 100 households (m²)"),
+    "col.missed_targets": ("未达标指标", "Targets missed"),
+    "col.coverage_pct": ("覆盖率（%）", "Coverage (%)"),
+    "col.coverage_pct_of": ("{category}覆盖率（%）", "{category} coverage (%)"),
+    "col.minutes_of": ("{category}（分钟）", "{category} (min)"),
+    "col.covered_of": ("{category}圈内", "{category} inside circle"),
+    "col.facilities": ("设施数", "Facilities"),
+    "col.covered_population": ("圈内人口", "Population inside the circle"),
+    "col.category": ("类别", "Category"),
+    "col.indicator": ("指标", "Indicator"),
+    "col.name_zh": ("指标（中文）", "Indicator (Chinese)"),
+    "col.name_en": ("指标（英文）", "Indicator (English)"),
+    "col.scope": ("范围", "Scope"),
+    "col.value": ("现状值", "Value"),
+    "col.target": ("目标", "Target"),
+    "col.unit": ("单位", "Unit"),
+    "col.pass": ("是否达标", "Met"),
+    "col.communities_missing": ("未达标社区", "Communities missing it"),
+    "col.rank": ("排序", "Rank"),
+    "col.candidate_id": ("候选址编号", "Candidate ID"),
+    "col.newly_covered": ("新增圈内人口", "Newly covered residents"),
+    "col.cumulative_covered": ("累计新增圈内人口", "Cumulative newly covered"),
+    "col.cumulative_pct": ("累计覆盖率（%）", "Cumulative share (%)"),
+    "col.facility_id": ("设施编号", "Facility ID"),
+    "col.floor_area_m2": ("建筑面积（㎡）", "Floor area (m²)"),
+    "col.capacity": ("容量", "Capacity"),
+    "col.status": ("状态", "Status"),
+    "col.source": ("来源", "Source"),
+    "col.cost": ("成本", "Cost"),
+    "col.minutes": ("出行时间（分钟）", "Travel time (min)"),
+    "col.covered": ("是否在圈内", "Inside the circle"),
+    "col.pct_before": ("选址前覆盖率（%）", "Before (%)"),
+    "col.pct_after": ("选址后覆盖率（%）", "After (%)"),
+    "col.covered_before": ("选址前圈内人口", "Inside before"),
+    "col.covered_after": ("选址后圈内人口", "Inside after"),
+    "col.severity": ("级别", "Severity"),
+    "col.layer": ("图层", "Layer"),
+    "col.message": ("说明", "Message"),
+    "col.file": ("文件", "File"),
+    "col.column": ("列", "Column"),
+    "col.count": ("条数", "Rows"),
+    "col.features": ("要素数", "Features"),
+    "col.scenario": ("方案", "Scenario"),
+    "col.share": ("人口比例（%）", "Share of residents (%)"),
+    "yes": ("是", "yes"),
+    "no": ("否", "no"),
+}
+
+
+def t(key: str, lang: str = "zh", **values: object) -> str:
+    """The text of ``key`` in ``lang`` with ``values`` filled in; unknown keys show as they are."""
+    pair = TEXT.get(key)
+    if pair is None:
+        return key
+    text = pair[1] if lang == "en" else pair[0]
+    return text.format(**values) if values else text
+
+
+def category_label(key: str, lang: str = "zh") -> str:
+    """Category name from :mod:`geo.taxonomy` (the one place category names live)."""
+    return category_label_of(key, "en" if lang == "en" else "zh")
+
+
+def column_label(column: str, lang: str = "zh") -> str:
+    """Header of a result column (``coverage_pct_health`` → ``社区卫生服务站覆盖率（%）``)."""
+    if f"col.{column}" in TEXT:
+        return t(f"col.{column}", lang)
+    for prefix, key in (("coverage_pct_", "col.coverage_pct_of"), ("minutes_", "col.minutes_of"),
+                        ("covered_", "col.covered_of")):
+        if column.startswith(prefix) and column[len(prefix):] in CATEGORIES:
+            return t(key, lang, category=category_label(column[len(prefix):], lang))
+    if column in CATEGORIES:
+        return category_label(column, lang)
+    return column
+
+
+def translate_columns(frame: pd.DataFrame, lang: str = "zh",
+                      *, keep: Iterable[str] = ("geometry",)) -> pd.DataFrame:
+    """A copy of ``frame`` with translated column headers (``keep`` columns stay as they are)."""
+    kept = set(keep)
+    mapping = {c: c if c in kept else column_label(str(c), lang) for c in frame.columns}
+    # Two columns must never end up with one header.
+    seen: dict[str, int] = {}
+    for col, new in mapping.items():
+        if new in seen:
+            mapping[col] = f"{new} ({col})"
+        seen[new] = 1
+    return frame.rename(columns=mapping)
+
+
+def missing_keys(keys: Iterable[str]) -> list[str]:
+    """Keys that are not in the table (used by the tests to keep the table complete)."""
+    return [k for k in keys if k not in TEXT]

@@ -1,0 +1,427 @@
+"""Folium maps built from GeoDataFrames: coverage, facilities, circles, residents, sites.
+
+Everything is drawn from layers computed by :mod:`planning`; this module only projects them to
+longitude/latitude (shifted into GCJ-02 when the Amap base map is chosen), styles them and adds
+the legend. The default base layers (a plain background and the data set's own roads) need no
+internet; tile base maps are added only when the user picks one.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import MacroElement
+from folium.template import Template
+
+from app_support.i18n import category_label, column_label, t
+from app_support.offline import OfflineHeatMap, OfflineMap
+from geo.taxonomy import CATEGORIES
+
+BASEMAPS: tuple[str, ...] = ("none", "osm", "tianditu", "amap")
+NO_DATA_COLOR = "#bdbdbd"
+# Coverage ramp (share of residents inside the circle): red → amber → green, five classes.
+COVERAGE_BREAKS: tuple[float, ...] = (0.0, 50.0, 80.0, 95.0, 100.0)
+COVERAGE_COLORS: tuple[str, ...] = ("#d7191c", "#fdae61", "#ffffbf", "#a6d96a", "#1a9641")
+_ROAD_STYLE = {"major": (2.2, "#8c8c8c"), "minor": (1.0, "#b5b5b5")}
+_MAJOR = {"motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link",
+          "secondary", "secondary_link", "tertiary", "tertiary_link"}
+
+
+def coverage_color(pct: float | None) -> str:
+    """Fill colour of a community with ``pct`` % of its residents inside the circle."""
+    if pct is None or not np.isfinite(pct):
+        return NO_DATA_COLOR
+    if pct >= COVERAGE_BREAKS[-1]:
+        return COVERAGE_COLORS[-1]
+    index = int(np.searchsorted(COVERAGE_BREAKS, pct, side="right")) - 1
+    return COVERAGE_COLORS[max(0, min(index, len(COVERAGE_COLORS) - 2))]
+
+
+def to_display(frame: gpd.GeoDataFrame, *, basemap: str = "none", decimals: int = 6) -> gpd.GeoDataFrame:
+    """Longitude/latitude copy for Leaflet; GCJ-02 for Amap; coordinates rounded (~0.1 m)."""
+    out = frame.to_crs(4326) if frame.crs is not None else frame.copy()
+    geoms = out.geometry.to_numpy()
+    if basemap == "amap":
+        from geo.coords import wgs84_to_gcj02
+
+        def shift(xy: np.ndarray) -> np.ndarray:
+            lon, lat = wgs84_to_gcj02(xy[:, 0], xy[:, 1])
+            return np.column_stack([lon, lat])
+
+        geoms = shapely.transform(geoms, shift)
+    geoms = shapely.transform(geoms, lambda xy: np.round(xy, decimals))
+    return out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs=4326))
+
+
+def _feature_collection(frame: gpd.GeoDataFrame, columns: Sequence[str] = ()) -> dict[str, Any]:
+    """GeoJSON of ``frame`` with only ``columns`` as properties (JSON-safe values)."""
+    props = pd.DataFrame(index=frame.index)
+    for col in columns:
+        if col not in frame.columns:
+            continue
+        values = frame[col]
+        if pd.api.types.is_float_dtype(values):
+            values = values.round(1).astype(object).where(np.isfinite(values.astype(float)), None)
+        else:
+            values = values.astype(object).where(values.notna(), None)
+        props[col] = values.map(lambda v: v.item() if hasattr(v, "item") else v)
+    geometry = shapely.to_geojson(frame.geometry.to_numpy())
+    records = props.to_dict(orient="records")
+    features = [
+        {"type": "Feature", "properties": rec, "geometry": json.loads(geom)}
+        for rec, geom in zip(records, geometry, strict=True)
+        if geom is not None and geom != "null"
+    ]
+    return {"type": "FeatureCollection", "features": features}
+
+
+@dataclass
+class MapLayers:
+    """What one map shows; every frame in a metric CRS (or any CRS with ``crs`` set).
+
+    ``communities`` carries ``value_column`` (share inside the circle, %) and the
+    ``popup_columns`` of its indicator row; ``uncovered`` carries ``population``.
+    """
+
+    communities: gpd.GeoDataFrame | None = None
+    value_column: str | None = None
+    popup_columns: Sequence[str] = ()
+    facilities: gpd.GeoDataFrame | None = None
+    selected_category: str | None = None
+    circles: gpd.GeoDataFrame | None = None
+    buffer: gpd.GeoDataFrame | None = None
+    uncovered: gpd.GeoDataFrame | None = None
+    uncovered_as: str = "heat"
+    sites: gpd.GeoDataFrame | None = None
+    site_circles: gpd.GeoDataFrame | None = None
+    roads: gpd.GeoDataFrame | None = None
+    attribution: Sequence[str] = ()
+    banner: Sequence[str] = ()
+    extra_legend: Mapping[str, str] = field(default_factory=dict)
+
+
+class _Html(MacroElement):
+    """A Leaflet control holding fixed HTML (legend, banner) or extra attribution."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function() {
+            var map = {{ this._parent.get_name() }};
+            {% if this.attribution %}
+            {% for text in this.attribution %}
+            map.attributionControl.addAttribution({{ text | tojson }});
+            {% endfor %}
+            {% endif %}
+            {% if this.html %}
+            var ctl = L.control({position: {{ this.position | tojson }}});
+            ctl.onAdd = function() {
+                var div = L.DomUtil.create('div', {{ this.css_class | tojson }});
+                div.innerHTML = {{ this.html | tojson }};
+                L.DomEvent.disableClickPropagation(div);
+                L.DomEvent.disableScrollPropagation(div);
+                return div;
+            };
+            ctl.addTo(map);
+            {% endif %}
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, *, html_text: str = "", position: str = "bottomright",
+                 css_class: str = "map-legend", attribution: Sequence[str] = ()) -> None:
+        super().__init__()
+        self._name = "HtmlControl"
+        self.html = html_text
+        self.position = position
+        self.css_class = css_class
+        self.attribution = list(attribution)
+
+
+_BOX = ("background:rgba(255,255,255,0.92);padding:6px 8px;border-radius:4px;"
+        "box-shadow:0 0 4px rgba(0,0,0,0.3);font:12px/1.5 sans-serif;max-height:360px;overflow:auto")
+
+
+def _facility_icon_html(key: str, *, size: int = 22) -> str:
+    cat = CATEGORIES.get(key)
+    color = cat.color if cat else "#555555"
+    icon = cat.icon if cat else "circle"
+    return (f'<div style="width:{size}px;height:{size}px;border-radius:50%;background:{color};'
+            f'border:2px solid #fff;box-shadow:0 0 2px #333;color:#fff;text-align:center;'
+            f'line-height:{size - 4}px;font-size:{size // 2}px"><i class="fa fa-{icon}"></i></div>')
+
+
+def _site_icon_html(rank: int) -> str:
+    return ('<div style="width:26px;height:26px;border-radius:50%;background:#6a00a8;'
+            'border:2px solid #fff;box-shadow:0 0 3px #000;color:#fff;font:bold 13px/22px sans-serif;'
+            f'text-align:center">{int(rank)}</div>')
+
+
+def legend_html(layers: MapLayers, *, lang: str) -> str:
+    """The map legend: coverage ramp, facility categories with icons, other symbols."""
+    parts = [f'<div style="{_BOX}"><b>{html.escape(t("map.legend", lang))}</b>']
+    if layers.communities is not None and layers.value_column:
+        parts.append(f'<div style="margin-top:4px">{html.escape(t("map.legend.coverage", lang))}</div>')
+        for i, color in enumerate(COVERAGE_COLORS):
+            last = i == len(COVERAGE_COLORS) - 1
+            text = "100 %" if last else f"{COVERAGE_BREAKS[i]:.0f}–{COVERAGE_BREAKS[i + 1]:.0f} %"
+            parts.append(f'<div><span style="display:inline-block;width:14px;height:10px;'
+                         f'background:{color};border:1px solid #666;margin-right:4px"></span>{text}</div>')
+        parts.append(f'<div><span style="display:inline-block;width:14px;height:10px;background:{NO_DATA_COLOR};'
+                     f'border:1px solid #666;margin-right:4px"></span>{html.escape(t("map.legend.no_data", lang))}</div>')
+    if layers.facilities is not None and len(layers.facilities):
+        parts.append(f'<div style="margin-top:4px">{html.escape(t("layer.facilities", lang))}</div>')
+        for key in _categories_in(layers.facilities):
+            parts.append('<div style="display:flex;align-items:center;gap:4px;margin:1px 0">'
+                         f'{_facility_icon_html(key, size=18)}<span>{html.escape(category_label(key, lang))}</span></div>')
+    if layers.circles is not None and len(layers.circles):
+        parts.append('<div style="margin-top:4px"><span style="display:inline-block;width:14px;height:10px;'
+                     'background:rgba(49,130,189,0.3);border:1px solid #3182bd;margin-right:4px"></span>'
+                     f'{html.escape(t("layer.circles", lang))}</div>')
+    if layers.buffer is not None and len(layers.buffer):
+        parts.append('<div><span style="display:inline-block;width:14px;height:10px;'
+                     'border:1px dashed #555;margin-right:4px"></span>'
+                     f'{html.escape(t("layer.buffer", lang))}</div>')
+    if layers.uncovered is not None and len(layers.uncovered):
+        parts.append('<div><span style="display:inline-block;width:14px;height:10px;'
+                     'background:linear-gradient(90deg,#00f,#0f0,#ff0,#f00);margin-right:4px"></span>'
+                     f'{html.escape(t("layer.uncovered", lang))}</div>')
+    if layers.sites is not None and len(layers.sites):
+        parts.append('<div style="display:flex;align-items:center;gap:4px">'
+                     '<span style="display:inline-block;width:14px;height:14px;border-radius:50%;'
+                     f'background:#6a00a8"></span>{html.escape(t("layer.sites", lang))}</div>')
+    for text, color in layers.extra_legend.items():
+        parts.append(f'<div><span style="display:inline-block;width:14px;height:10px;background:{color};'
+                     f'margin-right:4px"></span>{html.escape(text)}</div>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _categories_in(facilities: gpd.GeoDataFrame) -> list[str]:
+    present = set(facilities["category"].astype(str))
+    ordered = [k for k in CATEGORIES if k in present]
+    return ordered + sorted(present - set(ordered))
+
+
+def _tile_layers(basemap: str, *, tianditu_key: str | None, lang: str) -> list[folium.TileLayer]:
+    if basemap == "osm":
+        return [folium.TileLayer("OpenStreetMap", name=t("map.basemap.osm", lang), overlay=False,
+                                 control=True, show=True)]
+    if basemap == "tianditu" and tianditu_key:
+        base = ("https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+                "&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={{z}}"
+                "&TILEROW={{y}}&TILECOL={{x}}&tk={key}")
+        vec = base.format(s="{s}", layer="vec", key=tianditu_key)
+        label = base.format(s="{s}", layer="cva" if lang == "zh" else "eva", key=tianditu_key)
+        attr = "© 天地图 Tianditu (国家地理信息公共服务平台)"
+        return [
+            folium.TileLayer(vec, name=t("map.basemap.tianditu", lang), attr=attr, subdomains="01234567",
+                             overlay=False, show=True, max_zoom=18),
+            folium.TileLayer(label, name=t("map.basemap.tianditu", lang) + " · 注记", attr=attr,
+                             subdomains="01234567", overlay=True, show=True, max_zoom=18),
+        ]
+    if basemap == "amap":
+        url = ("https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
+               "&x={x}&y={y}&z={z}")
+        return [folium.TileLayer(url, name=t("map.basemap.amap", lang), attr="© 高德地图 AutoNavi",
+                                 subdomains="1234", overlay=False, show=True, max_zoom=18)]
+    return []
+
+
+def road_lines(roads: gpd.GeoDataFrame, *, simplify_m: float = 3.0) -> gpd.GeoDataFrame:
+    """Road edges merged into one (multi)line per class group, for a light base layer."""
+    group = np.where(roads["highway"].isin(_MAJOR), "major", "minor")
+    rows = []
+    for name in ("minor", "major"):
+        part = roads.geometry.to_numpy()[group == name]
+        if len(part) == 0:
+            continue
+        merged = shapely.line_merge(shapely.union_all(part)) if len(part) < 50_000 else shapely.multilinestrings(part)
+        rows.append({"group": name, "geometry": shapely.simplify(merged, simplify_m)})
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=roads.crs) if rows else roads.iloc[0:0]
+
+
+def build_map(layers: MapLayers, *, lang: str = "zh", basemap: str = "none",
+              tianditu_key: str | None = None, height: int = 640) -> folium.Map:
+    """A folium map of ``layers`` that loads nothing from the internet unless a tile base map is chosen.
+
+    Parameters
+    ----------
+    layers : MapLayers
+        Frames to draw (any may be ``None``).
+    lang : {"zh", "en"}
+        Language of layer names, legend and popups.
+    basemap : {"none", "osm", "tianditu", "amap"}
+        Online tile base map; ``"amap"`` shifts every layer into GCJ-02.
+    tianditu_key : str, optional
+        The user's Tianditu key (needed for ``"tianditu"``).
+    """
+    shift = "amap" if basemap == "amap" else "none"
+    bounds_frame = next((f for f in (layers.communities, layers.roads, layers.facilities)
+                         if f is not None and len(f)), None)
+    m = OfflineMap(location=[0, 0], zoom_start=12, tiles=None, control_scale=True,
+                   prefer_canvas=True, height=height)
+    # Base layers: a plain background and the data's roads need no internet.
+    plain = folium.FeatureGroup(name=t("map.base.plain", lang), overlay=False, control=True, show=False)
+    plain.add_to(m)
+    roads_base = folium.FeatureGroup(name=t("map.base.roads", lang), overlay=False, control=True, show=True)
+    if layers.roads is not None and len(layers.roads):
+        shown = to_display(layers.roads, basemap=shift, decimals=5)
+        folium.GeoJson(
+            _feature_collection(shown, ["group"]),
+            name="roads",
+            style_function=lambda f: {"color": _ROAD_STYLE.get(f["properties"].get("group"), (1, "#aaa"))[1],
+                                      "weight": _ROAD_STYLE.get(f["properties"].get("group"), (1, "#aaa"))[0],
+                                      "opacity": 0.9},
+            interactive=False,
+            control=False,
+        ).add_to(roads_base)
+    roads_base.add_to(m)
+    for tile in _tile_layers(basemap, tianditu_key=tianditu_key, lang=lang):
+        tile.add_to(m)
+
+    if layers.communities is not None and len(layers.communities):
+        _add_communities(m, layers, lang=lang, shift=shift)
+    if layers.buffer is not None and len(layers.buffer):
+        fg = folium.FeatureGroup(name=t("layer.buffer", lang), show=False)
+        folium.GeoJson(_feature_collection(to_display(layers.buffer, basemap=shift)),
+                       style_function=lambda f: {"color": "#444", "weight": 1.5, "dashArray": "6 4",
+                                                 "fill": False},
+                       interactive=False).add_to(fg)
+        fg.add_to(m)
+    if layers.circles is not None and len(layers.circles):
+        fg = folium.FeatureGroup(name=t("layer.circles", lang), show=True)
+        folium.GeoJson(_feature_collection(to_display(layers.circles, basemap=shift)),
+                       style_function=lambda f: {"color": "#3182bd", "weight": 1, "fillColor": "#3182bd",
+                                                 "fillOpacity": 0.22},
+                       interactive=False).add_to(fg)
+        fg.add_to(m)
+    if layers.site_circles is not None and len(layers.site_circles):
+        fg = folium.FeatureGroup(name=t("layer.site_circles", lang), show=True)
+        folium.GeoJson(_feature_collection(to_display(layers.site_circles, basemap=shift)),
+                       style_function=lambda f: {"color": "#6a00a8", "weight": 1.5, "fillColor": "#6a00a8",
+                                                 "fillOpacity": 0.15},
+                       interactive=False).add_to(fg)
+        fg.add_to(m)
+    if layers.uncovered is not None and len(layers.uncovered):
+        _add_uncovered(m, layers, lang=lang, shift=shift)
+    if layers.facilities is not None and len(layers.facilities):
+        _add_facilities(m, layers, lang=lang, shift=shift)
+    if layers.sites is not None and len(layers.sites):
+        _add_sites(m, layers, lang=lang, shift=shift)
+
+    attribution = [html.escape(a) for a in layers.attribution]
+    m.add_child(_Html(html_text=legend_html(layers, lang=lang), position="bottomright",
+                      attribution=attribution))
+    if layers.banner:
+        banner = ("<div style=\"background:#fff3cd;color:#664d03;border:1px solid #ffe69c;padding:4px 8px;"
+                  "border-radius:4px;font:bold 12px sans-serif\">"
+                  + " · ".join(html.escape(b) for b in layers.banner) + "</div>")
+        m.add_child(_Html(html_text=banner, position="topleft", css_class="map-banner"))
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    if bounds_frame is not None:
+        minx, miny, maxx, maxy = to_display(bounds_frame[[bounds_frame.geometry.name]], basemap=shift).total_bounds
+        m.fit_bounds([[miny, minx], [maxy, maxx]])
+    return m
+
+
+def _add_communities(m: folium.Map, layers: MapLayers, *, lang: str, shift: str) -> None:
+    frame = layers.communities
+    assert frame is not None  # checked by the caller
+    value_col = layers.value_column
+    shown = to_display(frame, basemap=shift)
+    columns = list(dict.fromkeys(["community_id", "name", *(layers.popup_columns or ())]))
+    if value_col and value_col not in columns:
+        columns.append(value_col)
+    data = _feature_collection(shown, columns)
+    for feature in data["features"]:
+        value = feature["properties"].get(value_col) if value_col else None
+        feature["properties"]["_fill"] = coverage_color(None if value is None else float(value))
+    fields = [c for c in columns if c in shown.columns]
+    aliases = [column_label(c, lang) for c in fields]
+    fg = folium.FeatureGroup(name=t("layer.communities", lang), show=True)
+    folium.GeoJson(
+        data,
+        name="communities",
+        style_function=lambda f: {"fillColor": f["properties"].get("_fill", NO_DATA_COLOR), "color": "#333",
+                                  "weight": 1, "fillOpacity": 0.55},
+        highlight_function=lambda f: {"weight": 3, "color": "#000"},
+        tooltip=folium.GeoJsonTooltip(fields=[c for c in ("name", value_col) if c and c in fields],
+                                      aliases=[column_label(c, lang) for c in ("name", value_col)
+                                               if c and c in fields]),
+        popup=folium.GeoJsonPopup(fields=fields, aliases=aliases, max_width=360),
+    ).add_to(fg)
+    fg.add_to(m)
+
+
+def _add_facilities(m: folium.Map, layers: MapLayers, *, lang: str, shift: str) -> None:
+    frame = layers.facilities
+    assert frame is not None
+    shown = to_display(frame, basemap=shift)
+    shown = shown.assign(category_label=shown["category"].map(lambda k: category_label(str(k), lang)))
+    columns = [c for c in ("facility_id", "name", "category_label", "floor_area_m2", "status") if c in shown.columns]
+    aliases = [column_label(c, lang) if c != "category_label" else t("col.category", lang) for c in columns]
+    for key in _categories_in(frame):
+        part = shown[shown["category"].astype(str) == key]
+        selected = layers.selected_category
+        fg = folium.FeatureGroup(name=f"{t('layer.facilities', lang)} · {category_label(key, lang)}",
+                                 show=selected is None or selected == key or selected == "__complete__")
+        folium.GeoJson(
+            _feature_collection(part, columns),
+            marker=folium.Marker(icon=folium.DivIcon(html=_facility_icon_html(key), icon_size=(22, 22),
+                                                     icon_anchor=(11, 11), class_name="facility-icon")),
+            tooltip=folium.GeoJsonTooltip(fields=[c for c in ("name", "category_label") if c in columns],
+                                          aliases=[a for c, a in zip(columns, aliases, strict=True)
+                                                   if c in ("name", "category_label")]),
+        ).add_to(fg)
+        fg.add_to(m)
+
+
+def _add_uncovered(m: folium.Map, layers: MapLayers, *, lang: str, shift: str) -> None:
+    frame = layers.uncovered
+    assert frame is not None
+    shown = to_display(frame, basemap=shift)
+    pts = shown.geometry.representative_point() if not (shown.geom_type == "Point").all() else shown.geometry
+    weights = shown["population"].to_numpy(dtype=float) if "population" in shown.columns else np.ones(len(shown))
+    fg = folium.FeatureGroup(name=t("layer.uncovered", lang), show=True)
+    if layers.uncovered_as == "points":
+        folium.GeoJson(
+            _feature_collection(shown.set_geometry(pts), ["population"]),
+            marker=folium.CircleMarker(radius=3, color="#b30000", fill=True, fill_opacity=0.8, weight=0),
+            tooltip=folium.GeoJsonTooltip(fields=["population"], aliases=[column_label("population", lang)]),
+        ).add_to(fg)
+    else:
+        top = float(np.nanmax(weights)) if len(weights) else 1.0
+        data = np.column_stack([pts.y.to_numpy(), pts.x.to_numpy(), weights / (top or 1.0)])
+        OfflineHeatMap(np.round(data, 6).tolist(), radius=14, blur=12, min_opacity=0.3).add_to(fg)
+    fg.add_to(m)
+
+
+def _add_sites(m: folium.Map, layers: MapLayers, *, lang: str, shift: str) -> None:
+    frame = layers.sites
+    assert frame is not None
+    shown = to_display(frame, basemap=shift)
+    fg = folium.FeatureGroup(name=t("layer.sites", lang), show=True)
+    fields = [c for c in ("rank", "name", "candidate_id", "newly_covered", "cumulative_pct") if c in shown.columns]
+    for _, row in shown.iterrows():
+        point = row.geometry if row.geometry.geom_type == "Point" else row.geometry.representative_point()
+        popup = "<br>".join(f"<b>{html.escape(column_label(c, lang))}</b>: {html.escape(str(row[c]))}"
+                            for c in fields)
+        folium.Marker(
+            [point.y, point.x],
+            icon=folium.DivIcon(html=_site_icon_html(int(row.get("rank", 0))), icon_size=(26, 26),
+                                icon_anchor=(13, 13), class_name="site-icon"),
+            popup=folium.Popup(popup, max_width=300),
+            tooltip=f"#{int(row.get('rank', 0))} {row.get('name', '')}",
+        ).add_to(fg)
+    fg.add_to(m)

@@ -1,0 +1,318 @@
+"""Session choices and cached loaders shared by every page.
+
+Expensive objects are cached by plain, hashable keys: the data set (and its road network) with
+``st.cache_resource`` keyed by its source, each analysis keyed by (source, settings, targets),
+each siting run keyed by its options as well. Moving a slider therefore recomputes only what
+depends on it; the data set and network are built once per session of the server.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from app_support.i18n import LANGUAGE_NAMES, LANGUAGES, t
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = ROOT / "data"
+TARGETS_DIR = ROOT / "planning" / "targets"
+DEFAULT_DATASET = "xian"
+SYNTHETIC_SOURCE = "synthetic"
+SYNTHETIC_NODES = 4000
+UPLOAD_ROOT = Path(tempfile.gettempdir()) / "service-circles-uploads"
+#: Settings fields the home page edits; every other field keeps its default.
+SETTING_FIELDS: tuple[str, ...] = (
+    "urban_circle_minutes", "rural_circle_minutes", "urban_mode", "rural_mode", "walk_speed_m_per_min",
+    "elderly_walk_speed_m_per_min", "profile", "ebike_speed_km_per_h",
+)
+
+
+# ---------------------------------------------------------------------- session choices
+def lang() -> str:
+    """Current language (``"zh"`` unless the user switched)."""
+    value = st.session_state.get("lang", "zh")
+    return value if value in LANGUAGES else "zh"
+
+
+def language_switch() -> str:
+    """Sidebar language choice, kept in ``st.session_state["lang"]`` across pages."""
+    current = lang()
+    choice = st.sidebar.radio(t("app.language", current), LANGUAGES, index=LANGUAGES.index(current),
+                              format_func=lambda code: LANGUAGE_NAMES[code], horizontal=True, key="lang_choice")
+    st.session_state["lang"] = choice
+    return choice
+
+
+def bundled_datasets() -> dict[str, Path]:
+    """Data-set folders under ``data/`` (the default first)."""
+    if not DATA_DIR.is_dir():
+        return {}
+    found = {p.name: p for p in sorted(DATA_DIR.iterdir()) if p.is_dir() and not p.name.startswith((".", "_"))
+             and any(q.is_file() for q in p.iterdir())}
+    if DEFAULT_DATASET in found:
+        found = {DEFAULT_DATASET: found[DEFAULT_DATASET], **found}
+    return found
+
+
+def default_source() -> str:
+    """``bundled:xian`` when present, else the first bundled folder, else synthetic data."""
+    bundled = bundled_datasets()
+    return f"bundled:{next(iter(bundled))}" if bundled else SYNTHETIC_SOURCE
+
+
+def source() -> str:
+    """The chosen data source key (``bundled:<name>``, ``upload:<dir>`` or ``synthetic``)."""
+    value = st.session_state.get("source")
+    if not value:
+        value = default_source()
+        st.session_state["source"] = value
+    return str(value)
+
+
+def coords() -> str | None:
+    """Coordinate system the user set for lon/lat layers (``None``: as the data set says)."""
+    value = st.session_state.get("coords")
+    return str(value) if value else None
+
+
+def settings_items() -> tuple[tuple[str, Any], ...]:
+    """The user's circle settings as a sorted, hashable tuple (a cache key)."""
+    stored: Mapping[str, Any] = st.session_state.get("settings", {})
+    return tuple(sorted((k, v) for k, v in stored.items() if k in SETTING_FIELDS))
+
+
+def make_settings(items: tuple[tuple[str, Any], ...] = ()) -> Any:
+    """A :class:`planning.settings.Settings` from ``items`` (defaults for the rest)."""
+    from planning.settings import Settings
+
+    return Settings(**dict(items))
+
+
+def default_settings() -> dict[str, Any]:
+    """Default values of the editable settings fields."""
+    defaults = make_settings()
+    return {name: getattr(defaults, name) for name in SETTING_FIELDS}
+
+
+def current_settings() -> Any:
+    return make_settings(settings_items())
+
+
+def update_settings(**changes: Any) -> None:
+    stored = dict(st.session_state.get("settings", {}))
+    stored.update(changes)
+    st.session_state["settings"] = stored
+
+
+def available_targets() -> list[str]:
+    """Names of the targets files in ``planning/targets``."""
+    if not TARGETS_DIR.is_dir():
+        return []
+    return sorted(p.stem for p in TARGETS_DIR.glob("*.toml"))
+
+
+def targets() -> str | None:
+    """Chosen targets name; defaults to the data set's ``targets`` key, then the first file."""
+    value = st.session_state.get("targets")
+    if value:
+        return str(value)
+    return None
+
+
+def resolved_targets(meta: Mapping[str, Any]) -> str | None:
+    chosen = targets()
+    if chosen:
+        return chosen
+    names = available_targets()
+    wanted = meta.get("targets")
+    if wanted and (wanted in names or not names):
+        return str(wanted)
+    return names[0] if names else None
+
+
+# ---------------------------------------------------------------------- cached loaders
+@st.cache_resource(max_entries=4, show_spinner=False)
+def load_source(source_key: str, coords_system: str | None = None) -> Any:
+    """The :class:`geo.dataset.Dataset` of a source key, built once and shared."""
+    if source_key == SYNTHETIC_SOURCE or source_key.startswith(f"{SYNTHETIC_SOURCE}:"):
+        from geo.synthetic import synthetic_dataset
+
+        size = source_key.partition(":")[2]
+        return synthetic_dataset(int(size) if size else SYNTHETIC_NODES, seed=0)
+    from geo.dataset_loader import load_dataset
+
+    kind, _, rest = source_key.partition(":")
+    path = DATA_DIR / rest if kind == "bundled" else Path(rest)
+    return load_dataset(path, coords=coords_system)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def analysis_for(source_key: str, coords_system: str | None, items: tuple[tuple[str, Any], ...],
+                 targets_name: str | None) -> Any:
+    """:func:`planning.analysis.analyze` of a source with the given settings and targets."""
+    from planning.analysis import analyze
+
+    from geo.taxonomy import CATEGORIES
+
+    dataset = load_source(source_key, coords_system)
+    present = set(dataset.facilities["category"].astype(str)) if len(dataset.facilities) else set()
+    # Community living rooms are the first thing plans ask for: always shown, even at 0 %.
+    kwargs: dict[str, Any] = {"categories": [k for k in CATEGORIES if k in present or k == "community_living_room"]}
+    if targets_name:
+        kwargs["targets"] = targets_name
+    return analyze(dataset, make_settings(items), **kwargs)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def siting_for(source_key: str, coords_system: str | None, items: tuple[tuple[str, Any], ...],
+               targets_name: str | None, options: tuple[tuple[str, Any], ...]) -> Any:
+    """:func:`planning.siting.recommend_sites` for one set of options (cached)."""
+    from planning.siting import recommend_sites
+
+    dataset = load_source(source_key, coords_system)
+    result = analysis_for(source_key, coords_system, items, targets_name)
+    return recommend_sites(dataset, result, **dict(options))
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def circles_for(source_key: str, coords_system: str | None, items: tuple[tuple[str, Any], ...],
+                targets_name: str | None, category: str) -> tuple[Any, Any]:
+    """(network service circle, straight-line buffer) of one category, drawn once per settings."""
+    from app_support.views import buffer_of, circles_of
+
+    result = analysis_for(source_key, coords_system, items, targets_name)
+    return circles_of(result, category), buffer_of(result, category)
+
+
+def current_circles(category: str) -> tuple[Any, Any]:
+    dataset = current_dataset()
+    return circles_for(source(), coords(), settings_items(), resolved_targets(dataset.meta), category)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def road_base_for(source_key: str, coords_system: str | None) -> Any:
+    """The data set's roads merged into light lines for the offline base layer."""
+    from app_support.mapping import road_lines
+
+    dataset = load_source(source_key, coords_system)
+    return road_lines(dataset.roads.edges_frame())
+
+
+def current_dataset() -> Any:
+    return load_source(source(), coords())
+
+
+def current_analysis() -> Any:
+    dataset = current_dataset()
+    return analysis_for(source(), coords(), settings_items(), resolved_targets(dataset.meta))
+
+
+def load_with_progress() -> tuple[Any, Any]:
+    """The current data set and analysis, with a status box while either is computed."""
+    language = lang()
+    with st.status(t("home.loading", language), expanded=False) as box:
+        dataset = current_dataset()
+        box.update(label=t("msg.computing", language))
+        result = current_analysis()
+        box.update(label=f"{t('home.loaded', language)}: {dataset_title(dataset)}", state="complete")
+    return dataset, result
+
+
+def dataset_title(dataset: Any) -> str:
+    meta = getattr(dataset, "meta", {}) or {}
+    key = "title_en" if lang() == "en" else "title_zh"
+    return str(meta.get(key) or meta.get("title_zh") or meta.get("title_en") or dataset.name)
+
+
+def dataset_notes(dataset: Any) -> list[str]:
+    """The data set's notes in the current language (notes written in both are filtered)."""
+    notes = [str(n) for n in getattr(dataset, "notes", []) or []]
+    wanted_cjk = lang() == "zh"
+    chosen = [n for n in notes if _has_cjk(n) == wanted_cjk]
+    return chosen or notes
+
+
+def _has_cjk(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def bundled_title(name: str) -> str:
+    """Title of a bundled data set from its ``dataset.toml`` (its folder name when absent)."""
+    import tomllib
+
+    path = DATA_DIR / name / "dataset.toml"
+    try:
+        meta = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return name
+    title = meta.get("title_en" if lang() == "en" else "title_zh") or meta.get("title_zh")
+    return f"{title} ({name})" if title else name
+
+
+def data_labels(dataset: Any) -> list[str]:
+    """"estimated" / "approximate" / "demo" labels of a data set in the current language."""
+    meta = getattr(dataset, "meta", {}) or {}
+    language = lang()
+    labels = []
+    demo = meta.get(f"demo_label_{language}") or meta.get("demo_label_zh") or meta.get("demo_label_en")
+    if demo:
+        labels.append(str(demo))
+    if meta.get("population_estimated"):
+        labels.append(t("label.estimated", language))
+    if meta.get("communities_approximate"):
+        labels.append(t("label.approximate", language))
+    return labels
+
+
+# ---------------------------------------------------------------------- uploads
+UPLOAD_TYPES: tuple[str, ...] = ("gpkg", "zip", "geojson", "json", "csv", "xlsx", "osm", "pbf", "graphml", "toml")
+MAX_UPLOAD_BYTES = 500 * 1024 * 1024
+
+
+def save_uploads(files: Mapping[str, Any]) -> Path:
+    """Write uploaded files (layer name → UploadedFile) into a fresh folder named by their hash.
+
+    Files are saved under the layer name the user picked (``communities.geojson`` …), never
+    under a name or path taken from the upload, and written to a temporary file first.
+    """
+    digest = hashlib.sha256()
+    payloads: dict[str, tuple[str, bytes]] = {}
+    for layer, upload in files.items():
+        if upload is None:
+            continue
+        name = str(upload.name)
+        suffix = ".osm.pbf" if name.lower().endswith(".osm.pbf") else Path(name).suffix.lower()
+        if suffix.lstrip(".").split(".")[-1] not in UPLOAD_TYPES:
+            from geo._errors import DataError
+
+            raise DataError(f"file type '{suffix}' is not accepted", file=name,
+                            fix=f"Upload one of: {', '.join(UPLOAD_TYPES)}")
+        data = upload.getvalue()
+        if len(data) > MAX_UPLOAD_BYTES:
+            from geo._errors import DataError
+
+            raise DataError("file is larger than 500 MB", file=name, fix="Clip it to the study area")
+        digest.update(layer.encode() + suffix.encode() + hashlib.sha256(data).digest())
+        payloads[layer] = (suffix, data)
+    folder = UPLOAD_ROOT / digest.hexdigest()[:16]
+    folder.mkdir(parents=True, exist_ok=True)
+    for layer, (suffix, data) in payloads.items():
+        target = folder / ("dataset" + suffix if layer == "dataset" else layer + suffix)
+        if suffix == ".toml":
+            target = folder / "dataset.toml"
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".part")
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(tmp, target)
+    return folder
+
+
+def settings_as_dict(settings: Any) -> dict[str, Any]:
+    return {f.name: getattr(settings, f.name) for f in dataclasses.fields(settings) if f.name in SETTING_FIELDS}

@@ -1,0 +1,199 @@
+"""Page building blocks: map layers from an analysis, translated tables, chart data.
+
+No numbers are computed here beyond selecting and joining what :mod:`planning` returned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from app_support.i18n import category_label, t, translate_columns
+from app_support.mapping import MapLayers
+from geo.taxonomy import ESSENTIAL_CATEGORIES
+
+COMPLETE = "__complete__"
+#: Columns of the community indicator row shown in map popups (besides coverage).
+POPUP_COLUMNS: tuple[str, ...] = ("community_id", "name", "kind", "population", "households", "circle_minutes",
+                                  "complete_circle_pct", "floor_area_per_100_households", "missed_targets")
+
+
+def category_options(analysis: Any) -> list[str]:
+    """The complete circle first, then every analysed category."""
+    return [COMPLETE, *list(analysis.categories)]
+
+
+def category_name(key: str, lang: str) -> str:
+    return t("map.complete", lang) if key == COMPLETE else category_label(key, lang)
+
+
+def essential_in(analysis: Any) -> list[str]:
+    return [c for c in ESSENTIAL_CATEGORIES if c in analysis.categories]
+
+
+def coverage_column(category: str) -> str:
+    return "complete_circle_pct" if category == COMPLETE else f"coverage_pct_{category}"
+
+
+def covered_flags(analysis: Any, category: str) -> pd.Series:
+    """Whether each demand point is inside the circle of ``category`` (or of every essential one)."""
+    if category == COMPLETE:
+        cols = essential_in(analysis) or list(analysis.categories)
+        return analysis.covered[cols].all(axis=1)
+    return analysis.covered[category]
+
+
+def community_frame(dataset: Any, analysis: Any) -> gpd.GeoDataFrame:
+    """Community polygons joined with their indicator row (``community_table``)."""
+    table = analysis.community_table
+    polygons = dataset.communities[["community_id", dataset.communities.geometry.name]].copy()
+    extra = table.drop(columns=[c for c in table.columns if c in ("community_id",)], errors="ignore")
+    joined = polygons.merge(extra, left_on="community_id", right_index=True, how="left")
+    if "missed_targets" in joined.columns:
+        joined["missed_targets"] = joined["missed_targets"].map(_as_text)
+    if "kind" in joined.columns:
+        joined["kind"] = joined["kind"].astype(object)
+    return gpd.GeoDataFrame(joined, geometry=polygons.geometry.name, crs=dataset.communities.crs)
+
+
+def _as_text(value: Any) -> Any:
+    if isinstance(value, (list, tuple, set, np.ndarray)):
+        return "、".join(map(str, value))
+    return value
+
+
+def uncovered_points(dataset: Any, analysis: Any, category: str) -> gpd.GeoDataFrame:
+    """Population points outside the circle of ``category`` (with their population)."""
+    flags = covered_flags(analysis, category)
+    population = dataset.population
+    outside = flags.index[~flags.to_numpy(dtype=bool)]
+    frame = population.loc[population.index.intersection(outside), ["population", population.geometry.name]]
+    return frame[frame["population"] > 0]
+
+
+def circles_of(analysis: Any, category: str) -> gpd.GeoDataFrame | None:
+    """Network service circle of one category, each community kind's circle kept to its own area.
+
+    Computed per category (not ``analysis.circles``, which draws every category at once) so
+    that switching the category draws only what is shown.
+    """
+    if category == COMPLETE or category not in analysis.categories:
+        return None
+    parts = analysis.service_circle(category)
+    if "kind" not in parts.columns or parts["kind"].nunique() < 2:
+        return parts
+    com = analysis.dataset.communities
+    table = analysis.community_table
+    rural_ids = set(table.index[table["kind"] == "rural"].astype(str))
+    rural_area = shapely.union_all(com.geometry[com["community_id"].astype(str).isin(rural_ids)].to_numpy())
+    geoms = [shapely.intersection(g, rural_area) if k == "rural" else shapely.difference(g, rural_area)
+             for k, g in zip(parts["kind"], parts.geometry, strict=True)]
+    return parts.set_geometry(gpd.GeoSeries(geoms, index=parts.index, crs=parts.crs))
+
+
+def buffer_of(analysis: Any, category: str) -> gpd.GeoDataFrame | None:
+    """Straight-line comparison circles (radius = circle time × speed) of one category."""
+    if category == COMPLETE or category not in analysis.categories:
+        return None
+    return analysis.buffer_circle(category)
+
+
+def map_layers(dataset: Any, analysis: Any, category: str, *, lang: str, uncovered_as: str = "heat",
+               roads: gpd.GeoDataFrame | None = None, labels: Sequence[str] = (),
+               sites: gpd.GeoDataFrame | None = None, site_circles: gpd.GeoDataFrame | None = None,
+               circles: tuple[gpd.GeoDataFrame | None, gpd.GeoDataFrame | None] | None = None) -> MapLayers:
+    """Everything the map shows for one category (or the complete circle).
+
+    ``circles`` is the (network circle, straight-line buffer) pair when already computed.
+    """
+    network_circle, buffer = circles if circles is not None else (circles_of(analysis, category),
+                                                                  buffer_of(analysis, category))
+    communities = community_frame(dataset, analysis)
+    value = coverage_column(category)
+    popup = [c for c in POPUP_COLUMNS if c in communities.columns]
+    if value not in popup and value in communities.columns:
+        popup.append(value)
+    return MapLayers(
+        communities=communities,
+        value_column=value if value in communities.columns else None,
+        popup_columns=popup,
+        facilities=dataset.facilities,
+        selected_category=category,
+        circles=network_circle,
+        buffer=buffer,
+        uncovered=uncovered_points(dataset, analysis, category),
+        uncovered_as=uncovered_as,
+        roads=roads,
+        attribution=list(map(str, dataset.attribution)),
+        banner=list(labels),
+        sites=sites,
+        site_circles=site_circles,
+    )
+
+
+def community_details(analysis: Any, community_id: str, *, lang: str) -> pd.DataFrame | None:
+    """One community's indicator row as a two-column (label, value) table."""
+    table = analysis.community_table
+    if community_id not in table.index:
+        return None
+    row = table.loc[[community_id]].copy()
+    if "missed_targets" in row.columns:
+        row["missed_targets"] = row["missed_targets"].map(_as_text)
+    shown = translate_columns(row.reset_index(), lang).T
+    shown.columns = [t("map.clicked", lang)]
+    return shown.astype(str)
+
+
+def indicator_table(analysis: Any, *, lang: str) -> pd.DataFrame:
+    """The indicator table with the indicator name in the current language and yes/no for pass."""
+    table = analysis.indicators.copy()
+    name_col = "name_en" if lang == "en" else "name_zh"
+    if name_col in table.columns:
+        table.insert(0, "indicator", table[name_col])
+        table = table.drop(columns=[c for c in ("name", "name_zh", "name_en") if c in table.columns])
+    if "pass" in table.columns:
+        table["pass"] = table["pass"].map(
+            lambda v: t("ind.na", lang) if v is None or (isinstance(v, float) and np.isnan(v))
+            else t("ind.pass", lang) if bool(v) else t("ind.fail", lang))
+    if "communities_missing" in table.columns:
+        table["communities_missing"] = table["communities_missing"].map(_as_text)
+    return table
+
+
+def community_table(analysis: Any, *, lang: str) -> pd.DataFrame:
+    table = analysis.community_table.reset_index()
+    if "missed_targets" in table.columns:
+        table["missed_targets"] = table["missed_targets"].map(_as_text)
+    if "kind" in table.columns:
+        table["kind"] = table["kind"].map(lambda k: t(f"kind.{k}", lang) if k in ("urban", "rural") else k)
+    return table
+
+
+def time_distribution(dataset: Any, analysis: Any, categories: Sequence[str], *, lang: str,
+                      step_minutes: float = 5.0) -> pd.DataFrame:
+    """Population-weighted share of residents by minutes to the nearest facility, per category."""
+    weights = dataset.population["population"].reindex(analysis.demand_minutes.index).fillna(0.0)
+    total = float(weights.sum()) or 1.0
+    limit = float(max(analysis.settings.urban_circle_minutes, analysis.settings.rural_circle_minutes))
+    edges = np.arange(0.0, limit + step_minutes, step_minutes)
+    rows = []
+    for cat in categories:
+        minutes = analysis.demand_minutes[cat].to_numpy(dtype=float)
+        finite = np.isfinite(minutes)
+        inside = finite & (minutes < edges[-1])
+        counts, _ = np.histogram(minutes[inside], bins=edges, weights=weights.to_numpy()[inside])
+        over = float(weights.to_numpy()[finite & (minutes >= edges[-1])].sum())
+        for lo, hi, value in zip(edges[:-1], edges[1:], counts, strict=True):
+            rows.append({"category": category_label(cat, lang), "bin": f"{lo:.0f}–{hi:.0f}",
+                         "order": lo, "share": 100.0 * value / total})
+        rows.append({"category": category_label(cat, lang), "bin": f"≥{edges[-1]:.0f}", "order": edges[-1],
+                     "share": 100.0 * over / total})
+        rows.append({"category": category_label(cat, lang), "bin": t("ind.unreachable", lang),
+                     "order": edges[-1] + step_minutes,
+                     "share": 100.0 * float(weights.to_numpy()[~finite].sum()) / total})
+    return pd.DataFrame(rows)

@@ -1,0 +1,165 @@
+"""Facility categories of the community-service plans, with labels, colours, icons and OSM tags.
+
+The keys are the ones data sets use in the ``category`` column of the facilities layer.
+
+Examples
+--------
+>>> from geo.taxonomy import CATEGORIES, category_from_osm_tags, label
+>>> label("elderly_care")
+'养老服务站'
+>>> category_from_osm_tags({"amenity": "clinic"})
+'health'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+Language = Literal["zh", "en"]
+
+
+@dataclass(frozen=True)
+class Category:
+    """One kind of community service facility.
+
+    Attributes
+    ----------
+    key : str
+        Value of the ``category`` column.
+    zh, en : str
+        Labels for maps, tables and reports.
+    color : str
+        Hex colour, distinct between categories.
+    icon : str
+        Font Awesome 4 icon name (as folium's ``Icon(prefix="fa")`` expects).
+    osm_tags : tuple of (str, str)
+        OSM ``(key, value)`` pairs that mark a feature of this category; value ``"*"`` means any.
+    """
+
+    key: str
+    zh: str
+    en: str
+    color: str
+    icon: str
+    osm_tags: tuple[tuple[str, str], ...] = ()
+
+
+def _cat(key: str, zh: str, en: str, color: str, icon: str,
+         *tags: tuple[str, str]) -> tuple[str, Category]:
+    return key, Category(key, zh, en, color, icon, tuple(tags))
+
+
+CATEGORIES: dict[str, Category] = dict([
+    _cat("community_service_center", "社区综合服务设施", "Community service centre", "#d62728", "home",
+         ("amenity", "community_centre")),
+    _cat("community_living_room", "社区客厅", "Community living room", "#ff7f0e", "coffee",
+         ("community_centre", "community_living_room")),
+    _cat("elderly_care", "养老服务站", "Elderly care station", "#8c564b", "heart",
+         ("social_facility:for", "senior"), ("amenity", "nursing_home"),
+         ("social_facility", "nursing_home"), ("social_facility", "assisted_living"),
+         ("social_facility", "day_care")),
+    _cat("meal_aid", "老年助餐点", "Meal aid point for the elderly", "#bcbd22", "cutlery",
+         ("social_facility", "food_bank"), ("social_facility", "soup_kitchen")),
+    _cat("health", "社区卫生服务站", "Community health station", "#e377c2", "medkit",
+         ("amenity", "doctors"), ("amenity", "clinic"), ("healthcare", "clinic"),
+         ("healthcare", "doctor"), ("amenity", "health_post"), ("healthcare", "centre")),
+    _cat("childcare", "托育/幼儿园", "Childcare and kindergarten", "#17becf", "child",
+         ("amenity", "kindergarten"), ("amenity", "childcare")),
+    _cat("culture", "综合文化服务中心", "Cultural service centre", "#9467bd", "book",
+         ("amenity", "library"), ("amenity", "arts_centre")),
+    _cat("sports", "全民健身场地", "Sports and fitness ground", "#2ca02c", "futbol-o",
+         ("leisure", "sports_centre"), ("leisure", "pitch"), ("leisure", "fitness_station"),
+         ("leisure", "fitness_centre")),
+    _cat("social_work_station", "社工站", "Social work station", "#1f77b4", "users",
+         ("social_facility", "outreach"), ("amenity", "social_facility")),
+    _cat("volunteer_station", "志愿服务站点", "Volunteer service point", "#aec7e8", "hand-paper-o",
+         ("office", "association")),
+    _cat("convenience_retail", "便民商业", "Convenience retail", "#ffbb78", "shopping-cart",
+         ("shop", "supermarket"), ("shop", "convenience"), ("shop", "greengrocer"),
+         ("shop", "bakery"), ("shop", "hairdresser"), ("amenity", "marketplace"),
+         ("shop", "butcher"), ("craft", "shoemaker"), ("shop", "repair")),
+    _cat("express", "快递点", "Parcel and post point", "#7f7f7f", "truck",
+         ("amenity", "post_office"), ("amenity", "parcel_locker"), ("amenity", "post_depot")),
+    _cat("emergency_shelter", "应急避难场所", "Emergency shelter", "#98df8a", "life-ring",
+         ("emergency", "assembly_point"), ("amenity", "shelter")),
+    _cat("police", "警务室", "Police office", "#393b79", "shield",
+         ("amenity", "police")),
+    _cat("legal_service", "法律服务", "Legal service", "#c49c94", "balance-scale",
+         ("office", "lawyer"), ("office", "notary")),
+    _cat("government_service", "便民服务中心", "Public service centre", "#637939", "university",
+         ("amenity", "townhall"), ("office", "government")),
+])
+
+#: Categories every resident should reach within the circle ("complete circle").
+ESSENTIAL_CATEGORIES: tuple[str, ...] = (
+    "community_service_center", "elderly_care", "health", "childcare", "culture", "sports",
+    "convenience_retail",
+)
+
+# Tags checked before the generic ones: a social facility for seniors is elderly care whatever
+# its social_facility value; a shelter is only an emergency shelter when it says so.
+_PRIORITY: tuple[tuple[str, str, str], ...] = (
+    ("social_facility:for", "senior", "elderly_care"),
+    ("social_facility:for", "elderly", "elderly_care"),
+    ("social_facility", "food_bank", "meal_aid"),
+    ("social_facility", "soup_kitchen", "meal_aid"),
+    ("social_facility", "outreach", "social_work_station"),
+    ("social_facility", "nursing_home", "elderly_care"),
+    ("social_facility", "assisted_living", "elderly_care"),
+    ("social_facility", "day_care", "elderly_care"),  # 日间照料中心
+    ("community_centre", "community_living_room", "community_living_room"),
+)
+# Any other social facility (group home, shelter, …) is closest to a social-work station.
+_GENERIC_SOCIAL = "social_work_station"
+# Keys whose matches are decided in _PRIORITY only (they qualify other tags).
+_PRIORITY_ONLY_KEYS = frozenset({"social_facility:for", "social_facility", "community_centre"})
+
+
+def category_from_osm_tags(tags: Mapping[str, str]) -> str | None:
+    """Category key for a feature's OSM tags, or ``None`` when it is not a community service.
+
+    Parameters
+    ----------
+    tags : mapping
+        OSM tags of one node, way or relation.
+
+    Returns
+    -------
+    str or None
+
+    Examples
+    --------
+    >>> category_from_osm_tags({"amenity": "social_facility", "social_facility:for": "senior"})
+    'elderly_care'
+    >>> category_from_osm_tags({"shop": "supermarket"})
+    'convenience_retail'
+    >>> category_from_osm_tags({"highway": "residential"}) is None
+    True
+    """
+    for key, value, category in _PRIORITY:
+        if tags.get(key) == value:
+            return category
+    for category in CATEGORIES.values():
+        for key, value in category.osm_tags:
+            if key in _PRIORITY_ONLY_KEYS:
+                continue
+            got = tags.get(key)
+            if got is not None and (value == "*" or got == value):
+                return category.key
+    # amenity=social_facility or any social_facility=* not matched above
+    if tags.get("amenity") == "social_facility" or "social_facility" in tags:
+        return _GENERIC_SOCIAL
+    return None
+
+
+def label(key: str, lang: Language = "zh") -> str:
+    """Label of a category in Chinese (``"zh"``) or English (``"en"``).
+
+    Unknown keys are returned as they are, so a table never shows an empty name.
+    """
+    category = CATEGORIES.get(key)
+    if category is None:
+        return key
+    return category.en if lang == "en" else category.zh

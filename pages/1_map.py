@@ -1,0 +1,70 @@
+"""Map: coverage of one category (or the complete circle), facilities, circles, residents outside."""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+from streamlit_folium import st_folium
+
+from app_support import state, views
+from app_support.i18n import t
+from app_support.mapping import BASEMAPS, build_map
+from geo._errors import DataError
+
+lang = state.lang()
+st.title(t("page.map", lang))
+try:
+    dataset, analysis = state.load_with_progress()
+except (DataError, ValueError, FileNotFoundError) as exc:
+    st.error(t("msg.error", lang, message=str(exc)))
+    st.stop()
+
+options = views.category_options(analysis)
+saved = st.session_state.get("map_category", "community_living_room")
+c1, c2, c3, c4 = st.columns([3, 3, 2, 2])
+category = c1.selectbox(t("map.category", lang), options, index=options.index(saved) if saved in options else 0,
+                        format_func=lambda k: views.category_name(k, lang), key="w_map_category")
+st.session_state["map_category"] = category
+minutes = c2.slider(t("map.circle_time", lang), 5, 60, int(round(analysis.settings.urban_circle_minutes)),
+                    key="w_map_minutes")
+uncovered_as = c3.radio(t("map.uncovered_as", lang), ("heat", "points"), horizontal=True,
+                        format_func=lambda k: t(f"map.uncovered.{k}", lang), key="w_map_uncovered")
+basemap = c4.selectbox(t("map.basemap", lang), BASEMAPS, format_func=lambda k: t(f"map.basemap.{k}", lang),
+                       index=BASEMAPS.index(st.session_state.get("basemap", "none")), key="w_map_basemap")
+st.session_state["basemap"] = basemap
+if float(minutes) != float(analysis.settings.urban_circle_minutes):
+    state.update_settings(urban_circle_minutes=float(minutes))
+    st.rerun()
+
+key = None
+if basemap == "tianditu":
+    key = st.text_input(t("map.tianditu_key", lang), value=st.session_state.get("tianditu_key", ""),
+                        type="password", key="w_tianditu_key").strip() or None
+    st.session_state["tianditu_key"] = key or ""
+    if not key:
+        st.info(t("map.tianditu_key.missing", lang))
+elif basemap == "amap":
+    st.caption(t("map.amap_shift", lang))
+
+started = time.perf_counter()
+layers = views.map_layers(dataset, analysis, category, lang=lang, uncovered_as=uncovered_as,
+                          roads=state.road_base_for(state.source(), state.coords()),
+                          labels=state.data_labels(dataset), circles=state.current_circles(category))
+folium_map = build_map(layers, lang=lang, basemap=basemap, tianditu_key=key)
+left, right = st.columns([3, 1])
+with left:
+    clicked = st_folium(folium_map, key="main_map", height=620, use_container_width=True,
+                        returned_objects=["last_active_drawing"])
+st.session_state["map_build_seconds"] = time.perf_counter() - started
+with right:
+    feature = (clicked or {}).get("last_active_drawing") or {}
+    community_id = (feature.get("properties") or {}).get("community_id")
+    details = views.community_details(analysis, str(community_id), lang=lang) if community_id else None
+    if details is None:
+        st.info(t("map.click_hint", lang))
+    else:
+        st.dataframe(details, width="stretch", height=520)
+st.caption(t("map.redraw", lang, seconds=st.session_state["map_build_seconds"]))
+if dataset.attribution:
+    st.caption(t("map.attribution", lang) + "： " + " · ".join(map(str, dataset.attribution)))

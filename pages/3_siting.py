@@ -1,0 +1,96 @@
+"""Siting: recommend new facilities of one category, ranked, with their effect; save and compare."""
+
+from __future__ import annotations
+
+import streamlit as st
+from streamlit_folium import st_folium
+
+from app_support import scenarios_view, state, views
+from app_support.i18n import category_label, t, translate_columns
+from app_support.mapping import build_map
+from geo._errors import DataError
+from geo.taxonomy import CATEGORIES
+
+MODELS = ("mclp", "lscp", "pmedian")
+CANDIDATES = ("both", "given", "generated")
+
+lang = state.lang()
+st.title(t("page.siting", lang))
+try:
+    dataset, analysis = state.load_with_progress()
+except (DataError, ValueError, FileNotFoundError) as exc:
+    st.error(t("msg.error", lang, message=str(exc)))
+    st.stop()
+
+categories = list(CATEGORIES)
+default_category = "community_living_room" if "community_living_room" in categories else categories[0]
+with st.form("siting"):
+    c1, c2, c3 = st.columns(3)
+    category = c1.selectbox(t("site.category", lang), categories, index=categories.index(default_category),
+                            format_func=lambda k: category_label(k, lang), key="w_site_category")
+    model = c1.radio(t("site.model", lang), MODELS, format_func=lambda k: t(f"site.model.{k}", lang),
+                     key="w_site_model")
+    new_sites = c2.number_input(t("site.new_sites", lang), min_value=1, max_value=200, value=5, step=1,
+                                key="w_site_n")
+    target_pct = c2.slider(t("site.target_pct", lang), 50, 100, 100, key="w_site_target")
+    source_choice = c3.radio(t("site.candidates", lang), CANDIDATES,
+                             format_func=lambda k: t(f"site.candidates.{k}", lang), key="w_site_candidates")
+    min_area = c3.number_input(t("site.min_floor_area", lang), min_value=0.0, value=0.0, step=50.0,
+                               key="w_site_area")
+    time_limit = c3.slider(t("site.time_limit", lang), 0, 300, 30, step=5, key="w_site_time")
+    run = st.form_submit_button(t("site.run", lang), type="primary")
+
+if run:
+    options = (
+        ("candidates", source_choice),
+        ("category", category),
+        ("min_floor_area_m2", float(min_area) if min_area > 0 else None),
+        ("model", model),
+        ("new_sites", None if model == "lscp" else int(new_sites)),
+        ("target_pct", float(target_pct) if model == "lscp" else None),
+        ("time_limit_s", float(time_limit)),
+    )
+    key = (state.source(), state.coords(), state.settings_items(), state.resolved_targets(dataset.meta), options)
+    with st.status(t("site.running", lang), expanded=True) as box:
+        box.write(t("site.step.matrix", lang))
+        try:
+            state.siting_for(*key)
+        except (DataError, ValueError) as exc:
+            box.update(label=t("msg.error", lang, message=str(exc)), state="error")
+            st.stop()
+        box.update(label=t("site.step.done", lang), state="complete", expanded=False)
+    st.session_state["latest_siting"] = key
+
+latest = st.session_state.get("latest_siting")
+if not latest or latest[0] != state.source():
+    st.info(t("site.none_yet", lang))
+    scenarios_view.render(dataset, analysis, None, lang=lang)
+    st.stop()
+
+result = state.siting_for(*latest)
+st.subheader(t("site.result", lang))
+gap = "—" if result.gap_pct is None or result.gap_pct != result.gap_pct else f"{result.gap_pct:.2f} %"
+st.success(t("msg.sites_found", lang, n=len(result.sites)))
+st.markdown(
+    t("site.solver", lang, solver=t(f"site.solver.{result.solver}", lang), gap=gap)
+    + " · " + t("site.covered", lang, before=f"{result.covered_before:,}", after=f"{result.covered_after:,}")
+)
+for note in getattr(result, "notes", []) or []:
+    st.caption(str(note))
+
+layers = views.map_layers(dataset, analysis, result.category, lang=lang,
+                          roads=state.road_base_for(state.source(), state.coords()),
+                          labels=state.data_labels(dataset), sites=result.sites,
+                          site_circles=getattr(result, "circles", None),
+                          circles=state.current_circles(result.category))
+layers.facilities = dataset.facilities[dataset.facilities["category"] == result.category]
+st_folium(build_map(layers, lang=lang), key="siting_map", height=560, use_container_width=True,
+          returned_objects=[])
+columns = [c for c in ("rank", "candidate_id", "name", "source", "floor_area_m2", "community_id", "newly_covered",
+                       "cumulative_covered", "cumulative_pct") if c in result.sites.columns]
+st.dataframe(translate_columns(result.sites[columns], lang), hide_index=True, width="stretch")
+with st.expander(t("layer.before_after", lang)):
+    st.dataframe(translate_columns(result.community_before_after.reset_index(), lang), hide_index=True,
+                 width="stretch")
+
+scenarios_view.render(dataset, analysis, result, lang=lang)

@@ -1,0 +1,48 @@
+"""Export: every result layer and table as GeoPackage, Shapefile, GeoJSON, KML, CSV, Excel or HTML."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app_support import exporting, state
+from app_support.i18n import t
+from geo._errors import DataError
+
+lang = state.lang()
+st.title(t("page.export", lang))
+try:
+    dataset, analysis = state.load_with_progress()
+except (DataError, ValueError, FileNotFoundError) as exc:
+    st.error(t("msg.error", lang, message=str(exc)))
+    st.stop()
+
+latest = st.session_state.get("latest_siting")
+siting = state.siting_for(*latest) if latest and latest[0] == state.source() else None
+
+st.subheader(t("exp.layers", lang))
+c1, c2, c3 = st.columns(3)
+fmt = c1.selectbox(t("exp.format", lang), exporting.FORMATS, format_func=exporting.format_name, key="w_exp_fmt")
+crs = c2.selectbox(t("exp.crs", lang), exporting.CRS_CHOICES, format_func=lambda c: exporting.crs_name(c, lang),
+                   key="w_exp_crs")
+encoding = c3.selectbox(t("exp.encoding", lang), exporting.ENCODINGS, key="w_exp_encoding",
+                        disabled=fmt != "shp")
+include_sites = st.checkbox(t("exp.include_sites", lang), value=siting is not None, disabled=siting is None,
+                            key="w_exp_sites")
+if st.button(t("exp.prepare", lang), key="w_exp_prepare", type="primary"):
+    with st.spinner(t("exp.prepare", lang)):
+        try:
+            files = exporting.export_files(analysis, fmt=fmt, crs=crs, encoding=encoding,
+                                           siting=siting if include_sites else None, lang=lang)
+        except (DataError, ValueError) as exc:
+            st.error(t("msg.error", lang, message=str(exc)))
+            files = []
+    st.session_state["export_files"] = files
+for name, data, mime in st.session_state.get("export_files", []):
+    st.download_button(t("exp.download", lang, name=name), data=data, file_name=name, mime=mime,
+                       key=f"w_dl_{name}")
+
+st.subheader(t("exp.tables", lang))
+cols = st.columns(3)
+for i, (name, data) in enumerate(exporting.table_csvs(analysis, siting=siting, lang=lang).items()):
+    cols[i % 3].download_button(t("exp.download", lang, name=name), data=data, file_name=name,
+                                mime="text/csv", key=f"w_csv_{name}")

@@ -1,0 +1,333 @@
+"""One call from a data set to coverage, indicators and service circles.
+
+:func:`analyze` computes the minutes from every demand point to every analysed category, the
+covered flags, the per-category and per-community summaries and the indicator table. Service
+circle polygons are slower and are only drawn when first asked for (:attr:`Analysis.circles`).
+
+Examples
+--------
+>>> from geo.synthetic import synthetic_dataset          # doctest: +SKIP
+>>> result = analyze(synthetic_dataset(2_000))           # doctest: +SKIP
+>>> result.category_summary[["facilities", "coverage_pct"]]   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo.dataset import Dataset
+from geo.taxonomy import CATEGORIES
+from planning.circles import buffer_circles, service_circles
+from planning.coverage import Coverage, coverage, facility_points
+from planning.e2sfca import Decay, E2SFCAResult, Supply, e2sfca
+from planning.indicators import IndicatorResult, Targets, _Context, indicators, load_targets
+from planning.settings import Settings
+from planning.travel import TravelModel
+
+
+class Analysis:
+    """Coverage, indicators and (on demand) service circles of one data set.
+
+    Attributes
+    ----------
+    dataset : geo.dataset.Dataset
+    settings : Settings
+    categories : list of str
+    coverage : planning.coverage.Coverage
+    targets : planning.indicators.Targets
+    demand_minutes : pandas.DataFrame
+        Minutes per demand point (index of the population layer) and category; ``inf`` unreachable.
+    circle_minutes : pandas.Series
+    covered : pandas.DataFrame
+    category_summary : pandas.DataFrame
+        Index category; facilities, population, covered_population, coverage_pct.
+    community_table : pandas.DataFrame
+        Index community_id; name, kind, population, households, circle_minutes,
+        coverage_pct_<category>…, complete_circle_pct, floor_area_per_100_households,
+        the community-level indicator values, missed_targets ("; "-joined indicator names).
+    indicators : pandas.DataFrame
+        name, name_zh, name_en, scope, value, target, unit, pass, communities_missing, note.
+    """
+
+    def __init__(self, dataset: Dataset, settings: Settings, cov: Coverage, result: IndicatorResult,
+                 targets: Targets) -> None:
+        self.dataset = dataset
+        self.settings = settings
+        self.coverage = cov
+        self.targets = targets
+        self.categories: list[str] = list(cov.categories)
+        self.demand_minutes: pd.DataFrame = cov.demand_minutes
+        self.circle_minutes: pd.Series = cov.circle_minutes
+        self.covered: pd.DataFrame = cov.covered
+        self.category_summary: pd.DataFrame = cov.category_summary()
+        self.indicators: pd.DataFrame = result.table
+        self.community_table: pd.DataFrame = self._community_table(result)
+
+    # ------------------------------------------------------------------ tables
+    def _community_table(self, result: IndicatorResult) -> pd.DataFrame:
+        com = self.dataset.communities
+        base = self.coverage.by_community(com)
+        ids = base.index
+        out = pd.DataFrame(index=ids)
+        out["name"] = com["name"].astype(str).to_numpy() if "name" in com.columns else ids.to_numpy()
+        out["kind"] = base["kind"]
+        out["population"] = base["population"]
+        out["households"] = (pd.to_numeric(com["households"], errors="coerce").to_numpy(dtype=float)
+                             if "households" in com.columns else np.nan)
+        out["circle_minutes"] = base["circle_minutes"]
+        for col in base.columns:
+            if col.startswith("coverage_pct_"):
+                out[col] = base[col]
+        out["complete_circle_pct"] = base["complete_circle_pct"]
+        out["floor_area_per_100_households"] = self._floor_area_per_100(out["households"])
+        for col in result.communities.columns:
+            if col not in out.columns:
+                out[col] = result.communities[col].reindex(ids).to_numpy()
+        out["missed_targets"] = [
+            "; ".join(names) if isinstance(names, list) else "" for names in result.missed.reindex(ids)
+        ]
+        return out
+
+    def _floor_area_per_100(self, households: pd.Series) -> np.ndarray:
+        ctx = _Context(self.dataset, self.coverage)
+        if not ctx.has_category("community_service_center") or households.isna().all():
+            return np.full(len(households), np.nan)
+        area, _ = ctx.area_in(["community_service_center"])
+        h = households.to_numpy(dtype=float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(h > 0, 100.0 * area.reindex(households.index).to_numpy() / np.where(h > 0, h, 1), np.nan)
+
+    @property
+    def total_population(self) -> float:
+        return float(self.coverage.population.sum())
+
+    # ------------------------------------------------------------------ circles
+    def service_circle(self, category: str, *, per_facility: bool = False) -> gpd.GeoDataFrame:
+        """Network service circles of one category, per community kind present.
+
+        Rows: one per kind ("urban"/"rural") with its mode and minutes (or one per facility and
+        kind when ``per_facility``).
+        """
+        fx, fy = facility_points(self.dataset, category)
+        fac = self.dataset.facilities
+        ids = (fac.loc[fac["category"].astype(str).to_numpy() == category, "facility_id"].astype(str).tolist()
+               if len(fac) else [])
+        frames = []
+        for kind in self._kinds():
+            mode = self.settings.mode_for(kind)
+            model = TravelModel.for_mode(self.dataset.roads, mode, self.settings)
+            gdf = service_circles(model, fx, fy, minutes=self.settings.circle_minutes(kind),
+                                  buffer_m=self.settings.circle_buffer_m, facility_ids=ids,
+                                  per_facility=per_facility)
+            gdf.insert(0, "kind", kind)
+            gdf.insert(0, "category", category)
+            frames.append(gdf)
+        return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=self.dataset.crs)
+
+    def buffer_circle(self, category: str) -> gpd.GeoDataFrame:
+        """Straight-line comparison circles of one category (radius = circle time × speed)."""
+        fx, fy = facility_points(self.dataset, category)
+        frames = []
+        for kind in self._kinds():
+            mode = self.settings.mode_for(kind)
+            speed = self.settings.walk_speed() if mode == "car" else self.settings.speed_m_per_min(mode)
+            gdf = buffer_circles(fx, fy, minutes=self.settings.circle_minutes(kind), speed_m_per_min=speed,
+                                 crs=self.dataset.crs)
+            gdf.insert(0, "kind", kind)
+            gdf.insert(0, "category", category)
+            frames.append(gdf)
+        return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=self.dataset.crs)
+
+    def _kinds(self) -> list[str]:
+        kinds = set(self.coverage.kind.unique()) if len(self.coverage.kind) else {"urban"}
+        return [k for k in ("urban", "rural") if k in kinds] or ["urban"]
+
+    @cached_property
+    def circles(self) -> gpd.GeoDataFrame:
+        """One merged network service-circle polygon per category (metric CRS).
+
+        Urban circles (walking) are kept outside rural communities, rural circles (rural mode)
+        inside them, so each resident sees the circle of their own community.
+        """
+        kinds = self._kinds()
+        rural_area = None
+        if len(kinds) > 1:
+            com = self.dataset.communities
+            rural_ids = set(self.community_table.index[self.community_table["kind"] == "rural"])
+            rural_area = shapely.union_all(
+                com.geometry[com["community_id"].astype(str).isin(rural_ids)].to_numpy())
+        rows = []
+        for cat in self.categories:
+            parts = self.service_circle(cat)
+            pieces = []
+            for kind, geom in zip(parts["kind"], parts.geometry):
+                if rural_area is not None:
+                    geom = (shapely.intersection(geom, rural_area) if kind == "rural"
+                            else shapely.difference(geom, rural_area))
+                pieces.append(geom)
+            info = CATEGORIES.get(cat)
+            rows.append({
+                "category": cat,
+                "name_zh": info.zh if info else cat,
+                "name_en": info.en if info else cat,
+                "facilities": int(self.category_summary.loc[cat, "facilities"]),
+                "urban_minutes": float(self.settings.urban_circle_minutes),
+                "rural_minutes": float(self.settings.rural_circle_minutes),
+                "geometry": shapely.union_all(pieces) if pieces else shapely.Polygon(),
+            })
+        if not rows:
+            return gpd.GeoDataFrame({"category": []}, geometry=gpd.GeoSeries([], crs=self.dataset.crs),
+                                    crs=self.dataset.crs)
+        return gpd.GeoDataFrame(rows, geometry="geometry", crs=self.dataset.crs)
+
+    # ------------------------------------------------------------------ accessibility
+    def accessibility(self, category: str, *, supply: Supply = "auto", decay: Decay = "gaussian") -> E2SFCAResult:
+        """E2SFCA supply per resident of one category (see :mod:`planning.e2sfca`)."""
+        return e2sfca(self.dataset, self.settings, category=category, coverage=self.coverage,
+                      supply=supply, decay=decay)
+
+    # ------------------------------------------------------------------ output
+    def to_json(self) -> dict[str, Any]:
+        """The JSON object of ``python -m planning analyze --json`` (NaN/inf → null)."""
+        summary = self.category_summary
+        categories = {
+            cat: {
+                "covered_population": _int(summary.loc[cat, "covered_population"]),
+                "coverage_pct": _num(summary.loc[cat, "coverage_pct"]),
+                "facilities": _int(summary.loc[cat, "facilities"]),
+            }
+            for cat in self.categories
+        }
+        table = self.community_table
+        communities = [
+            {
+                "community_id": str(cid),
+                "kind": str(row["kind"]),
+                "population": _int(row["population"]),
+                "coverage_pct": {cat: _num(row[f"coverage_pct_{cat}"]) for cat in self.categories},
+            }
+            for cid, row in table.iterrows()
+        ]
+        indicators_out = [
+            {"name": str(r["name"]), "value": _num(r["value"]), "target": _num(r["target"]),
+             "pass": None if r["pass"] is None or (isinstance(r["pass"], float) and math.isnan(r["pass"]))
+             else bool(r["pass"])}
+            for r in self.indicators.to_dict("records")
+        ]
+        return {"population": _int(self.total_population), "categories": categories,
+                "communities": communities, "indicators": indicators_out}
+
+    def layers(self, *, circles: bool = True) -> dict[str, gpd.GeoDataFrame]:
+        """Layers for export: communities, facilities, demand, circles, uncovered.
+
+        Minutes are null where the facility is unreachable over the network (``covered`` is
+        then false); formats such as Shapefile cannot store infinity.
+        """
+        crs = self.dataset.crs
+        com = self.dataset.communities
+        table = self.community_table.drop(columns=[c for c in ("name", "kind", "population", "households")
+                                                   if c in com.columns])
+        communities = com.merge(table, left_on=com["community_id"].astype(str), right_index=True,
+                                how="left")
+        communities = communities.drop(columns=[c for c in communities.columns if c == "key_0"])
+        communities["population_analysed"] = self.community_table["population"].reindex(
+            com["community_id"].astype(str)).to_numpy()
+        facilities = self.dataset.facilities.copy()
+        if len(facilities):
+            facilities["category_zh"] = facilities["category"].map(
+                lambda c: CATEGORIES[c].zh if c in CATEGORIES else c)
+        demand = self._demand_layer()
+        out = {"communities": gpd.GeoDataFrame(communities, geometry=com.geometry.name, crs=crs),
+               "facilities": gpd.GeoDataFrame(facilities, crs=crs),
+               "demand": demand,
+               "uncovered": self._uncovered_layer(demand)}
+        if circles:
+            out["circles"] = self.circles
+        return out
+
+    def _demand_layer(self) -> gpd.GeoDataFrame:
+        pop = self.dataset.population
+        geoms = pop.geometry
+        if len(geoms) and not geoms.geom_type.eq("Point").all():
+            geoms = geoms.representative_point()
+        cov = self.coverage
+        data: dict[str, Any] = {
+            "population": cov.population.to_numpy(),
+            "community_id": cov.community_id.to_numpy(),
+            "kind": cov.kind.to_numpy(),
+            "circle_minutes": cov.circle_minutes.to_numpy(),
+        }
+        for cat in self.categories:
+            minutes = cov.demand_minutes[cat].to_numpy()
+            data[f"minutes_{cat}"] = np.where(np.isfinite(minutes), minutes, np.nan)
+            data[f"covered_{cat}"] = cov.covered[cat].to_numpy()
+        data["complete_circle"] = cov.complete.to_numpy()
+        return gpd.GeoDataFrame(data, geometry=geoms.to_numpy(), crs=self.dataset.crs, index=pop.index)
+
+    def _uncovered_layer(self, demand: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        frames = []
+        for cat in self.categories:
+            miss = ~self.coverage.covered[cat].to_numpy()
+            part = demand.loc[miss, ["population", "community_id", "kind", "circle_minutes",
+                                     f"minutes_{cat}", demand.geometry.name]]
+            part = part.rename(columns={f"minutes_{cat}": "minutes"})
+            part.insert(0, "category", cat)
+            frames.append(part)
+        if not frames:
+            return gpd.GeoDataFrame({"category": []}, geometry=gpd.GeoSeries([], crs=self.dataset.crs),
+                                    crs=self.dataset.crs)
+        return gpd.GeoDataFrame(pd.concat(frames), crs=self.dataset.crs)
+
+
+def _num(value: Any) -> float | None:
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+def _int(value: Any) -> int | None:
+    f = _num(value)
+    return None if f is None else int(round(f))
+
+
+def analyze(
+    dataset: Dataset,
+    settings: Settings | None = None,
+    *,
+    categories: Sequence[str] | str | None = None,
+    targets: Targets | str | Path | None = None,
+) -> Analysis:
+    """Coverage, summaries and indicators of a data set.
+
+    Parameters
+    ----------
+    dataset : geo.dataset.Dataset
+    settings : Settings, optional
+        DESIGN.md defaults when omitted.
+    categories : list of str, optional
+        Default: every category with facilities in the data.
+    targets : Targets, name or path, optional
+        Default: the data set's ``targets`` (dataset.toml), else ``national_baseline``.
+
+    Returns
+    -------
+    Analysis
+    """
+    settings = settings or Settings()
+    if targets is None:
+        targets = dataset.meta.get("targets") or None
+    target_set = targets if isinstance(targets, Targets) else load_targets(targets)
+    cov = coverage(dataset, settings, categories=categories)
+    result = indicators(dataset, cov, target_set)
+    return Analysis(dataset, settings, cov, result, target_set)

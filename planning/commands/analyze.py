@@ -1,0 +1,123 @@
+"""``python -m planning analyze``: coverage, indicators and service circles of a data set.
+
+Examples
+--------
+``python -m planning analyze --json`` prints one JSON object for the bundled data set;
+``python -m planning analyze --data my_city/ --targets maanshan_14th_fyp --out results/`` writes
+``results/analysis.gpkg`` (demand points, communities with indicator columns, circle polygons)
+and ``results/indicators.csv`` (UTF-8 with BOM, so Excel shows the Chinese names).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from geo._errors import DataError
+
+if TYPE_CHECKING:
+    from planning.analysis import Analysis
+
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "data" / "xian"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA,
+                        help="data-set folder, GeoPackage or zip (default: the bundled data/xian)")
+    parser.add_argument("--categories", default=None,
+                        help="comma-separated category keys (default: every category in the data)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="folder for analysis.gpkg and indicators.csv")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--targets", default=None,
+                        help="targets name (maanshan_14th_fyp, national_baseline) or .toml path")
+    parser.add_argument("--coords", default=None, choices=["wgs84", "cgcs2000", "gcj02", "bd09"],
+                        help="coordinate system of lon/lat layers (default: dataset.toml or wgs84)")
+    parser.add_argument("--profile", default="standard", choices=["standard", "elderly"],
+                        help="walking profile (elderly: 60 m/min)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from geo.dataset_loader import load_dataset
+
+    from planning.analysis import analyze
+    from planning.settings import Settings
+
+    data = Path(args.data)
+    if not data.exists():
+        raise DataError("the data set does not exist", file=data,
+                        fix="give --data a data-set folder, GeoPackage or zip")
+    dataset = load_dataset(data, coords=args.coords)
+    result = analyze(dataset, Settings(profile=args.profile), categories=args.categories,
+                     targets=args.targets)
+    if args.out is not None:
+        write_outputs(result, Path(args.out))
+    if args.json:
+        print(json.dumps(result.to_json(), ensure_ascii=False, allow_nan=False))
+    else:
+        _print_summary(result, args.out)
+    return 0
+
+
+def write_outputs(result: Analysis, out: Path) -> tuple[Path, Path]:
+    """Write ``analysis.gpkg`` and ``indicators.csv`` into ``out`` without destroying old files."""
+    out.mkdir(parents=True, exist_ok=True)
+    layers = result.layers()
+    gpkg = out / "analysis.gpkg"
+    fd, tmp_name = tempfile.mkstemp(prefix=".analysis-", suffix=".gpkg", dir=out)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        tmp.unlink()  # GDAL creates the GeoPackage itself
+        for name in ("demand", "communities", "circles", "uncovered"):
+            layer = layers[name]
+            layer = layer.copy()
+            for col in layer.columns:
+                if layer[col].dtype == object and col != layer.geometry.name:
+                    layer[col] = layer[col].map(lambda v: None if v is None or (isinstance(v, float) and
+                                                                                 pd.isna(v)) else str(v))
+            layer.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
+        os.replace(tmp, gpkg)
+    finally:
+        tmp.unlink(missing_ok=True)
+    table = result.indicators.copy()
+    table["communities_missing"] = table["communities_missing"].map(
+        lambda ids: "; ".join(map(str, ids)) if isinstance(ids, list) else "")
+    table["pass"] = table["pass"].map(lambda v: "" if v is None else ("pass" if v else "fail"))
+    csv = out / "indicators.csv"
+    fd, tmp_csv = tempfile.mkstemp(prefix=".indicators-", suffix=".csv", dir=out)
+    os.close(fd)
+    try:
+        table.to_csv(tmp_csv, index=False, encoding="utf-8-sig")
+        os.replace(tmp_csv, csv)
+    finally:
+        Path(tmp_csv).unlink(missing_ok=True)
+    return gpkg, csv
+
+
+def _print_summary(r: Analysis, out: Path | None) -> None:
+    print(f"Data set: {r.dataset.name}  population {r.total_population:,.0f}  "
+          f"demand points {len(r.demand_minutes):,}")
+    outside = r.coverage.outside_points
+    if outside:
+        print(f"{outside:,} demand points lie outside every community (urban circle applied).")
+    summary = r.category_summary
+    print("\ncategory                    facilities  covered population  coverage %")
+    for cat, row in summary.iterrows():
+        print(f"{cat:<28}{int(row['facilities']):>10}  {row['covered_population']:>18,.0f}  "
+              f"{row['coverage_pct']:>9.1f}")
+    print("\nindicator                                   value     target   result")
+    for row in r.indicators.to_dict("records"):
+        verdict = "no data" if row["pass"] is None and pd.isna(row["value"]) else (
+            "report" if row["pass"] is None else ("pass" if row["pass"] else "FAIL"))
+        value = "—" if pd.isna(row["value"]) else f"{row['value']:.1f}"
+        target = "—" if pd.isna(row["target"]) else f"{row['target']:g}"
+        print(f"{row['name']:<42}{value:>8}  {target:>8}   {verdict}")
+    if out is not None:
+        print(f"\nWrote {out / 'analysis.gpkg'} and {out / 'indicators.csv'}")

@@ -1,0 +1,344 @@
+"""Coverage: minutes from every demand point to the nearest facility of each category.
+
+Each demand point takes the circle (time and travel mode) of the community it lies in: urban
+communities 15 minutes walking, rural ones 30 minutes by the rural mode (``Settings``). Points
+outside every community take the urban circle and are counted. Per category and mode there is
+one multi-source shortest-path run (see :mod:`planning.travel`); demand points are snapped once
+per mode. Unreachable points get ``inf`` minutes, never a stand-in number.
+
+Examples
+--------
+>>> from geo.synthetic import synthetic_dataset            # doctest: +SKIP
+>>> cov = coverage(synthetic_dataset(2_000), Settings())   # doctest: +SKIP
+>>> cov.category_summary().loc["health", "coverage_pct"]   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo._errors import DataError
+from geo.dataset import Dataset
+from geo.taxonomy import CATEGORIES, ESSENTIAL_CATEGORIES
+from planning.settings import Settings
+from planning.travel import EPS_MINUTES, TravelModel, points_minutes
+
+#: Kind given to demand points that lie outside every community.
+OUTSIDE_KIND = "urban"
+
+
+@dataclass
+class Coverage:
+    """Minutes, circles and covered flags of every demand point.
+
+    Attributes
+    ----------
+    categories : list of str
+        Analysed categories (columns of the tables below).
+    demand_minutes : pandas.DataFrame
+        Minutes to the nearest facility per category (``inf`` unreachable); index of the
+        population layer.
+    circle_minutes : pandas.Series
+        Circle time of each demand point (from its community's kind).
+    kind : pandas.Series
+        ``"urban"``/``"rural"`` of each demand point's community (urban outside communities).
+    mode : pandas.Series
+        Travel mode of each demand point.
+    covered : pandas.DataFrame
+        ``demand_minutes <= circle_minutes`` (bool).
+    population : pandas.Series
+        Residents at each demand point.
+    community_id : pandas.Series
+        Community of each demand point (NA outside every community).
+    facilities : dict of str to int
+        Facilities per analysed category.
+    complete_categories : list of str
+        Categories that make a "complete circle" (essential categories present in the data).
+    """
+
+    categories: list[str]
+    demand_minutes: pd.DataFrame
+    circle_minutes: pd.Series
+    kind: pd.Series
+    mode: pd.Series
+    covered: pd.DataFrame
+    population: pd.Series
+    community_id: pd.Series
+    facilities: dict[str, int]
+    complete_categories: list[str] = field(default_factory=list)
+
+    @property
+    def outside_points(self) -> int:
+        """Demand points outside every community (they take the urban circle)."""
+        return int(self.community_id.isna().sum())
+
+    @property
+    def outside_population(self) -> float:
+        return float(self.population[self.community_id.isna()].sum())
+
+    @property
+    def complete(self) -> pd.Series:
+        """Demand points that reach every complete-circle category within their circle."""
+        if not self.complete_categories:
+            return pd.Series(False, index=self.covered.index, dtype=bool)
+        return self.covered[self.complete_categories].all(axis=1)
+
+    def category_summary(self) -> pd.DataFrame:
+        """Facilities, population, covered population and coverage % per category."""
+        total = float(self.population.sum())
+        covered_pop = self.covered.mul(self.population, axis=0).sum(axis=0)
+        out = pd.DataFrame(
+            {
+                "facilities": pd.Series(self.facilities, dtype="int64").reindex(self.categories),
+                "population": total,
+                "covered_population": covered_pop.reindex(self.categories).astype(float),
+            },
+            index=pd.Index(self.categories, name="category"),
+        )
+        out["coverage_pct"] = _pct(out["covered_population"], total)
+        return out
+
+    def complete_summary(self) -> dict[str, float]:
+        """Population and share reaching every complete-circle category."""
+        total = float(self.population.sum())
+        if not self.complete_categories:
+            return {"population": total, "covered_population": np.nan, "coverage_pct": np.nan}
+        covered = float(self.population[self.complete].sum())
+        return {"population": total, "covered_population": covered,
+                "coverage_pct": float(_pct(covered, total))}
+
+    def uncovered(self, category: str) -> pd.Index:
+        """Demand points outside their circle for ``category``."""
+        return self.covered.index[~self.covered[category].to_numpy()]
+
+    def by_community(self, communities: gpd.GeoDataFrame) -> pd.DataFrame:
+        """Population, circle and coverage % per category for every community.
+
+        Communities without demand points get population 0 and NaN percentages.
+        """
+        ids = communities["community_id"].astype(str)
+        pop = self.population.to_numpy(dtype=float)
+        group = self.community_id.to_numpy(dtype=object)
+        inside = ~pd.isna(group)
+        frame = pd.DataFrame({"community_id": group[inside], "population": pop[inside]})
+        for cat in self.categories:
+            frame[cat] = self.covered[cat].to_numpy()[inside] * pop[inside]
+        frame["_complete"] = (self.complete.to_numpy()[inside] * pop[inside]
+                              if self.complete_categories else np.nan)
+        sums = frame.groupby("community_id", sort=False).sum(min_count=1).reindex(ids.to_numpy())
+        population = sums["population"].fillna(0.0)
+        out = pd.DataFrame(index=pd.Index(ids.to_numpy(), name="community_id"))
+        out["population"] = population.to_numpy()
+        out["kind"] = ids.map(_community_kinds(communities)).to_numpy()
+        out["circle_minutes"] = np.where(out["kind"] == "rural", self._rural_minutes,
+                                         self._urban_minutes)
+        for cat in self.categories:
+            out[f"coverage_pct_{cat}"] = _pct(sums[cat].fillna(0.0).to_numpy(), population.to_numpy())
+        if self.complete_categories:
+            out["complete_circle_pct"] = _pct(sums["_complete"].fillna(0.0).to_numpy(),
+                                              population.to_numpy())
+        else:
+            out["complete_circle_pct"] = np.nan
+        return out
+
+    # Set by coverage(); kept out of the constructor so the dataclass stays simple to build.
+    _urban_minutes: float = 15.0
+    _rural_minutes: float = 30.0
+
+
+def _pct(part: object, whole: object) -> object:
+    """Percentage, NaN where the whole is zero."""
+    part_a = np.asarray(part, dtype=float)
+    whole_a = np.asarray(whole, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(whole_a > 0, 100.0 * part_a / np.where(whole_a > 0, whole_a, 1.0), np.nan)
+    if isinstance(part, pd.Series):
+        return pd.Series(out, index=part.index)
+    return out if out.ndim else float(out)
+
+
+def resolve_categories(
+    dataset: Dataset, categories: Iterable[str] | str | None = None
+) -> list[str]:
+    """Categories to analyse, in taxonomy order.
+
+    Default: every category with at least one facility in the data. Unknown keys raise
+    :class:`geo._errors.DataError`; known keys without facilities are kept (coverage 0 %).
+    """
+    present = set(dataset.facilities["category"].astype(str)) if len(dataset.facilities) else set()
+    if categories is None:
+        wanted = present
+    else:
+        if isinstance(categories, str):
+            categories = [c for c in categories.split(",")]
+        wanted = {c.strip() for c in categories if c and c.strip()}
+        unknown = sorted(wanted - set(CATEGORIES))
+        if unknown:
+            raise DataError(
+                f"unknown facility categor{'y' if len(unknown) == 1 else 'ies'} {', '.join(unknown)}",
+                fix=f"use keys from geo.taxonomy: {', '.join(CATEGORIES)}",
+            )
+    unknown_in_data = sorted(present - set(CATEGORIES))
+    if categories is None and unknown_in_data:
+        raise DataError(
+            f"facility categories not in the taxonomy: {', '.join(unknown_in_data)}",
+            file=str(dataset.source) if dataset.source else None, layer="facilities",
+            column="category", fix=f"use keys from geo.taxonomy: {', '.join(CATEGORIES)}",
+        )
+    return [key for key in CATEGORIES if key in wanted]
+
+
+def demand_points(dataset: Dataset) -> tuple[np.ndarray, np.ndarray, pd.Series, pd.Series]:
+    """Coordinates, population and community of every demand point (validated)."""
+    pop_layer = dataset.population
+    where = str(dataset.source) if dataset.source else None
+    if "population" not in pop_layer.columns:
+        raise DataError("the population layer has no 'population' column", file=where,
+                        layer="population", fix="add a population column (residents per point)")
+    geoms = pop_layer.geometry
+    if len(pop_layer) and not geoms.geom_type.eq("Point").all():
+        geoms = geoms.representative_point()
+    population = pd.to_numeric(pop_layer["population"], errors="coerce").astype(float)
+    if population.isna().any() or (population < 0).any():
+        raise DataError("population values must be numbers ≥ 0", file=where, layer="population",
+                        column="population", fix="correct or remove the rows with missing or "
+                        "negative population")
+    if "community_id" in pop_layer.columns:
+        community = pop_layer["community_id"].astype("object").where(pop_layer["community_id"].notna())
+        community = community.map(lambda v: v if v is None or pd.isna(v) else str(v))
+    else:
+        community = _locate(geoms, dataset.communities)
+    community.index = pop_layer.index
+    return geoms.x.to_numpy(dtype=float), geoms.y.to_numpy(dtype=float), population, community
+
+
+def _locate(points: gpd.GeoSeries, communities: gpd.GeoDataFrame) -> pd.Series:
+    """Community id of each point (first containing polygon), NA outside every community."""
+    out = pd.Series([None] * len(points), index=points.index, dtype="object")
+    if len(communities) == 0 or len(points) == 0:
+        return out
+    tree_idx, pts_idx = communities.sindex.query(points.to_numpy(), predicate="intersects")[::-1]
+    ids = communities["community_id"].astype(str).to_numpy()
+    first = pd.Series(tree_idx, index=pts_idx).groupby(level=0).min()
+    out.iloc[first.index.to_numpy()] = ids[first.to_numpy()]
+    return out
+
+
+def facility_points(dataset: Dataset, category: str) -> tuple[np.ndarray, np.ndarray]:
+    """Coordinates of the facilities of one category."""
+    fac = dataset.facilities
+    if len(fac) == 0:
+        return np.zeros(0), np.zeros(0)
+    sel = fac.loc[fac["category"].astype(str).to_numpy() == category]
+    geoms = sel.geometry
+    if len(geoms) and not geoms.geom_type.eq("Point").all():
+        geoms = geoms.representative_point()
+    return geoms.x.to_numpy(dtype=float), geoms.y.to_numpy(dtype=float)
+
+
+def coverage(
+    dataset: Dataset,
+    settings: Settings | None = None,
+    *,
+    categories: Sequence[str] | str | None = None,
+    complete_categories: Sequence[str] | None = None,
+    limit_minutes: float | None = None,
+) -> Coverage:
+    """Minutes from every demand point to the nearest facility of each category.
+
+    Parameters
+    ----------
+    dataset : geo.dataset.Dataset
+    settings : Settings, optional
+    categories : list of str, optional
+        Default: every category with facilities in the data.
+    complete_categories : list of str, optional
+        Categories of the "complete circle"; default the essential categories
+        (``geo.taxonomy.ESSENTIAL_CATEGORIES``) that are analysed and have facilities.
+    limit_minutes : float, optional
+        Stop searches at this time (faster; times beyond it become ``inf``). Default: no limit,
+        so ``inf`` means unreachable over the network.
+
+    Returns
+    -------
+    Coverage
+    """
+    settings = settings or Settings()
+    cats = resolve_categories(dataset, categories)
+    x, y, population, community = demand_points(dataset)
+    index = dataset.population.index
+
+    kind_of = _community_kinds(dataset.communities)
+    kind = community.map(kind_of).where(community.notna(), OUTSIDE_KIND).fillna(OUTSIDE_KIND)
+    kind = kind.astype(str)
+    circle = pd.Series(np.where(kind.to_numpy() == "rural", settings.rural_circle_minutes,
+                                settings.urban_circle_minutes), index=index, dtype=float)
+    mode = pd.Series(np.where(kind.to_numpy() == "rural", settings.rural_mode, settings.urban_mode),
+                     index=index, dtype=object)
+    limit = np.inf if limit_minutes is None else float(limit_minutes)
+    longest = float(circle.to_numpy().max(initial=0.0))
+    if limit < longest:
+        raise ValueError(f"limit_minutes ({limit}) must not be below the longest circle "
+                         f"({longest} minutes).")
+
+    minutes = np.full((len(index), len(cats)), np.inf)
+    facilities: dict[str, int] = {}
+    for cat in cats:
+        facilities[cat] = len(facility_points(dataset, cat)[0])
+    for mode_name in pd.unique(mode.to_numpy()):
+        rows = np.flatnonzero(mode.to_numpy() == mode_name)
+        model = TravelModel.for_mode(dataset.roads, str(mode_name), settings)
+        node, access = model.snap(x[rows], y[rows])
+        for j, cat in enumerate(cats):
+            fx, fy = facility_points(dataset, cat)
+            if len(fx) == 0:
+                continue
+            f_node, f_access = model.snap(fx, fy)
+            node_minutes = model.node_minutes_to_nearest(f_node, f_access, limit_minutes=limit)
+            minutes[rows, j] = points_minutes(node_minutes, node, access, limit_minutes=limit)
+
+    demand_minutes = pd.DataFrame(minutes, index=index, columns=pd.Index(cats, name="category"))
+    covered = pd.DataFrame(minutes <= circle.to_numpy()[:, None] + EPS_MINUTES, index=index,
+                           columns=demand_minutes.columns)
+    if complete_categories is None:
+        complete = [c for c in ESSENTIAL_CATEGORIES if c in cats and facilities.get(c, 0) > 0]
+    else:
+        complete = list(complete_categories)
+        missing = [c for c in complete if c not in cats]
+        if missing:
+            raise ValueError(f"complete-circle categories not analysed: {', '.join(missing)}.")
+    result = Coverage(
+        categories=cats,
+        demand_minutes=demand_minutes,
+        circle_minutes=circle,
+        kind=kind,
+        mode=mode,
+        covered=covered,
+        population=population,
+        community_id=community,
+        facilities=facilities,
+        complete_categories=complete,
+    )
+    result._urban_minutes = float(settings.urban_circle_minutes)
+    result._rural_minutes = float(settings.rural_circle_minutes)
+    return result
+
+
+def _community_kinds(communities: gpd.GeoDataFrame) -> dict[str, str]:
+    """Community id → "urban"/"rural" (name ending 村 → rural when the kind is missing)."""
+    if len(communities) == 0:
+        return {}
+    ids = communities["community_id"].astype(str)
+    if "kind" in communities.columns:
+        kinds = communities["kind"].astype("object")
+    else:
+        kinds = pd.Series([None] * len(communities), index=communities.index, dtype="object")
+    names = communities["name"].astype(str) if "name" in communities.columns else ids
+    guess = np.where(names.str.endswith("村"), "rural", "urban")
+    kinds = kinds.where(kinds.isin(["urban", "rural"]), guess)
+    return dict(zip(ids.to_numpy(), kinds.astype(str).to_numpy()))

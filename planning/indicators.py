@@ -1,0 +1,396 @@
+"""Planning indicators per community and for the whole area, against a targets file.
+
+Targets are data: one TOML file per plan or standard (``planning/targets/*.toml``), each a list
+of ``[[indicator]]`` tables naming a metric below, its target and comparison (``op``, default
+``">="``). An indicator without a target is reported only.
+
+Metrics
+-------
+communities_with
+    % of communities (optionally of ``kinds``) with a facility of ``category`` inside their
+    polygon (with at least ``min_floor_area_m2`` of floor area in total when given).
+groups_with
+    % of streets / districts (``group`` column of communities) with such a facility in one of
+    their communities. Without a district column the study area counts as one district.
+floor_area_per_100_households
+    Floor area of ``categories`` facilities per 100 households (area value: total area over
+    total households; each community its own).
+population_in_circle
+    % of residents inside their circle, one row per analysed category.
+complete_circle
+    % of residents reaching every complete-circle category.
+column_per_10k_population, column_per_community
+    A count column of the communities layer (community workers, social organisations) per
+    10,000 residents / per community.
+
+Indicators whose data is absent (no households, no facilities of the category in the data, no
+street column, …) get value NaN and pass ``None`` ("no data"), never a pass.
+"""
+
+from __future__ import annotations
+
+import operator
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo._errors import DataError
+from geo.dataset import Dataset
+from geo.taxonomy import CATEGORIES
+from planning.coverage import Coverage, _community_kinds, _locate
+
+TARGETS_DIR = Path(__file__).resolve().parent / "targets"
+DEFAULT_TARGETS = "national_baseline"
+_OPS: dict[str, Callable[[float, float], bool]] = {
+    ">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "==": operator.eq,
+}
+_TOL = 1e-9
+METRICS = ("communities_with", "groups_with", "floor_area_per_100_households", "population_in_circle",
+           "complete_circle", "column_per_10k_population", "column_per_community")
+INDICATOR_COLUMNS = ["name", "name_zh", "name_en", "scope", "value", "target", "unit", "pass",
+                     "communities_missing", "note"]
+
+
+@dataclass
+class Targets:
+    """A targets file: its name, titles and indicator definitions."""
+
+    name: str
+    title_zh: str = ""
+    title_en: str = ""
+    indicators: list[dict[str, Any]] = field(default_factory=list)
+    path: Path | None = None
+
+
+def available_targets() -> list[str]:
+    """Names of the bundled targets files."""
+    return sorted(p.stem for p in TARGETS_DIR.glob("*.toml"))
+
+
+def load_targets(name_or_path: str | Path | None = None) -> Targets:
+    """Read a targets file by bundled name (``"maanshan_14th_fyp"``) or path.
+
+    Examples
+    --------
+    >>> load_targets("maanshan_14th_fyp").indicators[0]["name"]
+    'service_facility_coverage'
+    """
+    key = DEFAULT_TARGETS if name_or_path is None else name_or_path
+    path = Path(key)
+    if not (path.suffix == ".toml" and path.is_file()):
+        bundled = TARGETS_DIR / f"{key}.toml"
+        if not bundled.is_file():
+            raise DataError(f"no targets file named '{key}'", file=str(key),
+                            fix=f"give a .toml path or one of: {', '.join(available_targets())}")
+        path = bundled
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise DataError(f"not a valid TOML file ({exc})", file=path,
+                        fix="check the syntax against planning/targets/national_baseline.toml") from None
+    entries = raw.get("indicator", [])
+    if not isinstance(entries, list):
+        raise DataError("'indicator' must be a list of [[indicator]] tables", file=path,
+                        fix="write each indicator as an [[indicator]] table")
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict) or "name" not in entry or "metric" not in entry:
+            raise DataError(f"indicator {i + 1} has no name or metric", file=path,
+                            fix="give every [[indicator]] a name and a metric")
+        if entry["metric"] not in METRICS:
+            raise DataError(f"indicator '{entry['name']}' has unknown metric '{entry['metric']}'",
+                            file=path, fix=f"use one of: {', '.join(METRICS)}")
+        if entry.get("op", ">=") not in _OPS:
+            raise DataError(f"indicator '{entry['name']}' has unknown op '{entry['op']}'",
+                            file=path, fix=f"use one of: {', '.join(_OPS)}")
+        for key_name in ("category",):
+            if key_name in entry and entry[key_name] not in CATEGORIES:
+                raise DataError(f"indicator '{entry['name']}' names unknown category "
+                                f"'{entry[key_name]}'", file=path,
+                                fix=f"use keys from geo.taxonomy: {', '.join(CATEGORIES)}")
+        target = entry.get("target")
+        if target is not None and not isinstance(target, (int, float)):
+            raise DataError(f"indicator '{entry['name']}' has a non-numeric target", file=path,
+                            fix="write the target as a number (percentages as 0–100)")
+    return Targets(name=str(raw.get("name", path.stem)), title_zh=str(raw.get("title_zh", "")),
+                   title_en=str(raw.get("title_en", "")), indicators=entries, path=path)
+
+
+@dataclass
+class IndicatorResult:
+    """Indicator table for the area and per-community values.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per indicator: name, name_zh, name_en, scope, value, target, unit, pass
+        (True/False/None), communities_missing (list of community ids), note.
+    communities : pandas.DataFrame
+        Index community_id; one column per community-level indicator value.
+    missed : pandas.Series
+        Per community, the list of indicator names it misses.
+    """
+
+    table: pd.DataFrame
+    communities: pd.DataFrame
+    missed: pd.Series
+
+
+def _passes(value: float, target: float | None, op: str) -> bool | None:
+    if target is None or value is None or not np.isfinite(value):
+        return None
+    if op in (">=", ">"):
+        return bool(_OPS[op](value + _TOL, target) if op == ">=" else value > target)
+    if op in ("<=", "<"):
+        return bool(_OPS[op](value - _TOL, target) if op == "<=" else value < target)
+    return bool(abs(value - target) <= _TOL)
+
+
+def _pass_each(values: pd.Series, target: float | None, op: str) -> pd.Series:
+    return values.map(lambda v: _passes(float(v), target, op) if pd.notna(v) else None)
+
+
+class _Context:
+    """Shared lookups for all indicators of one data set."""
+
+    def __init__(self, dataset: Dataset, cov: Coverage) -> None:
+        self.dataset = dataset
+        self.cov = cov
+        com = dataset.communities
+        self.ids = com["community_id"].astype(str).to_numpy() if len(com) else np.array([], dtype=object)
+        self.kind = pd.Series(self.ids, index=self.ids).map(_community_kinds(com)) if len(com) else \
+            pd.Series([], dtype=object)
+        fac = dataset.facilities
+        self.fac_category = fac["category"].astype(str).to_numpy() if len(fac) else np.array([], dtype=object)
+        geoms = fac.geometry if len(fac) else gpd.GeoSeries([])
+        if len(geoms) and not geoms.geom_type.eq("Point").all():
+            geoms = geoms.representative_point()
+        self.fac_community = _locate(geoms, com).to_numpy() if len(fac) else np.array([], dtype=object)
+        self.fac_area = (pd.to_numeric(fac["floor_area_m2"], errors="coerce").to_numpy(dtype=float)
+                         if "floor_area_m2" in fac.columns else np.full(len(fac), np.nan))
+        by_community = cov.population.groupby(cov.community_id.to_numpy()).sum()
+        self.population = by_community.reindex(self.ids).fillna(0.0)
+        self.population.index = self.ids
+
+    def has_category(self, category: str) -> bool:
+        """Whether the data carry this category (facilities present or asked for explicitly)."""
+        return bool((self.fac_category == category).any()) or category in self.cov.categories
+
+    def column(self, name: str) -> pd.Series | None:
+        com = self.dataset.communities
+        if name not in com.columns:
+            return None
+        values = pd.to_numeric(com[name], errors="coerce")
+        values.index = self.ids
+        return None if values.isna().all() else values
+
+    def select(self, kinds: list[str] | None) -> np.ndarray:
+        if not kinds:
+            return np.ones(len(self.ids), dtype=bool)
+        return self.kind.isin(kinds).to_numpy()
+
+    def area_in(self, categories: list[str]) -> tuple[pd.Series, pd.Series]:
+        """Per community: total floor area of these categories, and facility count."""
+        sel = np.isin(self.fac_category, categories) & pd.notna(self.fac_community)
+        frame = pd.DataFrame({"c": self.fac_community[sel], "a": self.fac_area[sel]})
+        area = frame.groupby("c")["a"].sum()
+        # A community with a facility of unknown floor area has an unknown total.
+        unknown = frame.loc[frame["a"].isna(), "c"].unique()
+        area = area.reindex(self.ids).fillna(0.0)
+        area[area.index.isin(unknown)] = np.nan
+        count = frame.groupby("c").size().reindex(self.ids).fillna(0).astype(int)
+        return area, count
+
+
+def indicators(dataset: Dataset, cov: Coverage, targets: Targets | str | Path | None = None) -> IndicatorResult:
+    """Compute every indicator of a targets file.
+
+    Parameters
+    ----------
+    dataset : geo.dataset.Dataset
+    cov : planning.coverage.Coverage
+    targets : Targets or name or path, optional
+        Default: ``national_baseline``.
+
+    Returns
+    -------
+    IndicatorResult
+    """
+    if not isinstance(targets, Targets):
+        targets = load_targets(targets)
+    ctx = _Context(dataset, cov)
+    rows: list[dict[str, Any]] = []
+    per_community: dict[str, pd.Series] = {}
+    missed: dict[str, list[str]] = {cid: [] for cid in ctx.ids}
+    for spec in targets.indicators:
+        for row, values in _compute(ctx, spec):
+            rows.append(row)
+            if values is not None:
+                per_community[row["name"]] = values
+            for cid in row["communities_missing"]:
+                if cid in missed:
+                    missed[cid].append(row["name"])
+    table = pd.DataFrame(rows, columns=INDICATOR_COLUMNS)
+    table["value"] = table["value"].astype(float)
+    table["target"] = table["target"].astype(float)
+    table["pass"] = table["pass"].astype(object)
+    communities = pd.DataFrame(per_community, index=pd.Index(ctx.ids, name="community_id"))
+    return IndicatorResult(table=table, communities=communities,
+                           missed=pd.Series(missed, dtype=object).reindex(ctx.ids))
+
+
+def _row(spec: Mapping[str, Any], *, name: str | None = None, scope: str, value: float,
+         missing: list[str] | None = None, note: str = "", name_zh: str | None = None,
+         name_en: str | None = None) -> dict[str, Any]:
+    target = spec.get("target")
+    target_f = float(target) if target is not None else np.nan
+    value = float(value) if value is not None else np.nan
+    ok = _passes(value, None if target is None else target_f, spec.get("op", ">="))
+    if not np.isfinite(value) and not note:
+        note = "no data"
+    elif target is None and not note:
+        note = "reported, no target"
+    return {
+        "name": name or spec["name"],
+        "name_zh": name_zh or spec.get("name_zh", spec["name"]),
+        "name_en": name_en or spec.get("name_en", spec["name"]),
+        "scope": scope,
+        "value": value,
+        "target": target_f,
+        "unit": spec.get("unit", ""),
+        "pass": ok,
+        "communities_missing": list(missing or []) if np.isfinite(value) else [],
+        "note": note,
+    }
+
+
+def _failing(values: pd.Series, spec: Mapping[str, Any]) -> list[str]:
+    if spec.get("target") is None:
+        return []
+    ok = _pass_each(values, float(spec["target"]), spec.get("op", ">="))
+    return [str(i) for i, v in ok.items() if v is False]
+
+
+def _compute(ctx: _Context, spec: Mapping[str, Any]) -> list[tuple[dict[str, Any], pd.Series | None]]:
+    metric = spec["metric"]
+    kinds = spec.get("kinds")
+    sel = ctx.select(kinds)
+    no_communities = len(ctx.ids) == 0 or not sel.any()
+    if metric == "communities_with":
+        cat = spec["category"]
+        if no_communities or not ctx.has_category(cat):
+            return [(_row(spec, scope="community", value=np.nan), None)]
+        area, count = ctx.area_in([cat])
+        if "min_floor_area_m2" in spec:
+            has = (area >= float(spec["min_floor_area_m2"]) - _TOL).astype(float)
+            has[area.isna()] = np.nan
+        else:
+            has = (count > 0).astype(float)
+        values = (100.0 * has)[sel]
+        known = values.dropna()
+        value = float(known.mean()) if len(known) else np.nan
+        note = f"{int(values.isna().sum())} communities with unknown floor area" if values.isna().any() else ""
+        return [(_row(spec, scope="community", value=value, missing=_failing(values, spec), note=note),
+                 values)]
+    if metric == "groups_with":
+        cat, group = spec["category"], spec.get("group", "street")
+        if no_communities or not ctx.has_category(cat):
+            return [(_row(spec, scope=group, value=np.nan), None)]
+        com = ctx.dataset.communities
+        groups = (com[group].astype("object") if group in com.columns else
+                  pd.Series([None] * len(com), dtype=object)).to_numpy()
+        note = ""
+        if pd.isna(groups).all():
+            if group != "district":
+                return [(_row(spec, scope=group, value=np.nan, note=f"no {group} column"), None)]
+            groups = np.full(len(com), "(study area)", dtype=object)
+            note = "no district column: the study area counts as one district"
+        groups = pd.Series(groups, index=ctx.ids)[sel]
+        _, count = ctx.area_in([cat])
+        per_group = count[sel].groupby(groups.to_numpy()).sum()
+        ok_groups = set(per_group.index[per_group > 0])
+        value = 100.0 * len(ok_groups) / len(per_group) if len(per_group) else np.nan
+        if groups.isna().any():
+            note = (note + "; " if note else "") + f"{int(groups.isna().sum())} communities without a {group}"
+        missing = [cid for cid, g in groups.items() if pd.notna(g) and g not in ok_groups]
+        return [(_row(spec, scope=group, value=value, missing=missing, note=note), None)]
+    if metric == "floor_area_per_100_households":
+        cats = list(spec.get("categories", ["community_service_center"]))
+        households = ctx.column("households")
+        if no_communities or households is None or not any(ctx.has_category(c) for c in cats):
+            return [(_row(spec, scope="community", value=np.nan), None)]
+        area, _ = ctx.area_in(cats)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            per = (100.0 * area / households.where(households > 0))[sel]
+        both = per.notna()
+        total_h = float(households[sel][both].sum())
+        value = 100.0 * float(area[sel][both].sum()) / total_h if total_h > 0 else np.nan
+        unknown = int((~both).sum())
+        note = f"{unknown} communities without households or floor area" if unknown else ""
+        # The area total is only known when every facility of these categories has its area.
+        fac_sel = np.isin(ctx.fac_category, cats) & np.isin(ctx.fac_community.astype(str), ctx.ids[sel])
+        no_area = int(np.isnan(ctx.fac_area[fac_sel]).sum())
+        if no_area:
+            value = np.nan
+            note = f"no data: {no_area} facilities without floor_area_m2"
+        return [(_row(spec, scope="community", value=value, missing=_failing(per, spec), note=note), per)]
+    if metric == "population_in_circle":
+        out = []
+        summary = ctx.cov.category_summary()
+        wanted = spec.get("categories", ctx.cov.categories)
+        for cat in wanted:
+            name = f"{spec['name']}_{cat}"
+            label = CATEGORIES[cat] if cat in CATEGORIES else None
+            zh = f"{spec.get('name_zh', spec['name'])}：{label.zh if label else cat}"
+            en = f"{spec.get('name_en', spec['name'])}: {label.en if label else cat}"
+            if cat not in ctx.cov.categories:
+                out.append((_row(spec, name=name, name_zh=zh, name_en=en, scope="population",
+                                 value=np.nan), None))
+                continue
+            value = float(summary.loc[cat, "coverage_pct"])
+            per = _community_pct(ctx, ctx.cov.covered[cat])
+            out.append((_row(spec, name=name, name_zh=zh, name_en=en, scope="population", value=value,
+                             missing=_failing(per, spec)), None))
+        return out
+    if metric == "complete_circle":
+        if not ctx.cov.complete_categories:
+            return [(_row(spec, scope="population", value=np.nan), None)]
+        value = ctx.cov.complete_summary()["coverage_pct"]
+        per = _community_pct(ctx, ctx.cov.complete)
+        note = "categories: " + ", ".join(ctx.cov.complete_categories)
+        if spec.get("target") is None:
+            note += "; reported, no target"
+        return [(_row(spec, scope="population", value=value, missing=_failing(per, spec), note=note), None)]
+    if metric in ("column_per_10k_population", "column_per_community"):
+        column = spec["column"]
+        values = ctx.column(column)
+        if no_communities or values is None:
+            return [(_row(spec, scope="community", value=np.nan, note=f"no {column} column"), None)]
+        values = values[sel]
+        if metric == "column_per_10k_population":
+            pop = ctx.population[sel]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                per = 10_000.0 * values / pop.where(pop > 0)
+            known = values.notna() & (pop > 0)
+            value = 10_000.0 * float(values[known].sum()) / float(pop[known].sum()) if known.any() else np.nan
+        else:
+            per = values
+            value = float(values.mean()) if values.notna().any() else np.nan
+        return [(_row(spec, scope="community", value=value, missing=_failing(per, spec)), per)]
+    raise DataError(f"unknown metric '{metric}'", fix=f"use one of: {', '.join(METRICS)}")
+
+
+def _community_pct(ctx: _Context, flags: pd.Series) -> pd.Series:
+    """Population share (%) of each community with the flag set (NaN without residents)."""
+    pop = ctx.cov.population
+    group = ctx.cov.community_id.to_numpy()
+    flagged = (pop * flags.astype(float)).groupby(group).sum().reindex(ctx.ids).fillna(0.0)
+    flagged.index = ctx.ids
+    total = ctx.population
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (100.0 * flagged / total.where(total > 0))
