@@ -84,29 +84,119 @@ def _feature_collection(frame: gpd.GeoDataFrame, columns: Sequence[str] = ()) ->
     return {"type": "FeatureCollection", "features": features}
 
 
+def layer_json(frame: gpd.GeoDataFrame | None, columns: Sequence[str] = (), *, basemap: str = "none",
+               simplify_m: float = 0.0, decimals: int = 6) -> str | None:
+    """GeoJSON text of a layer for the map (``None`` when there is nothing to draw).
+
+    Computing this once per data set and caching the text is what keeps redraws fast.
+    """
+    if frame is None or len(frame) == 0:
+        return None
+    frame = frame[~(frame.geometry.is_empty | frame.geometry.isna())]
+    if len(frame) == 0:
+        return None
+    if simplify_m > 0:
+        frame = frame.set_geometry(shapely.simplify(frame.geometry.to_numpy(), simplify_m))
+    shown = to_display(frame, basemap="amap" if basemap == "amap" else "none", decimals=decimals)
+    return json.dumps(_feature_collection(shown, columns), ensure_ascii=False, separators=(",", ":"))
+
+
+Layer = gpd.GeoDataFrame | str | None
+
+
 @dataclass
 class MapLayers:
-    """What one map shows; every frame in a metric CRS (or any CRS with ``crs`` set).
+    """What one map shows. Frames in any CRS with ``crs`` set, or GeoJSON text from :func:`layer_json`.
 
     ``communities`` carries ``value_column`` (share inside the circle, %) and the
-    ``popup_columns`` of its indicator row; ``uncovered`` carries ``population``.
+    ``popup_columns`` of its indicator row; ``uncovered`` carries ``population``;
+    ``facilities`` is a frame with ``category`` or a mapping category → GeoJSON text.
     """
 
     communities: gpd.GeoDataFrame | None = None
     value_column: str | None = None
     popup_columns: Sequence[str] = ()
-    facilities: gpd.GeoDataFrame | None = None
+    facilities: gpd.GeoDataFrame | Mapping[str, str] | None = None
     selected_category: str | None = None
-    circles: gpd.GeoDataFrame | None = None
-    buffer: gpd.GeoDataFrame | None = None
+    circles: Layer = None
+    buffer: Layer = None
     uncovered: gpd.GeoDataFrame | None = None
     uncovered_as: str = "heat"
     sites: gpd.GeoDataFrame | None = None
-    site_circles: gpd.GeoDataFrame | None = None
-    roads: gpd.GeoDataFrame | None = None
+    site_circles: Layer = None
+    roads: Layer = None
     attribution: Sequence[str] = ()
     banner: Sequence[str] = ()
     extra_legend: Mapping[str, str] = field(default_factory=dict)
+
+
+def _has(layer: Any) -> bool:
+    if layer is None:
+        return False
+    if isinstance(layer, str):
+        return '"features":[]' not in layer
+    return len(layer) > 0
+
+
+class GeoJsonLayer(MacroElement):
+    """A Leaflet GeoJSON layer from prepared GeoJSON text, styled by small JavaScript functions.
+
+    Lighter than ``folium.GeoJson`` (one template for every instance, no per-feature objects in
+    Python), which matters when a slider redraws the whole map.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.geoJSON({{ this.data }}, {
+            {% if this.style %}style: {{ this.style }},{% endif %}
+            {% if this.point %}pointToLayer: {{ this.point }},{% endif %}
+            interactive: {{ this.interactive | tojson }},
+            onEachFeature: function(feature, layer) {
+                var p = feature.properties || {};
+                function esc(v) { return String(v).replace(/[&<>"]/g, function(c) {
+                    return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}[c]; }); }
+                function rows(fields, aliases) {
+                    var out = "";
+                    for (var i = 0; i < fields.length; i++) {
+                        var v = p[fields[i]];
+                        if (v === null || v === undefined || v === "") continue;
+                        out += "<tr><th style='text-align:left;padding-right:6px'>" + esc(aliases[i]) +
+                               "</th><td>" + esc(v) + "</td></tr>";
+                    }
+                    return "<table class='popup-table'>" + out + "</table>";
+                }
+                {% if this.popup_fields %}
+                layer.bindPopup(rows({{ this.popup_fields | tojson }}, {{ this.popup_aliases | tojson }}),
+                                {maxWidth: 380});
+                {% endif %}
+                {% if this.tooltip_fields %}
+                layer.bindTooltip(rows({{ this.tooltip_fields | tojson }}, {{ this.tooltip_aliases | tojson }}),
+                                  {sticky: true});
+                {% endif %}
+            }
+        }).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, data: str, *, style: str | None = None, point: str | None = None,
+                 interactive: bool = True, popup: Sequence[tuple[str, str]] = (),
+                 tooltip: Sequence[tuple[str, str]] = ()) -> None:
+        super().__init__()
+        self._name = "GeoJsonLayer"
+        self.data = data
+        self.style = style
+        self.point = point
+        self.interactive = interactive
+        self.popup_fields = [f for f, _ in popup]
+        self.popup_aliases = [a for _, a in popup]
+        self.tooltip_fields = [f for f, _ in tooltip]
+        self.tooltip_aliases = [a for _, a in tooltip]
+
+
+def _style_js(style: Mapping[str, Any]) -> str:
+    return f"function(f) {{ return {json.dumps(dict(style))}; }}"
 
 
 class _Html(MacroElement):
@@ -181,14 +271,16 @@ def legend_html(layers: MapLayers, *, lang: str) -> str:
                      f'border:1px solid #666;margin-right:4px"></span>{html.escape(t("map.legend.no_data", lang))}</div>')
     if layers.facilities is not None and len(layers.facilities):
         parts.append(f'<div style="margin-top:4px">{html.escape(t("layer.facilities", lang))}</div>')
-        for key in _categories_in(layers.facilities):
+        keys = (_categories_in(layers.facilities) if isinstance(layers.facilities, gpd.GeoDataFrame)
+                else list(layers.facilities))
+        for key in keys:
             parts.append('<div style="display:flex;align-items:center;gap:4px;margin:1px 0">'
                          f'{_facility_icon_html(key, size=18)}<span>{html.escape(category_label(key, lang))}</span></div>')
-    if layers.circles is not None and len(layers.circles):
+    if _has(layers.circles):
         parts.append('<div style="margin-top:4px"><span style="display:inline-block;width:14px;height:10px;'
                      'background:rgba(49,130,189,0.3);border:1px solid #3182bd;margin-right:4px"></span>'
                      f'{html.escape(t("layer.circles", lang))}</div>')
-    if layers.buffer is not None and len(layers.buffer):
+    if _has(layers.buffer):
         parts.append('<div><span style="display:inline-block;width:14px;height:10px;'
                      'border:1px dashed #555;margin-right:4px"></span>'
                      f'{html.escape(t("layer.buffer", lang))}</div>')
@@ -251,6 +343,12 @@ def road_lines(roads: gpd.GeoDataFrame, *, simplify_m: float = 3.0) -> gpd.GeoDa
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=roads.crs) if rows else roads.iloc[0:0]
 
 
+def _as_json(layer: Layer, columns: Sequence[str] = (), *, basemap: str, simplify_m: float = 0.0) -> str | None:
+    if isinstance(layer, str) or layer is None:
+        return layer
+    return layer_json(layer, columns, basemap=basemap, simplify_m=simplify_m)
+
+
 def build_map(layers: MapLayers, *, lang: str = "zh", basemap: str = "none",
               tianditu_key: str | None = None, height: int = 640) -> folium.Map:
     """A folium map of ``layers`` that loads nothing from the internet unless a tile base map is chosen.
@@ -258,7 +356,8 @@ def build_map(layers: MapLayers, *, lang: str = "zh", basemap: str = "none",
     Parameters
     ----------
     layers : MapLayers
-        Frames to draw (any may be ``None``).
+        Layers to draw (any may be ``None``); GeoJSON text must already be in the projection
+        of ``basemap`` (see :func:`layer_json`).
     lang : {"zh", "en"}
         Language of layer names, legend and popups.
     basemap : {"none", "osm", "tianditu", "amap"}
@@ -266,162 +365,152 @@ def build_map(layers: MapLayers, *, lang: str = "zh", basemap: str = "none",
     tianditu_key : str, optional
         The user's Tianditu key (needed for ``"tianditu"``).
     """
-    shift = "amap" if basemap == "amap" else "none"
-    bounds_frame = next((f for f in (layers.communities, layers.roads, layers.facilities)
-                         if f is not None and len(f)), None)
-    m = OfflineMap(location=[0, 0], zoom_start=12, tiles=None, control_scale=True,
-                   prefer_canvas=True, height=height)
+    m = OfflineMap(location=[0, 0], zoom_start=12, tiles=None, control_scale=True, prefer_canvas=True,
+                   height=height)
     # Base layers: a plain background and the data's roads need no internet.
-    plain = folium.FeatureGroup(name=t("map.base.plain", lang), overlay=False, control=True, show=False)
-    plain.add_to(m)
+    folium.FeatureGroup(name=t("map.base.plain", lang), overlay=False, control=True, show=False).add_to(m)
     roads_base = folium.FeatureGroup(name=t("map.base.roads", lang), overlay=False, control=True, show=True)
-    if layers.roads is not None and len(layers.roads):
-        shown = to_display(layers.roads, basemap=shift, decimals=5)
-        folium.GeoJson(
-            _feature_collection(shown, ["group"]),
-            name="roads",
-            style_function=lambda f: {"color": _ROAD_STYLE.get(f["properties"].get("group"), (1, "#aaa"))[1],
-                                      "weight": _ROAD_STYLE.get(f["properties"].get("group"), (1, "#aaa"))[0],
-                                      "opacity": 0.9},
-            interactive=False,
-            control=False,
-        ).add_to(roads_base)
+    roads = _as_json(layers.roads, ["group"], basemap=basemap)
+    if roads:
+        roads_base.add_child(GeoJsonLayer(
+            roads, interactive=False,
+            style="function(f) { return f.properties.group === 'major' ? "
+                  "{color: '#8c8c8c', weight: 2.2, opacity: 0.9} : {color: '#b5b5b5', weight: 1, opacity: 0.9}; }"))
     roads_base.add_to(m)
     for tile in _tile_layers(basemap, tianditu_key=tianditu_key, lang=lang):
         tile.add_to(m)
 
     if layers.communities is not None and len(layers.communities):
-        _add_communities(m, layers, lang=lang, shift=shift)
-    if layers.buffer is not None and len(layers.buffer):
-        fg = folium.FeatureGroup(name=t("layer.buffer", lang), show=False)
-        folium.GeoJson(_feature_collection(to_display(layers.buffer, basemap=shift)),
-                       style_function=lambda f: {"color": "#444", "weight": 1.5, "dashArray": "6 4",
-                                                 "fill": False},
-                       interactive=False).add_to(fg)
-        fg.add_to(m)
-    if layers.circles is not None and len(layers.circles):
-        fg = folium.FeatureGroup(name=t("layer.circles", lang), show=True)
-        folium.GeoJson(_feature_collection(to_display(layers.circles, basemap=shift)),
-                       style_function=lambda f: {"color": "#3182bd", "weight": 1, "fillColor": "#3182bd",
-                                                 "fillOpacity": 0.22},
-                       interactive=False).add_to(fg)
-        fg.add_to(m)
-    if layers.site_circles is not None and len(layers.site_circles):
-        fg = folium.FeatureGroup(name=t("layer.site_circles", lang), show=True)
-        folium.GeoJson(_feature_collection(to_display(layers.site_circles, basemap=shift)),
-                       style_function=lambda f: {"color": "#6a00a8", "weight": 1.5, "fillColor": "#6a00a8",
-                                                 "fillOpacity": 0.15},
-                       interactive=False).add_to(fg)
-        fg.add_to(m)
+        _add_communities(m, layers, lang=lang, basemap=basemap)
+    for layer, name, style, show in (
+        (layers.buffer, "layer.buffer", {"color": "#444", "weight": 1.5, "dashArray": "6 4", "fill": False}, False),
+        (layers.circles, "layer.circles", {"color": "#3182bd", "weight": 1, "fillColor": "#3182bd",
+                                           "fillOpacity": 0.22}, True),
+        (layers.site_circles, "layer.site_circles", {"color": "#6a00a8", "weight": 1.5, "fillColor": "#6a00a8",
+                                                     "fillOpacity": 0.15}, True),
+    ):
+        data = _as_json(layer, basemap=basemap, simplify_m=2.0)
+        if data and _has(data):
+            fg = folium.FeatureGroup(name=t(name, lang), show=show)
+            fg.add_child(GeoJsonLayer(data, style=_style_js(style), interactive=False))
+            fg.add_to(m)
     if layers.uncovered is not None and len(layers.uncovered):
-        _add_uncovered(m, layers, lang=lang, shift=shift)
+        _add_uncovered(m, layers, lang=lang, basemap=basemap)
     if layers.facilities is not None and len(layers.facilities):
-        _add_facilities(m, layers, lang=lang, shift=shift)
+        _add_facilities(m, layers, lang=lang, basemap=basemap)
     if layers.sites is not None and len(layers.sites):
-        _add_sites(m, layers, lang=lang, shift=shift)
+        _add_sites(m, layers, lang=lang, basemap=basemap)
 
-    attribution = [html.escape(a) for a in layers.attribution]
-    m.add_child(_Html(html_text=legend_html(layers, lang=lang), position="bottomright",
-                      attribution=attribution))
+    m.add_child(_Html(html_text=legend_html(layers, lang=lang), position="bottomleft",
+                      attribution=[html.escape(a) for a in layers.attribution]))
     if layers.banner:
         banner = ("<div style=\"background:#fff3cd;color:#664d03;border:1px solid #ffe69c;padding:4px 8px;"
-                  "border-radius:4px;font:bold 12px sans-serif\">"
+                  "border-radius:4px;font:bold 12px sans-serif;max-width:420px\">"
                   + " · ".join(html.escape(b) for b in layers.banner) + "</div>")
         m.add_child(_Html(html_text=banner, position="topleft", css_class="map-banner"))
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    if bounds_frame is not None:
-        minx, miny, maxx, maxy = to_display(bounds_frame[[bounds_frame.geometry.name]], basemap=shift).total_bounds
-        m.fit_bounds([[miny, minx], [maxy, maxx]])
+    folium.LayerControl(collapsed=True, position="topright").add_to(m)
+    bounds = _bounds(layers, basemap=basemap)
+    if bounds is not None:
+        m.fit_bounds(bounds)
     return m
 
 
-def _add_communities(m: folium.Map, layers: MapLayers, *, lang: str, shift: str) -> None:
+def _bounds(layers: MapLayers, *, basemap: str) -> list[list[float]] | None:
+    frame = next((f for f in (layers.communities, layers.uncovered, layers.sites)
+                  if isinstance(f, gpd.GeoDataFrame) and len(f)), None)
+    if frame is None:
+        return None
+    minx, miny, maxx, maxy = to_display(frame[[frame.geometry.name]], basemap=basemap).total_bounds
+    return [[float(miny), float(minx)], [float(maxy), float(maxx)]]
+
+
+def _add_communities(m: folium.Map, layers: MapLayers, *, lang: str, basemap: str) -> None:
     frame = layers.communities
     assert frame is not None  # checked by the caller
     value_col = layers.value_column
-    shown = to_display(frame, basemap=shift)
     columns = list(dict.fromkeys(["community_id", "name", *(layers.popup_columns or ())]))
     if value_col and value_col not in columns:
         columns.append(value_col)
-    data = _feature_collection(shown, columns)
-    for feature in data["features"]:
-        value = feature["properties"].get(value_col) if value_col else None
-        feature["properties"]["_fill"] = coverage_color(None if value is None else float(value))
-    fields = [c for c in columns if c in shown.columns]
-    aliases = [column_label(c, lang) for c in fields]
+    columns = [c for c in columns if c in frame.columns]
+    values = frame[value_col].astype(float) if value_col else pd.Series(np.nan, index=frame.index)
+    shown = frame.assign(_fill=[coverage_color(v) for v in values])
+    data = layer_json(shown, [*columns, "_fill"], basemap=basemap, simplify_m=1.0)
+    if data is None:
+        return
     fg = folium.FeatureGroup(name=t("layer.communities", lang), show=True)
-    folium.GeoJson(
+    fg.add_child(GeoJsonLayer(
         data,
-        name="communities",
-        style_function=lambda f: {"fillColor": f["properties"].get("_fill", NO_DATA_COLOR), "color": "#333",
-                                  "weight": 1, "fillOpacity": 0.55},
-        highlight_function=lambda f: {"weight": 3, "color": "#000"},
-        tooltip=folium.GeoJsonTooltip(fields=[c for c in ("name", value_col) if c and c in fields],
-                                      aliases=[column_label(c, lang) for c in ("name", value_col)
-                                               if c and c in fields]),
-        popup=folium.GeoJsonPopup(fields=fields, aliases=aliases, max_width=360),
-    ).add_to(fg)
+        style="function(f) { return {fillColor: f.properties._fill, color: '#333', weight: 1, fillOpacity: 0.55}; }",
+        popup=[(c, column_label(c, lang)) for c in columns],
+        tooltip=[(c, column_label(c, lang)) for c in ("name", value_col) if c and c in columns],
+    ))
     fg.add_to(m)
 
 
-def _add_facilities(m: folium.Map, layers: MapLayers, *, lang: str, shift: str) -> None:
-    frame = layers.facilities
-    assert frame is not None
-    shown = to_display(frame, basemap=shift)
-    shown = shown.assign(category_label=shown["category"].map(lambda k: category_label(str(k), lang)))
-    columns = [c for c in ("facility_id", "name", "category_label", "floor_area_m2", "status") if c in shown.columns]
-    aliases = [column_label(c, lang) if c != "category_label" else t("col.category", lang) for c in columns]
-    for key in _categories_in(frame):
-        part = shown[shown["category"].astype(str) == key]
-        selected = layers.selected_category
-        fg = folium.FeatureGroup(name=f"{t('layer.facilities', lang)} · {category_label(key, lang)}",
-                                 show=selected is None or selected == key or selected == "__complete__")
-        folium.GeoJson(
-            _feature_collection(part, columns),
-            marker=folium.Marker(icon=folium.DivIcon(html=_facility_icon_html(key), icon_size=(22, 22),
-                                                     icon_anchor=(11, 11), class_name="facility-icon")),
-            tooltip=folium.GeoJsonTooltip(fields=[c for c in ("name", "category_label") if c in columns],
-                                          aliases=[a for c, a in zip(columns, aliases, strict=True)
-                                                   if c in ("name", "category_label")]),
-        ).add_to(fg)
+def facility_columns() -> list[str]:
+    return ["facility_id", "name", "category", "floor_area_m2", "status"]
+
+
+def facilities_json(facilities: gpd.GeoDataFrame, *, basemap: str = "none") -> dict[str, str]:
+    """GeoJSON text of the facilities of each category (computed once per data set)."""
+    out = {}
+    for key in _categories_in(facilities):
+        part = facilities[facilities["category"].astype(str) == key]
+        text = layer_json(part, [c for c in facility_columns() if c in part.columns], basemap=basemap)
+        if text:
+            out[key] = text
+    return out
+
+
+def _add_facilities(m: folium.Map, layers: MapLayers, *, lang: str, basemap: str) -> None:
+    prepared = layers.facilities
+    assert prepared is not None
+    if isinstance(prepared, gpd.GeoDataFrame):
+        prepared = facilities_json(prepared, basemap=basemap)
+    selected = layers.selected_category
+    fields = [("name", column_label("name", lang)), ("facility_id", column_label("facility_id", lang)),
+              ("floor_area_m2", column_label("floor_area_m2", lang)), ("status", column_label("status", lang))]
+    for key, data in prepared.items():
+        icon = json.dumps(_facility_icon_html(key))
+        point = ("function(f, latlng) { return L.marker(latlng, {icon: L.divIcon({html: " + icon +
+                 ", className: 'facility-icon', iconSize: [22, 22], iconAnchor: [11, 11]})}); }")
+        name = f"{t('layer.facilities', lang)} · {category_label(key, lang)}"
+        fg = folium.FeatureGroup(name=name, show=selected in (None, key))
+        fg.add_child(GeoJsonLayer(data, point=point, popup=fields,
+                                  tooltip=[("name", category_label(key, lang))]))
         fg.add_to(m)
 
 
-def _add_uncovered(m: folium.Map, layers: MapLayers, *, lang: str, shift: str) -> None:
+def _add_uncovered(m: folium.Map, layers: MapLayers, *, lang: str, basemap: str) -> None:
     frame = layers.uncovered
     assert frame is not None
-    shown = to_display(frame, basemap=shift)
-    pts = shown.geometry.representative_point() if not (shown.geom_type == "Point").all() else shown.geometry
-    weights = shown["population"].to_numpy(dtype=float) if "population" in shown.columns else np.ones(len(shown))
+    shown = to_display(frame, basemap=basemap)
+    pts = shown.geometry if (shown.geom_type == "Point").all() else shown.geometry.representative_point()
     fg = folium.FeatureGroup(name=t("layer.uncovered", lang), show=True)
     if layers.uncovered_as == "points":
-        folium.GeoJson(
-            _feature_collection(shown.set_geometry(pts), ["population"]),
-            marker=folium.CircleMarker(radius=3, color="#b30000", fill=True, fill_opacity=0.8, weight=0),
-            tooltip=folium.GeoJsonTooltip(fields=["population"], aliases=[column_label("population", lang)]),
-        ).add_to(fg)
+        point = ("function(f, latlng) { return L.circleMarker(latlng, {radius: 3, color: '#b30000', weight: 0, "
+                 "fillOpacity: 0.8}); }")
+        data = json.dumps(_feature_collection(shown.set_geometry(pts), ["population"]), separators=(",", ":"))
+        fg.add_child(GeoJsonLayer(data, point=point, tooltip=[("population", column_label("population", lang))]))
     else:
+        weights = shown["population"].to_numpy(dtype=float) if "population" in shown.columns else np.ones(len(shown))
         top = float(np.nanmax(weights)) if len(weights) else 1.0
         data = np.column_stack([pts.y.to_numpy(), pts.x.to_numpy(), weights / (top or 1.0)])
         OfflineHeatMap(np.round(data, 6).tolist(), radius=14, blur=12, min_opacity=0.3).add_to(fg)
     fg.add_to(m)
 
 
-def _add_sites(m: folium.Map, layers: MapLayers, *, lang: str, shift: str) -> None:
+def _add_sites(m: folium.Map, layers: MapLayers, *, lang: str, basemap: str) -> None:
     frame = layers.sites
     assert frame is not None
-    shown = to_display(frame, basemap=shift)
+    shown = to_display(frame, basemap=basemap)
+    fields = [c for c in ("rank", "name", "candidate_id", "source", "floor_area_m2", "newly_covered",
+                          "cumulative_pct") if c in shown.columns]
+    point = ("function(f, latlng) { var r = f.properties.rank; return L.marker(latlng, {icon: L.divIcon({html: "
+             + json.dumps(_site_icon_html(0)).replace(">0<", ">\" + r + \"<") +
+             ", className: 'site-icon', iconSize: [26, 26], iconAnchor: [13, 13]}), zIndexOffset: 1000}); }")
     fg = folium.FeatureGroup(name=t("layer.sites", lang), show=True)
-    fields = [c for c in ("rank", "name", "candidate_id", "newly_covered", "cumulative_pct") if c in shown.columns]
-    for _, row in shown.iterrows():
-        point = row.geometry if row.geometry.geom_type == "Point" else row.geometry.representative_point()
-        popup = "<br>".join(f"<b>{html.escape(column_label(c, lang))}</b>: {html.escape(str(row[c]))}"
-                            for c in fields)
-        folium.Marker(
-            [point.y, point.x],
-            icon=folium.DivIcon(html=_site_icon_html(int(row.get("rank", 0))), icon_size=(26, 26),
-                                icon_anchor=(13, 13), class_name="site-icon"),
-            popup=folium.Popup(popup, max_width=300),
-            tooltip=f"#{int(row.get('rank', 0))} {row.get('name', '')}",
-        ).add_to(fg)
+    fg.add_child(GeoJsonLayer(json.dumps(_feature_collection(shown, fields), separators=(",", ":")), point=point,
+                              popup=[(c, column_label(c, lang)) for c in fields],
+                              tooltip=[(c, column_label(c, lang)) for c in ("rank", "name") if c in fields]))
     fg.add_to(m)

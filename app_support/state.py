@@ -8,6 +8,7 @@ depends on it; the data set and network are built once per session of the server
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import hashlib
 import os
@@ -183,26 +184,62 @@ def siting_for(source_key: str, coords_system: str | None, items: tuple[tuple[st
 
 @st.cache_resource(max_entries=64, show_spinner=False)
 def circles_for(source_key: str, coords_system: str | None, items: tuple[tuple[str, Any], ...],
-                targets_name: str | None, category: str) -> tuple[Any, Any]:
-    """(network service circle, straight-line buffer) of one category, drawn once per settings."""
+                targets_name: str | None, category: str, basemap: str = "none") -> tuple[str | None, str | None]:
+    """GeoJSON text of the (network service circle, straight-line buffer) of one category."""
+    from app_support.mapping import layer_json
     from app_support.views import buffer_of, circles_of
 
     result = analysis_for(source_key, coords_system, items, targets_name)
-    return circles_of(result, category), buffer_of(result, category)
+    return (layer_json(circles_of(result, category), basemap=basemap, simplify_m=2.0),
+            layer_json(buffer_of(result, category), basemap=basemap, simplify_m=2.0))
 
 
-def current_circles(category: str) -> tuple[Any, Any]:
+_WARMUP = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="circle-warmup")
+_WARMED: set[tuple[Any, ...]] = set()
+
+
+def warm_circles(categories: list[str], basemap: str = "none") -> None:
+    """Draw the other categories' circles in the background so that switching category is quick.
+
+    One worker thread, once per (data set, settings, targets); each result lands in the
+    :func:`circles_for` cache, whose per-key lock keeps a page from drawing the same circle twice.
+    """
     dataset = current_dataset()
-    return circles_for(source(), coords(), settings_items(), resolved_targets(dataset.meta), category)
+    key = (source(), coords(), settings_items(), resolved_targets(dataset.meta))
+    shift = "amap" if basemap == "amap" else "none"
+    if (*key, shift) in _WARMED:
+        return
+    _WARMED.add((*key, shift))
+
+    def run() -> None:
+        for category in categories:
+            try:
+                circles_for(*key, category, shift)
+            except Exception:  # a failure shows up when the page asks for that category itself
+                continue
+
+    _WARMUP.submit(run)
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)
-def road_base_for(source_key: str, coords_system: str | None) -> Any:
-    """The data set's roads merged into light lines for the offline base layer."""
-    from app_support.mapping import road_lines
+def current_circles(category: str, basemap: str = "none") -> tuple[str | None, str | None]:
+    dataset = current_dataset()
+    return circles_for(source(), coords(), settings_items(), resolved_targets(dataset.meta), category,
+                       "amap" if basemap == "amap" else "none")
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def static_layers_for(source_key: str, coords_system: str | None, basemap: str = "none") -> dict[str, Any]:
+    """GeoJSON text of the layers that do not depend on settings: roads and facilities."""
+    from app_support.mapping import facilities_json, layer_json, road_lines
 
     dataset = load_source(source_key, coords_system)
-    return road_lines(dataset.roads.edges_frame())
+    roads = road_lines(dataset.roads.edges_frame())
+    return {"roads": layer_json(roads, ["group"], basemap=basemap, decimals=5),
+            "facilities": facilities_json(dataset.facilities, basemap=basemap)}
+
+
+def current_static_layers(basemap: str = "none") -> dict[str, Any]:
+    return static_layers_for(source(), coords(), "amap" if basemap == "amap" else "none")
 
 
 def current_dataset() -> Any:

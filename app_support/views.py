@@ -104,12 +104,13 @@ def buffer_of(analysis: Any, category: str) -> gpd.GeoDataFrame | None:
 
 
 def map_layers(dataset: Any, analysis: Any, category: str, *, lang: str, uncovered_as: str = "heat",
-               roads: gpd.GeoDataFrame | None = None, labels: Sequence[str] = (),
-               sites: gpd.GeoDataFrame | None = None, site_circles: gpd.GeoDataFrame | None = None,
-               circles: tuple[gpd.GeoDataFrame | None, gpd.GeoDataFrame | None] | None = None) -> MapLayers:
+               roads: Any = None, facilities: Any = None, labels: Sequence[str] = (),
+               sites: gpd.GeoDataFrame | None = None, site_circles: Any = None,
+               circles: tuple[Any, Any] | None = None) -> MapLayers:
     """Everything the map shows for one category (or the complete circle).
 
-    ``circles`` is the (network circle, straight-line buffer) pair when already computed.
+    ``roads``, ``facilities`` and ``circles`` (the network circle and straight-line buffer) may
+    be given already prepared (GeoJSON text, see :func:`app_support.mapping.layer_json`).
     """
     network_circle, buffer = circles if circles is not None else (circles_of(analysis, category),
                                                                   buffer_of(analysis, category))
@@ -122,7 +123,7 @@ def map_layers(dataset: Any, analysis: Any, category: str, *, lang: str, uncover
         communities=communities,
         value_column=value if value in communities.columns else None,
         popup_columns=popup,
-        facilities=dataset.facilities,
+        facilities=dataset.facilities if facilities is None else facilities,
         selected_category=category,
         circles=network_circle,
         buffer=buffer,

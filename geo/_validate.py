@@ -419,11 +419,16 @@ def validate_population(gdf: gpd.GeoDataFrame, communities: gpd.GeoDataFrame, *,
                    file=file, column="population", count=int(blank.sum()))
     out = gdf.loc[~blank.to_numpy()].copy()
     out["population"] = population[~blank]
-    if "community_id" in out.columns:
-        report.add("info", layer, "community_id was set from the community polygons that "
-                   "contain each point", file=file, column="community_id")
-        out = out.drop(columns=["community_id"])
+    given = _text(out, "community_id") if "community_id" in out.columns else None
+    out = out.drop(columns=["community_id"], errors="ignore")
     out["community_id"] = assign_community(out, communities)
+    if given is not None:
+        differ = given.fillna("").astype(str) != out["community_id"].fillna("").astype(str)
+        if differ.any():
+            report.add("info", layer, f"community_id of {int(differ.sum())} point(s) was set "
+                       "from the community polygon that contains each point "
+                       f"({row_names(out.index[differ.to_numpy()], file=file)})", file=file,
+                       column="community_id", count=int(differ.sum()))
     outside = out["community_id"].isna()
     if outside.any():
         report.add("warning", layer, f"{int(outside.sum())} population point(s) "
@@ -434,7 +439,7 @@ def validate_population(gdf: gpd.GeoDataFrame, communities: gpd.GeoDataFrame, *,
 
 
 def assign_community(points: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -> pd.Series:
-    """community_id of the polygon containing each point (first one on shared borders), NA if none."""
+    """community_id of the polygon holding each point (first one on a shared border), else NA."""
     joined = gpd.sjoin(points[[points.geometry.name]],
                        communities[["community_id", communities.geometry.name]],
                        how="left", predicate="intersects")
@@ -466,7 +471,7 @@ def population_from_communities(communities: gpd.GeoDataFrame, *, report: Valida
     ids: list[np.ndarray] = []
     values: list[np.ndarray] = []
     for cid, geom, people in zip(communities.loc[known, "community_id"],
-                                 communities.loc[known].geometry, pop[known]):
+                                 communities.loc[known].geometry, pop[known], strict=True):
         minx, miny, maxx, maxy = geom.bounds
         gx = np.arange(np.floor(minx / spacing_m), np.ceil(maxx / spacing_m)) * spacing_m \
             + spacing_m / 2

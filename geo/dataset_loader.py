@@ -3,7 +3,9 @@
 A data set is a folder whose files are named after their layers (``communities.geojson``,
 ``facilities.csv``, ``roads.osm.pbf`` …), a GeoPackage whose layers carry those names (alone or
 in such a folder), or a zip of either. An optional ``dataset.toml`` gives the name, titles,
-attribution, notes and the coordinate system of lon/lat layers (``coords``).
+attribution, notes, the coordinate system of lon/lat layers (``coords = "gcj02"``, or a table
+``[coords]`` with one entry per layer) and the analysis CRS (``crs = "utm"`` by default,
+``"cgcs2000_gk"`` or an EPSG code).
 
 Examples
 --------
@@ -117,13 +119,21 @@ def _read_toml(folder: Path) -> dict[str, Any]:
 
 
 def _coords_for(layer: str, coords: Any, *, file: str) -> str:
-    """The coordinate system of one layer from the ``coords`` setting (text or per layer)."""
+    """The coordinate system of one layer from the ``coords`` setting (text or per layer).
+
+    A single system names the planner's own layers (communities, facilities, population,
+    candidates); roads are taken as WGS84, as OpenStreetMap data are, unless a per-layer
+    table (``[coords]`` with ``roads = "gcj02"``) says otherwise.
+    """
     if isinstance(coords, dict):
         unknown = set(coords) - set(LAYERS) - {"default"}
         if unknown:
             raise DataError(f"coords names unknown layer(s) {sorted(unknown)}", file=file,
                             fix="Use layer names: " + ", ".join(LAYERS))
-        return check_system(coords.get(layer, coords.get("default")), where=f"coords.{layer}")
+        fallback = None if layer == "roads" else coords.get("default")
+        return check_system(coords.get(layer, fallback), where=f"coords.{layer}")
+    if layer == "roads":
+        return "wgs84"
     return check_system(coords, where="coords")
 
 
@@ -154,8 +164,9 @@ def load_dataset(path: str | Path, *, coords: str | None = None) -> Dataset:
         A folder (files named after layers and/or a GeoPackage with layers named after them,
         optional ``dataset.toml``), a single GeoPackage, or a zip of a folder.
     coords : {"wgs84", "cgcs2000", "gcj02", "bd09"}, optional
-        Coordinate system of the lon/lat layers; overrides ``coords`` in ``dataset.toml``.
-        Road files in OpenStreetMap formats are always WGS84.
+        Coordinate system of the lon/lat layers other than roads; overrides ``coords`` in
+        ``dataset.toml``. Roads are WGS84 (OpenStreetMap) unless ``dataset.toml`` has a
+        ``[coords]`` table with a ``roads`` entry.
 
     Returns
     -------
@@ -257,7 +268,8 @@ def _load_sources(sources: dict[str, LayerSource], *, meta: dict[str, Any],
     meta["layer_sources"] = {
         layer: {"file": shown[layer],
                 "crs": raw[layer].attrs.get("source_crs") if layer in raw else "EPSG:4326",
-                "coords": raw[layer].attrs.get("coords") if layer in raw else "wgs84"}
+                "coords": raw[layer].attrs.get("coords") if layer in raw
+                else _coords_for("roads", setting, file="dataset.toml")}
         for layer in sources}
     return Dataset(
         name=str(meta.get("name") or default_name),

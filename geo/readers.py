@@ -43,6 +43,10 @@ LONLAT_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 WKT_COLUMNS: tuple[str, ...] = ("geometry", "wkt", "geom")
 
+#: File endings extracted from archives: layers, their companion files, road files, metadata.
+ARCHIVE_SUFFIXES: tuple[str, ...] = VECTOR_SUFFIXES + (
+    ".zip", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".shp.xml", ".qmd", ".pbf",
+    ".osm", ".osm.bz2", ".osm.gz", ".graphml", ".toml", ".md", ".gpkg-wal", ".gpkg-shm")
 #: Limits for archives: total bytes extracted, number of members, expansion ratio per member.
 MAX_ARCHIVE_BYTES = 4 * 1024**3
 MAX_ARCHIVE_MEMBERS = 20_000
@@ -87,8 +91,9 @@ def extract_zip(archive: str | Path, target: str | Path, *,
     """Extract a zip safely into ``target`` and return ``target``.
 
     Members with absolute paths, ``..`` parts, drive letters or symbolic links are refused
-    (:class:`DataError`) before anything is written; extraction stops when more than
-    ``max_bytes`` come out, whatever the archive's headers claim.
+    (:class:`DataError`) before anything is written; only data files
+    (:data:`ARCHIVE_SUFFIXES`) are extracted; extraction stops when more than ``max_bytes``
+    come out, whatever the archive's headers claim.
     """
     archive = Path(archive)
     target = Path(target)
@@ -110,7 +115,8 @@ def extract_zip(archive: str | Path, target: str | Path, *,
                                 "it was not opened", file=archive.name,
                                 fix="Zip the files themselves, not links to them")
             rel = _safe_member_path(_member_name(info), archive)
-            if rel is not None:
+            # Only data files come out (whitelist); anything else in an upload is ignored.
+            if rel is not None and rel.name.lower().endswith(ARCHIVE_SUFFIXES):
                 plan.append((info, rel))
         written = 0
         for info, rel in plan:

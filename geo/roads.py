@@ -250,7 +250,7 @@ def _read_osm(path: Path, crs: CRS) -> RoadNetwork:
             way_sizes.append(count)
             classes.append(highway)
             oneway.append(direction)
-    except RuntimeError as exc:
+    except (RuntimeError, OSError) as exc:
         raise DataError(f"cannot read the OpenStreetMap file ({exc})", file=path,
                         fix="Export it again as .osm (XML) or .osm.pbf") from exc
     return _network_from_way_nodes(
@@ -426,10 +426,17 @@ def _metric_crs(crs: CRS | str | int, *, file: Any) -> CRS:
 
 
 def _file_sha256(path: Path) -> str:
+    """SHA-256 of the file, and of a Shapefile's attribute, index and projection files too."""
     digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
+    parts = [path]
+    if path.suffix.lower() == ".shp":
+        parts += sorted(p for p in path.parent.glob(path.stem + ".*")
+                        if p.suffix.lower() in (".dbf", ".shx", ".prj", ".cpg"))
+    for part in parts:
+        digest.update(part.suffix.lower().encode())
+        with part.open("rb") as fh:
+            for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
+                digest.update(block)
     return digest.hexdigest()
 
 

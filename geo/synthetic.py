@@ -48,7 +48,7 @@ _C = {name: code for code, name in enumerate(HIGHWAY_CLASSES)}
 # goals and typical Chinese neighbourhood retail densities. Living rooms are rare: they are
 # the category planners are asked to add.
 _RATES: dict[str, tuple[float, float]] = {
-    "community_service_center": (0.9, 0.8),
+    "community_service_center": (0.92, 0.85),  # probability of one (see _AT_MOST_ONE)
     "community_living_room": (0.3, 0.08),
     "elderly_care": (0.7, 0.3),
     "meal_aid": (0.5, 0.15),
@@ -65,11 +65,13 @@ _RATES: dict[str, tuple[float, float]] = {
     "government_service": (0.0, 0.3),  # 代办站 in villages; centres per street below
 }
 _DEFAULT_RATE = (0.3, 0.1)
+#: Categories a community has one of or none (most communities already have their centre).
+_AT_MOST_ONE = ("community_service_center",)
 #: One per street (街道) or township (乡镇).
 _PER_STREET = ("social_work_station", "government_service")
 # Floor area ranges in m² (low, high); capacity is floor area over m² per place.
 _FLOOR_M2: dict[str, tuple[float, float, float]] = {
-    "community_service_center": (300, 1_200, 5),
+    "community_service_center": (600, 3_000, 5),
     "community_living_room": (80, 400, 4),
     "elderly_care": (150, 800, 25),
     "meal_aid": (60, 300, 2.5),
@@ -106,12 +108,12 @@ _IDLE_KINDS = ("闲置办公用房", "闲置培训中心", "闲置福利设施",
 class _Roads:
     """Node and edge arrays accumulated part by part."""
 
-    x: list[np.ndarray]
-    y: list[np.ndarray]
-    u: list[np.ndarray]
-    v: list[np.ndarray]
-    cls: list[np.ndarray]
-    oneway: list[np.ndarray]
+    x: list[np.ndarray] = field(default_factory=list)
+    y: list[np.ndarray] = field(default_factory=list)
+    u: list[np.ndarray] = field(default_factory=list)
+    v: list[np.ndarray] = field(default_factory=list)
+    cls: list[np.ndarray] = field(default_factory=list)
+    oneway: list[np.ndarray] = field(default_factory=list)
     n: int = 0
 
     def add_nodes(self, x: np.ndarray, y: np.ndarray) -> int:
@@ -169,8 +171,8 @@ def synthetic_dataset(n_nodes: int = 10_000, *, seed: int = 0,
     if demand_points is not None and int(demand_points) < 1:
         raise ValueError(f"demand_points must be positive, got {demand_points}.")
     rng = np.random.default_rng(seed)
-    roads = _Roads([], [], [], [], [], [])
-    core = _build_core(roads, int(round(n_nodes * URBAN_NODE_SHARE)), rng)
+    roads = _Roads()
+    core = _build_core(roads, round(n_nodes * URBAN_NODE_SHARE), rng)
     rural = _build_county(roads, int(n_nodes) - roads.n, core, rng)
     network = roads.network(source=f"synthetic (seed {seed})")
     communities, places = _communities(core, rural, rng)
@@ -230,8 +232,8 @@ def _arterial_class(line: np.ndarray, last: int) -> np.ndarray:
 def _build_core(roads: _Roads, n_core: int, rng: np.random.Generator) -> _Core:
     footway_share = 0.04  # blocks crossed by a footpath through their middle
     grid_nodes = n_core / (1 + footway_share)
-    rows = max(3, int(round(math.sqrt(grid_nodes))))
-    cols = max(3, int(round(grid_nodes / rows)))
+    rows = max(3, round(math.sqrt(grid_nodes)))
+    cols = max(3, round(grid_nodes / rows))
     xs = np.concatenate([[0.0], np.cumsum(rng.uniform(*BLOCK_M, cols - 1))])
     ys = np.concatenate([[0.0], np.cumsum(rng.uniform(*BLOCK_M, rows - 1))])
     xs += CENTRE_X - xs[-1] / 2
@@ -296,8 +298,8 @@ class _County:
 def _lattice_sites(k: int, core: _Core) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` village lattice sites nearest the centre, outside the core and its fringe."""
     clear = core.half_size_m + 2_000.0
-    h = int(math.floor(clear / VILLAGE_SPACING_M))
-    m = h + int(math.ceil(math.sqrt(k))) + 2
+    h = math.floor(clear / VILLAGE_SPACING_M)
+    m = h + math.ceil(math.sqrt(k)) + 2
     while (2 * m + 1) ** 2 - (2 * h + 1) ** 2 < k:
         m += 1
     i, j = np.meshgrid(np.arange(-m, m + 1), np.arange(-m, m + 1), indexing="ij")
@@ -332,7 +334,7 @@ def _site_lookup(i: np.ndarray, j: np.ndarray, qi: np.ndarray, qj: np.ndarray) -
 def _build_county(roads: _Roads, budget: int, core: _Core, rng: np.random.Generator) -> _County:
     budget = max(budget, VILLAGE_NODES[0] + 10)
     # Village count: average village of ~150 nodes plus its share of rural road nodes.
-    k = max(1, int(round(budget / 190)))
+    k = max(1, round(budget / 190))
     for _ in range(3):
         i, j = _lattice_sites(k, core)
         road_nodes = _estimated_link_nodes(i, j, core)
@@ -340,7 +342,7 @@ def _build_county(roads: _Roads, budget: int, core: _Core, rng: np.random.Genera
         if per_village < 60 and k > 1:
             k = max(1, int(k * per_village / 120))
         elif per_village > 240:
-            k = int(math.ceil(k * per_village / 150))
+            k = math.ceil(k * per_village / 150)
         else:
             break
     i, j = _lattice_sites(k, core)
@@ -450,9 +452,10 @@ def _add_rural_roads(roads: _Roads, a: np.ndarray, b: np.ndarray, cls: np.ndarra
     step = np.arange(inner.sum()) - np.repeat(np.concatenate([[0], np.cumsum(inner)[:-1]]), inner) + 1
     t = step / segments[link]
     bow = rng.uniform(-0.08, 0.08, len(a))[link] * length[link] * np.sin(np.pi * t)
-    nx_, ny_ = -(by - ay) / np.maximum(length, 1e-9), (bx - ax) / np.maximum(length, 1e-9)
-    x = ax[link] + t * (bx - ax)[link] + bow * nx_[link] + rng.normal(0, 8, len(t))
-    y = ay[link] + t * (by - ay)[link] + bow * ny_[link] + rng.normal(0, 8, len(t))
+    # Unit normal of each link, to bow the road sideways.
+    perp_x, perp_y = -(by - ay) / np.maximum(length, 1e-9), (bx - ax) / np.maximum(length, 1e-9)
+    x = ax[link] + t * (bx - ax)[link] + bow * perp_x[link] + rng.normal(0, 8, len(t))
+    y = ay[link] + t * (by - ay)[link] + bow * perp_y[link] + rng.normal(0, 8, len(t))
     first = roads.add_nodes(x, y)
     # Chain per link: a -> inner nodes -> b.
     starts = first + np.concatenate([[0], np.cumsum(inner)[:-1]])
@@ -511,11 +514,17 @@ def _names(stems: tuple[str, ...], n: int, suffix: str, rng: np.random.Generator
     return [f"{stems[s]}{suffix}{k + 1}" for s, k in zip(stem, number, strict=True)]
 
 
+def _group_edges(n_blocks: int) -> np.ndarray:
+    """Block-line indices that cut ``n_blocks`` blocks into groups of about COMMUNITY_BLOCKS."""
+    groups = max(1, round(n_blocks / COMMUNITY_BLOCKS))
+    return np.round(np.linspace(0, n_blocks, groups + 1)).astype(np.int64)
+
+
 def _communities(core: _Core, county: _County, rng: np.random.Generator) -> tuple[gpd.GeoDataFrame, _Places]:
     # Urban: the block grid cut into groups of about 10 x 10 blocks.
     block_rows, block_cols = len(core.ys) - 1, len(core.xs) - 1
-    r_edges = np.round(np.linspace(0, block_rows, max(1, round(block_rows / COMMUNITY_BLOCKS)) + 1)).astype(np.int64)
-    c_edges = np.round(np.linspace(0, block_cols, max(1, round(block_cols / COMMUNITY_BLOCKS)) + 1)).astype(np.int64)
+    r_edges = _group_edges(block_rows)
+    c_edges = _group_edges(block_cols)
     gr, gc = len(r_edges) - 1, len(c_edges) - 1
     a, b = np.divmod(np.arange(gr * gc), gc)
     r0, r1, c0, c1 = r_edges[a], r_edges[a + 1], c_edges[b], c_edges[b + 1]
@@ -597,6 +606,12 @@ def _take(column: pd.Series, rows: np.ndarray) -> pd.Series:
     return column.take(rows).reset_index(drop=True)
 
 
+def _numbered(names: pd.Series) -> pd.Series:
+    """Make repeated names unique the way lists of sites do: 花园社区便民商业（2）."""
+    nth = names.groupby(names.to_numpy()).cumcount().to_numpy()
+    return names.where(nth == 0, names + "（" + pd.Series(nth + 1).astype(str) + "）")
+
+
 def _facilities(communities: gpd.GeoDataFrame, places: _Places, rng: np.random.Generator) -> gpd.GeoDataFrame:
     n_comm = len(communities)
     urban = (communities["kind"] == "urban").to_numpy()
@@ -604,6 +619,10 @@ def _facilities(communities: gpd.GeoDataFrame, places: _Places, rng: np.random.G
     rates = np.array([[_RATES.get(key, _DEFAULT_RATE)[0 if u else 1] for key in keys] for u in (True, False)])
     rate = np.where(urban[:, None], rates[0][None, :], rates[1][None, :])
     counts = rng.poisson(rate)  # communities x categories
+    for key in _AT_MOST_ONE:
+        if key in CATEGORIES:
+            col = keys.index(key)
+            counts[:, col] = rng.random(n_comm) < rate[:, col]
     comm_idx, cat_idx = np.nonzero(counts)
     reps = counts[comm_idx, cat_idx]
     community = np.repeat(comm_idx, reps)
@@ -628,9 +647,8 @@ def _facilities(communities: gpd.GeoDataFrame, places: _Places, rng: np.random.G
     rural = ~urban[community]
     floor = np.where(rural, np.round(floor * 0.7), floor)  # village sites are smaller
     labels = np.array([CATEGORIES[key].zh for key in keys], dtype=object)[category]
-    base = pd.Series(communities["name"].to_numpy()[community], dtype=object) + pd.Series(labels, dtype=object)
-    nth = pd.Series(base).groupby(base.to_numpy()).cumcount().to_numpy()
-    name = base.where(nth == 0, base + "（" + pd.Series(nth + 1).astype(str) + "）")
+    name = _numbered(pd.Series(communities["name"].to_numpy()[community], dtype=object)
+                     + pd.Series(labels, dtype=object))
     return gpd.GeoDataFrame(
         {
             "facility_id": [f"F{k:06d}" for k in range(1, n + 1)],
@@ -654,9 +672,8 @@ def _candidates(communities: gpd.GeoDataFrame, places: _Places, rng: np.random.G
     n = len(community)
     floor = np.round(np.exp(rng.uniform(np.log(100), np.log(1_500), n)))
     kind = np.array(_IDLE_KINDS, dtype=object)[rng.integers(0, len(_IDLE_KINDS), n)]
-    names = pd.Series(communities["name"].to_numpy()[community], dtype=object) + pd.Series(kind, dtype=object)
-    nth = names.groupby(names.to_numpy()).cumcount().to_numpy()
-    names = names.where(nth == 0, names + "（" + pd.Series(nth + 1).astype(str) + "）")
+    names = _numbered(pd.Series(communities["name"].to_numpy()[community], dtype=object)
+                      + pd.Series(kind, dtype=object))
     return gpd.GeoDataFrame(
         {
             "candidate_id": [f"K{k:05d}" for k in range(1, n + 1)],

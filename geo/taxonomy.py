@@ -52,8 +52,8 @@ def _cat(key: str, zh: str, en: str, color: str, icon: str,
 
 
 CATEGORIES: dict[str, Category] = dict([
-    _cat("community_service_center", "社区综合服务设施", "Community service centre", "#d62728", "home",
-         ("amenity", "community_centre")),
+    _cat("community_service_center", "社区综合服务设施", "Community service centre", "#d62728",
+         "home", ("amenity", "community_centre")),
     _cat("community_living_room", "社区客厅", "Community living room", "#ff7f0e", "coffee",
          ("community_centre", "community_living_room")),
     _cat("elderly_care", "养老服务站", "Elderly care station", "#8c564b", "heart",

@@ -48,9 +48,10 @@ elif basemap == "amap":
     st.caption(t("map.amap_shift", lang))
 
 started = time.perf_counter()
+static = state.current_static_layers(basemap)
 layers = views.map_layers(dataset, analysis, category, lang=lang, uncovered_as=uncovered_as,
-                          roads=state.road_base_for(state.source(), state.coords()),
-                          labels=state.data_labels(dataset), circles=state.current_circles(category))
+                          roads=static["roads"], facilities=static["facilities"],
+                          labels=state.data_labels(dataset), circles=state.current_circles(category, basemap))
 folium_map = build_map(layers, lang=lang, basemap=basemap, tianditu_key=key)
 left, right = st.columns([3, 1])
 with left:
@@ -68,3 +69,4 @@ with right:
 st.caption(t("map.redraw", lang, seconds=st.session_state["map_build_seconds"]))
 if dataset.attribution:
     st.caption(t("map.attribution", lang) + "： " + " · ".join(map(str, dataset.attribution)))
+state.warm_circles(list(analysis.categories), basemap)

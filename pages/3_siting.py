@@ -78,12 +78,12 @@ st.markdown(
 for note in getattr(result, "notes", []) or []:
     st.caption(str(note))
 
-layers = views.map_layers(dataset, analysis, result.category, lang=lang,
-                          roads=state.road_base_for(state.source(), state.coords()),
+static = state.current_static_layers()
+layers = views.map_layers(dataset, analysis, result.category, lang=lang, roads=static["roads"],
+                          facilities={k: v for k, v in static["facilities"].items() if k == result.category},
                           labels=state.data_labels(dataset), sites=result.sites,
                           site_circles=getattr(result, "circles", None),
                           circles=state.current_circles(result.category))
-layers.facilities = dataset.facilities[dataset.facilities["category"] == result.category]
 st_folium(build_map(layers, lang=lang), key="siting_map", height=560, use_container_width=True,
           returned_objects=[])
 columns = [c for c in ("rank", "candidate_id", "name", "source", "floor_area_m2", "community_id", "newly_covered",

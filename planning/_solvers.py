@@ -1,7 +1,8 @@
 """Cores of the siting models: problem reduction, greedy heuristics and HiGHS MILPs.
 
-Every model is solved twice: a greedy heuristic (always, fast, deterministic) and, within a time
-limit, the exact MILP through HiGHS started from the greedy solution. The result states which
+Every model is solved twice: a greedy heuristic (always, fast, deterministic; for maximal covering
+followed by swap local search, for set covering by dropping redundant sites, when time allows)
+and, within a time limit, the exact MILP through HiGHS started from the greedy solution. The result states which
 solution is reported and how far it can be from the optimum:
 
 - ``"exact"``: optimality proved by HiGHS, either by the MILP itself or because the HiGHS LP
@@ -56,6 +57,8 @@ class Solution:
     #: Capacitated models: share (0–1) of each input demand row's residents served by new sites.
     row_share: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)
+    #: Seconds spent per stage ("reduce_and_greedy", "lp", "milp") and the LP bound ("lp_bound"), for reports.
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def optimal(self) -> bool:
@@ -163,6 +166,61 @@ def greedy_cover(
             gain -= np.asarray(csr[rows].T @ weight[rows]).ravel()
         gain[j] = -np.inf
     return np.asarray(chosen, dtype=np.int64), np.asarray(marginal, dtype=np.float64)
+
+
+def improve_cover(
+    cover: sparse.csr_matrix,
+    weight: np.ndarray,
+    chosen: np.ndarray,
+    *,
+    deadline: float = np.inf,
+    max_rounds: int = 1_000,
+) -> np.ndarray:
+    """Swap local search for maximal covering: exchange a chosen site for another while it pays.
+
+    Each round finds the best single exchange exactly: the value of swapping ``j`` out and ``k``
+    in is (weight only ``k`` would newly cover) − (weight only ``j`` covers) + (weight only
+    ``j`` covers that ``k`` also reaches). One round costs a few sparse products.
+    """
+    csc = sparse.csc_matrix(cover)
+    csr = sparse.csr_matrix(cover)
+    chosen = np.asarray(chosen, dtype=np.int64).copy()
+    if len(chosen) == 0 or len(chosen) >= csc.shape[1]:
+        return chosen
+    for _ in range(max_rounds):
+        if time.perf_counter() > deadline:
+            break
+        count = np.asarray(csr[:, chosen].sum(axis=1)).ravel()
+        gain_in = np.asarray(csc.T @ np.where(count == 0, weight, 0.0)).ravel()
+        is_chosen = np.zeros(csc.shape[1], dtype=bool)
+        is_chosen[chosen] = True
+        gain_in[is_chosen] = -np.inf
+        best_value, best_pair = 1e-9 * max(1.0, float(weight.sum())), None
+        for pos, j in enumerate(chosen):
+            rows = csc.indices[csc.indptr[j] : csc.indptr[j + 1]]
+            only = rows[count[rows] == 1]
+            loss = float(weight[only].sum())
+            kept = np.asarray(csr[only].T @ weight[only]).ravel() if len(only) else 0.0
+            value = gain_in - loss + kept
+            k = int(np.argmax(value))
+            if value[k] > best_value:
+                best_value, best_pair = float(value[k]), (pos, k)
+        if best_pair is None:
+            break
+        chosen[best_pair[0]] = best_pair[1]
+    return chosen
+
+
+def drop_redundant(cover: sparse.csr_matrix, weight: np.ndarray, chosen: np.ndarray, target: float) -> np.ndarray:
+    """Remove sites (last added first) while the rest still cover ``target``."""
+    csr = sparse.csr_matrix(cover)
+    keep = list(np.asarray(chosen, dtype=np.int64))
+    for j in list(keep)[::-1]:
+        trial = [k for k in keep if k != j]
+        hit = np.asarray(csr[:, trial].sum(axis=1)).ravel() > 0 if trial else np.zeros(csr.shape[0], bool)
+        if float(weight[hit].sum()) >= target:
+            keep = trial
+    return np.asarray(keep, dtype=np.int64)
 
 
 def greedy_capacitated(
@@ -339,21 +397,32 @@ def _finish(
     time_limit_s: float,
     t0: float,
     integral_objective: bool = False,
+    lp_round: Callable[[np.ndarray], tuple[np.ndarray, float]] | None = None,
+    make_start: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> Solution:
-    """Run the LP bound and the MILP within the time limit; keep the best proved answer."""
+    """Run the LP bound and the MILP within the time limit; keep the best proved answer.
+
+    ``lp_round`` turns the LP relaxation's values into an integer solution (a heuristic that is
+    often optimal when the relaxation is tight); ``make_start`` builds a MILP start from sites.
+    """
     best_chosen, best_obj, solver = greedy_chosen, greedy_obj, "greedy"
+    timings = {"reduce_and_greedy": time.perf_counter() - t0}
     bound = trivial_bound
     milp_obj: float | None = None
     status = "not run"
     proof = ""
     if _proved(greedy_obj, bound, maximize=maximize):
-        return Solution(greedy_chosen, greedy_obj, "exact", 0.0, bound, greedy_obj, proof="trivial bound")
+        return Solution(greedy_chosen, greedy_obj, "exact", 0.0, bound, greedy_obj, proof="trivial bound",
+                        timings=timings)
     if model is not None and time_limit_s > 0:
         # LP relaxation first: on large covering instances it proves the greedy optimal far
         # sooner than the branch-and-bound root, whose simplex can stall for minutes.
+        t1 = time.perf_counter()
         lp = _highs(model, time_limit_s=max(time_limit_s - (time.perf_counter() - t0), 0.01) * 0.5,
                     start=None, relax=True)
+        timings["lp"] = time.perf_counter() - t1
         if lp.bound is not None:
+            timings["lp_bound"] = float(lp.bound)
             lp_bound = np.floor(lp.bound + 1e-7) if integral_objective and maximize else lp.bound
             if integral_objective and not maximize:
                 lp_bound = np.ceil(lp.bound - 1e-7)
@@ -362,10 +431,24 @@ def _finish(
             status = "LP bound met"
             proof = "the greedy solution reaches the HiGHS LP relaxation bound"
             return Solution(greedy_chosen, greedy_obj, "exact", 0.0, bound, greedy_obj,
-                            milp_status=status, proof=proof)
+                            milp_status=status, proof=proof, timings=timings)
+        if lp_round is not None and lp.values is not None:
+            t1 = time.perf_counter()
+            chosen, obj = lp_round(lp.values)
+            timings["lp_rounding"] = time.perf_counter() - t1
+            if (obj > best_obj + 1e-9) if maximize else (obj < best_obj - 1e-9):
+                best_chosen, best_obj, solver = chosen, obj, "incumbent"
+                if make_start is not None:
+                    start = make_start(chosen)
+            if _proved(best_obj, bound, maximize=maximize):
+                return Solution(best_chosen, best_obj, "exact", 0.0, bound, greedy_obj, milp_status="LP bound met",
+                                proof="the rounded LP solution reaches the HiGHS LP relaxation bound",
+                                timings=timings)
         left = time_limit_s - (time.perf_counter() - t0)
         if left > 0.05:
+            t1 = time.perf_counter()
             out = _highs(model, time_limit_s=left, start=start, relax=False)
+            timings["milp"] = time.perf_counter() - t1
             status = out.status
             if out.bound is not None:
                 b = out.bound
@@ -384,7 +467,7 @@ def _finish(
         solver, proof = "exact", "the solution reaches the best HiGHS bound"
     gap = 0.0 if solver == "exact" else _gap_pct(best_obj, bound, maximize=maximize)
     return Solution(best_chosen, best_obj, solver, gap, bound, greedy_obj, milp_objective=milp_obj,
-                    milp_status=status, proof=proof)  # type: ignore[arg-type]
+                    milp_status=status, proof=proof, timings=timings)  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------------------- models
@@ -410,21 +493,34 @@ def solve_mclp(
     p_eff = min(p, a.shape[1])
     if capacity is None:
         g_cols, _ = greedy_cover(a, w, p=p_eff)
+        # Swaps close most of greedy's gap at little cost (a quarter of the time at most).
+        g_cols = improve_cover(a, w, g_cols, deadline=t0 + 0.25 * time_limit_s) if time_limit_s > 0 else g_cols
         g_obj = float(w[np.asarray(a[:, g_cols].sum(axis=1)).ravel() > 0].sum()) if len(g_cols) else 0.0
-        model, start = _mclp_model(a, w, p_eff), None
-        if len(g_cols):
+        model = _mclp_model(a, w, p_eff)
+
+        def make_start(cols: np.ndarray) -> np.ndarray:
             start = np.zeros(a.shape[1] + a.shape[0])
-            start[g_cols] = 1.0
-            start[a.shape[1]:] = np.asarray(a[:, g_cols].sum(axis=1)).ravel() > 0
+            start[cols] = 1.0
+            start[a.shape[1]:] = np.asarray(a[:, cols].sum(axis=1)).ravel() > 0
+            return start
+
+        start = make_start(g_cols) if len(g_cols) else None
 
         def decode(values: np.ndarray) -> tuple[np.ndarray, float]:
             cols = np.flatnonzero(values[: a.shape[1]] > 0.5)
             obj = float(w[np.asarray(a[:, cols].sum(axis=1)).ravel() > 0].sum())
             return cols, obj
 
+        def lp_round(values: np.ndarray) -> tuple[np.ndarray, float]:
+            # The p largest site values of the relaxation, then swaps.
+            cols = np.argsort(-values[: a.shape[1]], kind="stable")[:p_eff]
+            cols = improve_cover(a, w, cols, deadline=t0 + 0.75 * time_limit_s)
+            return decode(np.isin(np.arange(a.shape[1]), cols).astype(float))
+
         trivial = float(w.sum())
         sol = _finish(greedy_chosen=g_cols, greedy_obj=g_obj, model=model if n_cand else None, start=start,
-                      decode=decode, trivial_bound=trivial, maximize=True, time_limit_s=time_limit_s, t0=t0)
+                      decode=decode, trivial_bound=trivial, maximize=True, time_limit_s=time_limit_s, t0=t0,
+                      lp_round=lp_round, make_start=make_start)
     else:
         cap = np.asarray(capacity, dtype=np.float64)[red.columns]
         g_cols, _ = greedy_capacitated(a, w, cap, p=p_eff)
@@ -471,6 +567,7 @@ def solve_lscp(
     target = min(float(target_weight), float(w.sum())) - 1e-7 * max(1.0, float(w.sum()))
     if capacity is None:
         g_cols, _ = greedy_cover(a, w, target_weight=target)
+        g_cols = drop_redundant(a, w, g_cols, target)
         model = _lscp_model(a, w, target)
         start = np.zeros(n + a.shape[0])
         start[g_cols] = 1.0

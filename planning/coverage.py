@@ -170,7 +170,8 @@ def resolve_categories(
     Default: every category with at least one facility in the data. Unknown keys raise
     :class:`geo._errors.DataError`; known keys without facilities are kept (coverage 0 %).
     """
-    present = set(dataset.facilities["category"].astype(str)) if len(dataset.facilities) else set()
+    fac = dataset.facilities
+    present = set(fac["category"].dropna().astype(str).unique()) if len(fac) else set()
     if categories is None:
         wanted = present
     else:
@@ -209,8 +210,10 @@ def demand_points(dataset: Dataset) -> tuple[np.ndarray, np.ndarray, pd.Series, 
                         column="population", fix="correct or remove the rows with missing or "
                         "negative population")
     if "community_id" in pop_layer.columns:
-        community = pop_layer["community_id"].astype("object").where(pop_layer["community_id"].notna())
-        community = community.map(lambda v: v if v is None or pd.isna(v) else str(v))
+        raw = pop_layer["community_id"]
+        values = raw.astype(str).to_numpy(dtype=object)
+        values[raw.isna().to_numpy()] = None
+        community = pd.Series(values, dtype="object")
     else:
         community = _locate(geoms, dataset.communities)
     community.index = pop_layer.index
@@ -231,14 +234,20 @@ def _locate(points: gpd.GeoSeries, communities: gpd.GeoDataFrame) -> pd.Series:
 
 def facility_points(dataset: Dataset, category: str) -> tuple[np.ndarray, np.ndarray]:
     """Coordinates of the facilities of one category."""
+    return facility_points_by_category(dataset).get(category, (np.zeros(0), np.zeros(0)))
+
+
+def facility_points_by_category(dataset: Dataset) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Coordinates of the facilities of every category, in one pass over the layer."""
     fac = dataset.facilities
     if len(fac) == 0:
-        return np.zeros(0), np.zeros(0)
-    sel = fac.loc[fac["category"].astype(str).to_numpy() == category]
-    geoms = sel.geometry
-    if len(geoms) and not geoms.geom_type.eq("Point").all():
+        return {}
+    geoms = fac.geometry
+    if not geoms.geom_type.eq("Point").all():
         geoms = geoms.representative_point()
-    return geoms.x.to_numpy(dtype=float), geoms.y.to_numpy(dtype=float)
+    x, y = geoms.x.to_numpy(dtype=float), geoms.y.to_numpy(dtype=float)
+    codes, keys = pd.factorize(fac["category"].astype(str))
+    return {str(key): (x[codes == i], y[codes == i]) for i, key in enumerate(keys)}
 
 
 def coverage(
@@ -287,15 +296,15 @@ def coverage(
                          f"({longest} minutes).")
 
     minutes = np.full((len(index), len(cats)), np.inf)
-    facilities: dict[str, int] = {}
-    for cat in cats:
-        facilities[cat] = len(facility_points(dataset, cat)[0])
+    by_category = facility_points_by_category(dataset)
+    empty = (np.zeros(0), np.zeros(0))
+    facilities = {cat: len(by_category.get(cat, empty)[0]) for cat in cats}
     for mode_name in pd.unique(mode.to_numpy()):
         rows = np.flatnonzero(mode.to_numpy() == mode_name)
         model = TravelModel.for_mode(dataset.roads, str(mode_name), settings)
         node, access = model.snap(x[rows], y[rows])
         for j, cat in enumerate(cats):
-            fx, fy = facility_points(dataset, cat)
+            fx, fy = by_category.get(cat, empty)
             if len(fx) == 0:
                 continue
             f_node, f_access = model.snap(fx, fy)

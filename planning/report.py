@@ -836,6 +836,13 @@ def render_report(content: ReportContent, *, lang: Language = "zh") -> str:
 # Files
 
 
+def _share(path: Path) -> None:
+    """Give a temporary file the usual permissions (mkstemp makes it private to the owner)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)
+
+
 def find_chromium() -> str | None:
     """Path of an installed Chromium/Chrome for printing PDFs, or ``None``."""
     for path in CHROMIUM_PATHS:
@@ -878,6 +885,7 @@ def html_to_pdf(html_path: str | os.PathLike[str], pdf_path: str | os.PathLike[s
             raise DataError("Chromium could not print the PDF"
                             + (f" ({err[-1]})" if err else ""), file=pdf_path,
                             fix="print the HTML report from a browser")
+        _share(tmp)
         os.replace(tmp, pdf_path)
     finally:
         if tmp.exists():
@@ -914,6 +922,7 @@ def write_report(content: ReportContent, out: str | os.PathLike[str], *,
     fd, name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=".html", dir=out.parent)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(document)
+    _share(Path(name))
     os.replace(name, out)
     if not pdf:
         return out, None, f"wrote {out}"

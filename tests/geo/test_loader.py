@@ -130,11 +130,12 @@ def test_far_from_roads_datum_warning_and_coords_fix(tmp_path):
     assert ds.report.usable  # a warning, not an error
 
     fixed = load_dataset(folder, coords="gcj02")
-    assert not [p for p in fixed.report.problems if "coordinate systems" in p.message]
+    # (population and candidates lie between the sparse roads in every system)
+    assert not [p for p in fixed.report.problems
+                if p.layer == "facilities" and "coordinate systems" in p.message]
     true = toy_layers()["facilities"].geometry
     assert np.max(fixed.facilities.geometry.distance(true, align=False)) < 1.0
-    # only the lon/lat vector layers given in WGS84 elsewhere were not disturbed: the roads
-    # layer was converted too, so it was written in GCJ-02 terms by the caller's choice
+    # the same said per layer
     (folder / "dataset.toml").write_text('name = "amap"\n[coords]\nfacilities = "gcj02"\n',
                                          encoding="utf-8")
     per_layer = load_dataset(folder)
@@ -146,13 +147,25 @@ def test_far_from_roads_datum_warning_and_coords_fix(tmp_path):
 
 def test_coords_in_dataset_toml(tmp_path):
     folder = gcj_facilities_dir(tmp_path, toml='name = "amap"\ncoords = "gcj02"\n')
-    # all lon/lat layers are GCJ-02 by the toml; communities/roads were written in WGS84 so
-    # they shift by the offset, and the facilities (true GCJ-02) end up consistent with nothing
     ds = load_dataset(folder)
     assert ds.meta["coords"] == "gcj02"
-    assert ds.meta["layer_sources"]["roads"]["coords"] == "gcj02"
+    sources = ds.meta["layer_sources"]
+    assert sources["facilities"]["coords"] == "gcj02"
+    assert sources["roads"]["coords"] == "wgs84"  # roads are OpenStreetMap's unless told
+    true = toy_layers()["facilities"].geometry
+    assert np.max(ds.facilities.geometry.distance(true, align=False)) < 1.0
     override = load_dataset(folder, coords="wgs84")  # the option wins over the file
     assert override.meta["layer_sources"]["facilities"]["coords"] == "wgs84"
+    (folder / "dataset.toml").write_text('[coords]\nroads = "gcj02"\nfacilities = "gcj02"\n',
+                                         encoding="utf-8")
+    shifted = load_dataset(folder)
+    assert shifted.meta["layer_sources"]["roads"]["coords"] == "gcj02"
+    # the roads, written in WGS84, move by the GCJ-02 offset (300–700 m) when so declared
+    assert 300 < abs(shifted.roads.node_x.min() - ds.roads.node_x.min()) + \
+        abs(shifted.roads.node_y.min() - ds.roads.node_y.min()) < 1000
+    (folder / "dataset.toml").write_text('coords = "mars"\n', encoding="utf-8")
+    with pytest.raises(DataError, match="unknown coordinate system 'mars'"):
+        load_dataset(folder)
 
 
 def test_crs_choice_in_dataset_toml(tmp_path):

@@ -1,4 +1,3 @@
-import os
 import stat
 import zipfile
 
@@ -8,7 +7,7 @@ import pandas as pd
 import pyogrio
 import pytest
 import shapely
-from pyproj import Geod, Transformer
+from pyproj import Geod
 
 from geo._errors import DataError
 from geo.coords import wgs84_to_bd09
@@ -213,6 +212,20 @@ def test_zip_with_symlink_or_too_big_is_refused(tmp_path):
         extract_zip(big, tmp_path / "y", max_bytes=100_000)
 
 
+def test_zip_with_several_layers_and_other_files(tmp_path):
+    archive = tmp_path / "upload.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("data/facilities.csv", "facility_id,lon,lat\nF1,118.5,31.7\n")
+        zf.writestr("data/candidates.csv", "candidate_id,lon,lat\nK1,118.6,31.6\nK2,118.7,31.5\n")
+        zf.writestr("data/run.exe", "MZ")
+    with pytest.raises(DataError, match=r"several layers \(candidates.csv, facilities.csv\)"):
+        read_vector(archive)
+    assert list(read_vector(archive, layer="candidates")["candidate_id"]) == ["K1", "K2"]
+    extract_zip(archive, tmp_path / "out")
+    assert sorted(p.name for p in (tmp_path / "out" / "data").iterdir()) == \
+        ["candidates.csv", "facilities.csv"]  # the program was not extracted
+
+
 def test_geopackage_layers(tmp_path):
     path = tmp_path / "data.gpkg"
     layer().to_file(path, layer="communities")
@@ -231,9 +244,6 @@ def test_not_a_zip(tmp_path):
         read_vector(path)
 
 
-def test_wgs84_to_bd09_helper_used_by_tests_is_consistent():
-    # guards the BD-09 test above: the BD-09 value is the WGS84 point shifted twice
+def test_published_bd09_value_is_the_published_wgs84_point_shifted_twice():
     lon, lat = wgs84_to_bd09(116.39775550083061, 39.91359571849836)
     assert metres(lon, lat, 116.41036949371029, 39.92133699351021) < 1.5
-    assert os.sep  # keep os imported for path checks above
-    assert Transformer  # noqa: used for readability in other tests

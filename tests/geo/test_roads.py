@@ -105,7 +105,8 @@ def node_index(net: RoadNetwork, osm_id: int) -> int:
 def edge_of(net: RoadNetwork, a: int, b: int) -> int:
     """Index of the edge between OSM nodes a and b (either direction)."""
     ia, ib = node_index(net, a), node_index(net, b)
-    hit = np.flatnonzero(((net.edge_u == ia) & (net.edge_v == ib)) | ((net.edge_u == ib) & (net.edge_v == ia)))
+    forward = (net.edge_u == ia) & (net.edge_v == ib)
+    hit = np.flatnonzero(forward | ((net.edge_u == ib) & (net.edge_v == ia)))
     assert len(hit) == 1
     return int(hit[0])
 
@@ -179,7 +180,8 @@ def test_graphml_projected(tmp_path):
     assert (net.node_x[net.edge_u[e]], net.node_y[net.edge_u[e]]) == (650300.0, 3505000.0)
     assert (net.node_x[net.edge_v[e]], net.node_y[net.edge_v[e]]) == (650300.0, 3505400.0)
     assert HIGHWAY_CLASSES[net.edge_class[e]] == "primary"
-    assert sorted(HIGHWAY_CLASSES[c] for c in net.edge_class) == ["footway", "primary", "residential", "residential"]
+    names = sorted(HIGHWAY_CLASSES[c] for c in net.edge_class)
+    assert names == ["footway", "primary", "residential", "residential"]
 
 
 def test_graphml_lonlat(tmp_path):
@@ -200,7 +202,8 @@ def test_graphml_lonlat(tmp_path):
 def line_layer(tmp_path: Path) -> Path:
     x0, y0 = 650000.0, 3505000.0
     lines = gpd.GeoDataFrame(
-        {"highway": ["residential", "footway", "primary", "construction"], "oneway": ["no", None, "yes", "no"]},
+        {"highway": ["residential", "footway", "primary", "construction"],
+         "oneway": ["no", None, "yes", "no"]},
         geometry=[
             shapely.LineString([(x0, y0), (x0 + 100, y0), (x0 + 200, y0)]),
             shapely.LineString([(x0 + 100, y0), (x0 + 100, y0 + 100)]),  # shares the vertex (100, 0)
@@ -272,7 +275,7 @@ def test_helsinki_pbf():
     # service=private are still in ours, hence a tolerance of 2 %.
     walk = ~net.class_mask({"cycleway", "motorway", "motorway_link"})
     assert net.edge_length_m[walk].sum() / 1000 == pytest.approx(82.9, rel=0.02)
-    n_comp, labels = connected_components(net.adjacency(net.edge_length_m), directed=True, connection="weak")
+    _, labels = connected_components(net.adjacency(net.edge_length_m), directed=True, connection="weak")
     # PROVENANCE: the largest weakly connected walk component holds 93 % of the nodes.
     assert np.bincount(labels).max() / net.n_nodes > 0.85
 
@@ -332,7 +335,8 @@ def test_helsinki_cache_hit_is_fast(private_cache):
     [
         ("roads.txt", b"hello", "unknown road file type"),
         ("roads.osm.pbf", b"garbage", "cannot read the OpenStreetMap file"),
-        ("roads.osm", b"<osm version='0.6'><node id='1' lat='0' lon='0' version='1'/></osm>", "no usable roads"),
+        ("roads.osm", b"<osm version='0.6'><node id='1' lat='0' lon='0' version='1'/></osm>",
+         "no usable roads"),
         ("roads.graphml", b"<graphml", "cannot read the GraphML file"),
     ],
 )
@@ -376,3 +380,15 @@ def test_download_offline_fails_fast():
         download_roads(area, crs=CRS)
     assert time.perf_counter() - start < 30
     assert "load the file instead" in str(info.value)
+
+
+def test_dataset_geopackage_uses_roads_layer(tmp_path):
+    path = tmp_path / "dataset.gpkg"
+    x0, y0 = 650000.0, 3505000.0
+    gpd.GeoDataFrame({"community_id": ["C1"]}, geometry=[shapely.box(x0, y0, x0 + 500, y0 + 500)],
+                     crs=CRS).to_file(path, layer="communities")
+    gpd.GeoDataFrame({"highway": ["primary"]}, geometry=[shapely.LineString([(x0, y0), (x0 + 300, y0 + 400)])],
+                     crs=CRS).to_file(path, layer="roads")
+    net = read_roads(path, crs=CRS)
+    assert (net.n_nodes, net.n_edges) == (2, 1)
+    assert net.edge_length_m[0] == pytest.approx(500.0, abs=1e-3)  # a 3-4-5 triangle

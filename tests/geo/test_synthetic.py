@@ -27,7 +27,8 @@ def ds500() -> Dataset:
 
 
 def test_same_seed_same_data_other_seed_other_data():
-    a, b, c = synthetic_dataset(1_500, seed=4), synthetic_dataset(1_500, seed=4), synthetic_dataset(1_500, seed=5)
+    a, b = synthetic_dataset(1_500, seed=4), synthetic_dataset(1_500, seed=4)
+    c = synthetic_dataset(1_500, seed=5)
     for name in ("node_x", "node_y", "edge_u", "edge_v", "edge_class", "edge_oneway", "edge_length_m"):
         np.testing.assert_array_equal(getattr(a.roads, name), getattr(b.roads, name))
     for layer in ("communities", "facilities", "population", "candidates"):
@@ -142,7 +143,7 @@ def test_located_near_maanshan(ds10k):
 
 def test_network_connected_and_realistic(ds10k):
     net = ds10k.roads
-    n_comp, labels = connected_components(net.adjacency(net.edge_length_m), directed=True, connection="weak")
+    _, labels = connected_components(net.adjacency(net.edge_length_m), directed=True, connection="weak")
     assert np.bincount(labels).max() >= 0.95 * net.n_nodes
     # The edges need no cleaning: building them through from_arrays changes nothing.
     again = RoadNetwork.from_arrays(crs=net.crs, node_x=net.node_x, node_y=net.node_y, edge_u=net.edge_u,

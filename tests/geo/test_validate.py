@@ -163,9 +163,15 @@ def test_population_grid_cells_get_points_and_communities(report):
                   shapely.box(X0 + 3000, Y0, X0 + 3250, Y0 + 250)], crs=CRS)
     out = v.validate_population(cells, communities, report=report, file="grid.gpkg")
     assert list(out["community_id"].fillna("-")) == ["C1", "C4", "-"]
-    assert all(cell.contains(pt) for cell, pt in zip(cells.geometry, out.geometry))
+    assert all(cell.contains(pt) for cell, pt in zip(cells.geometry, out.geometry, strict=True))
     outside = [p for p in report.problems if "outside every community" in p.message]
     assert outside[0].count == 1 and "(7 people)" in outside[0].message
+    cells["community_id"] = ["C1", "C2", None]  # the second is wrong: the cell lies in C4
+    again = ValidationReport()
+    out = v.validate_population(cells, communities, report=again, file="grid.gpkg")
+    assert list(out["community_id"].fillna("-")) == ["C1", "C4", "-"]
+    (changed,) = [p for p in again.problems if p.column == "community_id" and p.severity == "info"]
+    assert changed.count == 1 and "feature 2" in changed.message
 
 
 def test_population_spread_over_communities(report):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import subprocess
 from pathlib import Path
 
 import geopandas as gpd
@@ -39,7 +38,7 @@ def test_json_output(toy_dataset_dir: Path, capsys: pytest.CaptureFixture[str]) 
     out = capsys.readouterr().out
     doc = json.loads(out)  # exactly one JSON object
     assert set(doc) == {"population", "categories", "communities", "indicators"}
-    assert doc["population"] == 2810
+    assert doc["population"] == 2610
     assert set(doc["categories"]) == {"community_service_center", "elderly_care", "health",
                                       "convenience_retail"}
     assert all(c["facilities"] == 1 for c in doc["categories"].values())
@@ -73,7 +72,7 @@ def test_out_writes_geopackage_and_csv(toy_dataset_dir: Path, tmp_path: Path) ->
     layers = dict(pyogrio.list_layers(out / "analysis.gpkg"))
     assert {"demand", "communities", "circles", "uncovered"} <= set(layers)
     demand = gpd.read_file(out / "analysis.gpkg", layer="demand")
-    assert len(demand) == 9 and demand["population"].sum() == 2810
+    assert len(demand) == 9 and demand["population"].sum() == 2610
     assert {"minutes_health", "covered_health", "circle_minutes"} <= set(demand.columns)
     communities = gpd.read_file(out / "analysis.gpkg", layer="communities")
     assert {"coverage_pct_health", "missed_targets", "floor_area_per_100_households"} <= set(communities.columns)
@@ -117,15 +116,14 @@ def test_bad_input(toy_dataset_dir: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(not ALL_COMMANDS, reason="the planning command dispatcher needs every command module")
-def test_dispatcher_exit_codes(toy_dataset_dir: Path, python_exe: str) -> None:
-    ok = subprocess.run([python_exe, "-m", "planning", "analyze", "--data", str(toy_dataset_dir), "--json"],
-                        capture_output=True, text=True, timeout=120)
-    assert ok.returncode == 0, ok.stderr
-    assert json.loads(ok.stdout)["population"] == 2810
-    bad = subprocess.run([python_exe, "-m", "planning", "analyze", "--data", str(toy_dataset_dir),
-                          "--categories", "hospital"], capture_output=True, text=True, timeout=120)
-    assert bad.returncode == 2
-    assert len(bad.stderr.strip().splitlines()) == 1 and "hospital" in bad.stderr
+def test_dispatcher_exit_codes(toy_dataset_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from planning.__main__ import main
+
+    assert main(["analyze", "--data", str(toy_dataset_dir), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["population"] == 2610
+    assert main(["analyze", "--data", str(toy_dataset_dir), "--categories", "hospital"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "hospital" in err
 
 
 def test_analysis_layers_and_json_on_hand_data() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
 import xml.etree.ElementTree as ET
 import zipfile
@@ -21,13 +20,7 @@ from geo._errors import DataError
 from geo.coords import wgs84_to_gcj02
 from planning import export
 from planning._shapefile import short_field_names
-
-# The hand-built layers live beside this file; load them by path so that the import does not
-# depend on how pytest names the test packages.
-_spec = importlib.util.spec_from_file_location(
-    "_export_layers", Path(__file__).with_name("_export_layers.py"))
-fx = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(fx)
+from tests.planning import _export_layers as fx
 
 LAYER_NAMES = ["communities", "facilities", "demand", "circles", "uncovered", "recommended_sites"]
 TO_WGS84 = Transformer.from_crs(fx.CRS_UTM, 4326, always_xy=True)

@@ -13,7 +13,7 @@ from scipy import sparse
 
 from geo._errors import DataError
 from geo.network import RoadNetwork
-from planning._solvers import reduce_coverage
+from planning._solvers import improve_cover, reduce_coverage
 from planning.siting import lscp, mclp, minutes_matrix, pmedian, recommend_sites
 from planning.settings import Settings
 from planning.travel import TravelModel
@@ -130,7 +130,12 @@ def test_greedy_is_reported_as_greedy_with_a_gap() -> None:
     assert exact.solver == "exact"
     assert exact.objective == 6.0
     assert sorted(exact.chosen.tolist()) == [1, 2]
-    assert exact.greedy_objective == 5.0
+
+
+def test_swap_search_escapes_the_greedy_trap() -> None:
+    cover, w = _greedy_trap()
+    assert sorted(improve_cover(cover, w, np.array([0, 1])).tolist()) == [1, 2]
+    assert sorted(improve_cover(cover, w, np.array([1, 2])).tolist()) == [1, 2]  # already optimal
 
 
 def test_greedy_pmedian_never_claimed_optimal_when_worse() -> None:
