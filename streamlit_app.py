@@ -13,7 +13,7 @@ from app_support import home
 from app_support.i18n import t
 from app_support.state import language_switch
 
-st.set_page_config(page_title="社区便民服务圈 · Service circles", page_icon=":material/location_city:", layout="wide")
+st.set_page_config(page_title="社区便民服务圈 · Service circles", layout="wide")
 language = language_switch()
 navigation = st.navigation(
     [

@@ -477,8 +477,8 @@ def population_from_communities(communities: gpd.GeoDataFrame, *, report: Valida
             + spacing_m / 2
         gy = np.arange(np.floor(miny / spacing_m), np.ceil(maxy / spacing_m)) * spacing_m \
             + spacing_m / 2
-        mx, my = np.meshgrid(gx, gy)
-        mx, my = mx.ravel(), my.ravel()
+        grid_x, grid_y = np.meshgrid(gx, gy)
+        mx, my = grid_x.ravel(), grid_y.ravel()
         inside = shapely.contains_xy(geom, mx, my)
         if inside.any():
             px, py = mx[inside], my[inside]

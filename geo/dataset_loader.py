@@ -44,6 +44,9 @@ ROAD_FILE_SUFFIXES: tuple[str, ...] = (".osm.pbf", ".osm", ".pbf", ".graphml", "
                                        ".osm.gz")
 REQUIRED_LAYERS: tuple[str, ...] = ("communities", "facilities", "roads")
 _HIGHWAY_COLUMNS = ("highway", "fclass")
+#: ``highway`` values of lines that cannot be travelled (planned, closed or not a way).
+NOT_ROADS = frozenset({"proposed", "construction", "abandoned", "disused", "planned", "razed",
+                       "no", "platform", "raceway", "bus_stop", "elevator", "corridor"})
 SPREAD_NOTE = "population spread evenly over each community (no population layer)"
 _TOML_KEYS = {"name", "title_zh", "title_en", "coords", "attribution", "notes",
               "population_estimated", "communities_approximate", "demo_label_zh",
@@ -317,6 +320,19 @@ def _read_road_layer(src: LayerSource, *, crs: CRS, setting: Any,
     if column is None:
         report.add("warning", "roads", "no 'highway' or 'fclass' column: every line is taken as "
                    "a residential street open to all modes", file=src.shown)
+    else:
+        words = lines[column].astype("string").str.strip().str.lower()
+        not_roads = words.isin(NOT_ROADS).fillna(False).to_numpy(dtype=bool)
+        if not_roads.any():
+            kinds = ", ".join(f"{k} {n}" for k, n in words[not_roads].value_counts().items())
+            report.add("info", "roads", f"{int(not_roads.sum())} line(s) that are not usable "
+                       f"roads were left out ({kinds})", file=src.shown, column=column,
+                       count=int(not_roads.sum()))
+            lines = lines.loc[~not_roads]
+            if len(lines) == 0:
+                raise DataError("the roads layer holds no usable roads", file=src.shown,
+                                layer="roads", fix="Give existing roads (highway=residential, "
+                                "primary, footway, …)")
     return RoadNetwork.from_lines(lines.to_crs(crs), highway_column=column,
                                   oneway_column="oneway", source=src.shown)
 

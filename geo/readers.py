@@ -34,8 +34,8 @@ from geo.coords import check_system, to_wgs84
 from geo.dataset import ValidationReport
 
 #: File endings read as vector layers (besides ``.zip``).
-VECTOR_SUFFIXES: tuple[str, ...] = (".gpkg", ".geojson", ".json", ".shp", ".csv", ".txt",
-                                    ".xlsx", ".xlsm", ".kml", ".fgb")
+VECTOR_SUFFIXES: tuple[str, ...] = (".gpkg", ".geojson", ".json", ".shp", ".csv", ".xlsx",
+                                    ".xlsm", ".kml", ".fgb")
 #: lon/lat column pairs recognised in tables, first match wins (compared case-insensitively).
 LONLAT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("lon", "lat"), ("lng", "lat"), ("longitude", "latitude"), ("经度", "纬度"),
@@ -46,7 +46,7 @@ WKT_COLUMNS: tuple[str, ...] = ("geometry", "wkt", "geom")
 #: File endings extracted from archives: layers, their companion files, road files, metadata.
 ARCHIVE_SUFFIXES: tuple[str, ...] = VECTOR_SUFFIXES + (
     ".zip", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".shp.xml", ".qmd", ".pbf",
-    ".osm", ".osm.bz2", ".osm.gz", ".graphml", ".toml", ".md", ".gpkg-wal", ".gpkg-shm")
+    ".osm", ".osm.bz2", ".osm.gz", ".graphml", ".toml", ".md", ".txt", ".gpkg-wal", ".gpkg-shm")
 #: Limits for archives: total bytes extracted, number of members, expansion ratio per member.
 MAX_ARCHIVE_BYTES = 4 * 1024**3
 MAX_ARCHIVE_MEMBERS = 20_000

@@ -138,9 +138,9 @@ def category_from_osm_tags(tags: Mapping[str, str]) -> str | None:
     >>> category_from_osm_tags({"highway": "residential"}) is None
     True
     """
-    for key, value, category in _PRIORITY:
+    for key, value, category_key in _PRIORITY:
         if tags.get(key) == value:
-            return category
+            return category_key
     for category in CATEGORIES.values():
         for key, value in category.osm_tags:
             if key in _PRIORITY_ONLY_KEYS:

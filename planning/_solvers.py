@@ -57,7 +57,8 @@ class Solution:
     #: Capacitated models: share (0–1) of each input demand row's residents served by new sites.
     row_share: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)
-    #: Seconds spent per stage ("reduce_and_greedy", "lp", "milp") and the LP bound ("lp_bound"), for reports.
+    #: Seconds per stage ("reduce_and_greedy", "lp", "lp_rounding", "milp"), the LP bound and the
+    #: rounded LP objective ("lp_bound", "lp_rounded_objective"), for reports.
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -436,6 +437,7 @@ def _finish(
             t1 = time.perf_counter()
             chosen, obj = lp_round(lp.values)
             timings["lp_rounding"] = time.perf_counter() - t1
+            timings["lp_rounded_objective"] = float(obj)
             if (obj > best_obj + 1e-9) if maximize else (obj < best_obj - 1e-9):
                 best_chosen, best_obj, solver = chosen, obj, "incumbent"
                 if make_start is not None:

@@ -619,8 +619,9 @@ commercial billiards, baby-swimming and gaming venues, parks.
 
 **Old-town bias.** {f['facilities_old_town']:,} of the {f['facilities']:,} facilities come from the
 `poiXianOldTown` scrape, which has all Baidu categories but only covers the walled old town
-(108.915–108.971 E, 34.250–34.283 N). Shopping, life services (parcel points, repairs) exist only
-there, so convenience-retail and parcel-point gaps outside the old town are missing data. The
+(108.915–108.971 E, 34.250–34.283 N). Shops and life services (parcel points, repairs) were
+scraped only there (barbers, from the city-wide beauty category, are the exception), so
+convenience-retail and parcel-point gaps outside the old town are missing data. The
 column `source_set` keeps this visible. Counts city-wide are samples of a page-capped scrape,
 not a census.
 

@@ -199,6 +199,20 @@ def test_missing_layers_duplicates_and_bad_toml(tmp_path, toy_dataset_dir):
         load_dataset(tmp_path / "x.txt")
 
 
+def test_road_lines_that_are_not_roads_are_left_out(tmp_path):
+    layers = toy_layers()
+    extra = gpd.GeoDataFrame(
+        {"highway": ["construction", "proposed"], "name": ["在建道路", "规划道路"]},
+        geometry=[shapely.LineString([(X0 + 2000, Y0), (X0 + 3000, Y0)]),
+                  shapely.LineString([(X0 + 2000, Y0 + 200), (X0 + 3000, Y0 + 200)])],
+        crs=layers["roads"].crs)
+    layers["roads"] = pd.concat([layers["roads"], extra], ignore_index=True)
+    ds = load_dataset(write_toy_dataset(tmp_path / "building", layers=layers))
+    assert ds.roads.n_nodes == 121 and ds.roads.total_length_km == pytest.approx(44.0)
+    (note,) = [p for p in ds.report.problems if p.layer == "roads"]
+    assert note.count == 2 and "construction 1" in note.message and "proposed 1" in note.message
+
+
 def test_roads_elsewhere_are_refused(tmp_path):
     layers = toy_layers()
     layers["roads"] = layers["roads"].translate(xoff=50_000)

@@ -161,6 +161,7 @@ def test_zipped_shapefile_with_gbk_member_names(tmp_path):
             info.filename = ("社区" + suffix).encode("gbk").decode("cp437")
             info.flag_bits = 0
             zf.writestr(info, member.read_bytes())
+        zf.writestr("readme.txt", "数据说明")  # not a layer
     gdf = read_vector(archive)
     assert list(gdf["name"]) == NAMES
     assert gdf.attrs["file"] == "communities.zip"

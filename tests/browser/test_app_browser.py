@@ -1,0 +1,188 @@
+"""The app in headless Chromium: map layers, no failed script/style requests, language switch,
+a siting run on the default data set, a file download. Screenshots go to test-output/browser/.
+
+Needs the Debian ``chromium`` package (``/usr/bin/chromium``); never a browser downloaded by a
+test tool.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = ROOT / "test-output" / "browser"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+MAP_FRAME = "iframe[title='streamlit_folium.st_folium']"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed "
+                       "(apt-get install -y chromium)"),
+    pytest.mark.skipif(not (ROOT / "data" / "xian").is_dir(), reason="the bundled data set data/xian is missing"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``streamlit run streamlit_app.py`` on a free port, headless; stopped after the module."""
+    port = _free_port()
+    log = tmp_path_factory.mktemp("streamlit") / "server.log"
+    env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+    with open(log, "wb") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
+             "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true"],
+            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not start:\n{log.read_text(errors='replace')[-3000:]}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def _wait_idle(page, timeout_s: float = 120.0) -> None:
+    """Wait until Streamlit has finished running the script (its status widget is gone)."""
+    page.wait_for_timeout(300)
+    page.wait_for_selector("[data-testid='stStatusWidget']", state="detached", timeout=timeout_s * 1000)
+
+
+def _overlay_names(frame) -> list[str]:
+    labels = frame.locator(".leaflet-control-layers-overlays label")
+    labels.first.wait_for(state="attached", timeout=90_000)
+    return [text.strip() for text in labels.all_text_contents()]
+
+
+def test_app_in_chromium(app_url: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    failed: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1100}, accept_downloads=True)
+
+            def on_failed(request) -> None:
+                if request.resource_type in ("script", "stylesheet"):
+                    failed.append(f"{request.url} ({request.failure})")
+
+            def on_response(response) -> None:
+                if response.status >= 400 and response.request.resource_type in ("script", "stylesheet"):
+                    failed.append(f"{response.url} (HTTP {response.status})")
+
+            page.on("requestfailed", on_failed)
+            page.on("response", on_response)
+
+            # Home: the default data set is loaded and described.
+            page.goto(app_url)
+            page.get_by_text("社区便民服务圈规划").first.wait_for(timeout=90_000)
+            page.get_by_text("西安中心城区（二环内）").first.wait_for(timeout=120_000)
+            _wait_idle(page)
+            page.screenshot(path=str(SHOTS / "home.png"), full_page=True)
+
+            # Map: layers in the layer control, drawn on canvas, with local Leaflet.
+            page.get_by_role("link", name="地图").click()
+            frame = page.frame_locator(MAP_FRAME)
+            names = _overlay_names(frame)
+            assert "社区/村" in names and "圈外居民" in names, names
+            assert any(n.startswith("设施 · ") for n in names), names
+            assert frame.locator(".leaflet-container canvas").count() >= 1
+            assert frame.locator(".map-legend").count() == 1
+            _wait_idle(page)
+            page.screenshot(path=str(SHOTS / "map.png"), full_page=True)
+
+            # Changing the category redraws the map (time printed for the record).
+            started = time.perf_counter()
+            page.get_by_text("社区客厅").first.click()
+            page.get_by_role("option", name="社区卫生服务站").click()
+            _wait_idle(page)
+            frame.locator(".leaflet-control-layers-overlays label", has_text="服务圈").first.wait_for(
+                state="attached", timeout=90_000)
+            print(f"\ncategory change → map redrawn in {time.perf_counter() - started:.2f} s (browser)")
+            caption = page.get_by_text("地图生成用时").first.text_content()
+            print(f"server side: {caption}")
+            page.screenshot(path=str(SHOTS / "map_health.png"), full_page=True)
+
+            # Language switch: labels and map layers in English.
+            page.get_by_text("English", exact=True).click()
+            page.get_by_role("heading", name="Map").wait_for(timeout=60_000)
+            _wait_idle(page)
+            names_en = _overlay_names(page.frame_locator(MAP_FRAME))
+            assert "Communities and villages" in names_en, names_en
+            assert "Residents outside the circle" in names_en, names_en
+            page.screenshot(path=str(SHOTS / "map_en.png"), full_page=True)
+            page.get_by_text("简体中文", exact=True).click()
+            page.get_by_role("heading", name="地图").wait_for(timeout=60_000)
+            _wait_idle(page)
+
+            # Indicators.
+            page.get_by_role("link", name="指标").click()
+            page.get_by_text("指标与目标").first.wait_for(timeout=90_000)
+            _wait_idle(page)
+            page.screenshot(path=str(SHOTS / "indicators.png"), full_page=True)
+
+            # Siting on the default data: ranked sites shown.
+            page.get_by_role("link", name="选址").click()
+            page.get_by_role("button", name="开始选址").wait_for(timeout=90_000)
+            number = page.get_by_label("新址数量")
+            number.fill("3")
+            page.get_by_role("button", name="开始选址").click()
+            page.get_by_text("推荐新址 3 处").wait_for(timeout=240_000)
+            _wait_idle(page, 240)
+            sites_frame = page.frame_locator(MAP_FRAME)
+            sites_frame.locator(".site-icon").first.wait_for(state="attached", timeout=60_000)
+            assert sites_frame.locator(".site-icon").count() == 3
+            page.screenshot(path=str(SHOTS / "siting.png"), full_page=True)
+
+            # Export: a table download returns a non-empty file.
+            page.get_by_role("link", name="导出").click()
+            button = page.get_by_role("button", name="下载 指标.csv")
+            button.wait_for(timeout=90_000)
+            _wait_idle(page)
+            with page.expect_download(timeout=60_000) as info:
+                button.click()
+            path = info.value.path()
+            data = Path(path).read_bytes()
+            assert data.startswith(b"\xef\xbb\xbf") and "指标".encode() in data
+            page.get_by_role("button", name="生成文件").click()
+            gpkg = page.get_by_role("button", name="下载 xian_service_circles.gpkg")
+            gpkg.wait_for(timeout=120_000)
+            with page.expect_download(timeout=60_000) as info:
+                gpkg.click()
+            assert Path(info.value.path()).read_bytes()[:16] == b"SQLite format 3\x00"
+            page.screenshot(path=str(SHOTS / "export.png"), full_page=True)
+        finally:
+            browser.close()
+    assert not failed, "scripts or styles failed to load:\n" + "\n".join(failed)
