@@ -72,7 +72,7 @@ def _set_source(value: str) -> None:
 
 def _upload_form(lang: str) -> None:
     st.caption(t("home.upload.help", lang))
-    with st.form("upload"):
+    with st.form("upload_form"):
         whole = st.file_uploader(t("home.upload.all", lang), type=["gpkg", "zip"], key="w_up_all")
         files: dict[str, Any] = {}
         cols = st.columns(len(UPLOAD_LAYERS))
@@ -171,7 +171,7 @@ def _settings_form(dataset: Any, lang: str) -> None:
     current = {**state.default_settings(), **dict(state.settings_items())}
     names = state.available_targets()
     chosen_targets = state.resolved_targets(dataset.meta)
-    with st.form("settings"):
+    with st.form("settings_form"):
         c1, c2, c3 = st.columns(3)
         values: dict[str, Any] = {}
         values["urban_circle_minutes"] = c1.slider(t("set.urban_circle_minutes", lang), 5, 60,

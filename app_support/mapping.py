@@ -70,10 +70,12 @@ def _feature_collection(frame: gpd.GeoDataFrame, columns: Sequence[str] = ()) ->
             continue
         values = frame[col]
         if pd.api.types.is_float_dtype(values):
-            values = values.round(1).astype(object).where(np.isfinite(values.astype(float)), None)
+            numbers = values.to_numpy(dtype=float)
+            props[col] = pd.Series([round(float(v), 1) if np.isfinite(v) else None for v in numbers],
+                                   index=frame.index, dtype=object)
         else:
-            values = values.astype(object).where(values.notna(), None)
-        props[col] = values.map(lambda v: v.item() if hasattr(v, "item") else v)
+            props[col] = pd.Series([None if _missing(v) else (v.item() if hasattr(v, "item") else v)
+                                    for v in values], index=frame.index, dtype=object)
     geometry = shapely.to_geojson(frame.geometry.to_numpy())
     records = props.to_dict(orient="records")
     features = [
@@ -102,6 +104,13 @@ def layer_json(frame: gpd.GeoDataFrame | None, columns: Sequence[str] = (), *, b
 
 
 Layer = gpd.GeoDataFrame | str | None
+
+
+def _missing(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # lists and arrays are values, not missing
+        return False
 
 
 @dataclass

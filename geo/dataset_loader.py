@@ -213,8 +213,9 @@ def _load_sources(sources: dict[str, LayerSource], *, meta: dict[str, Any],
                   coords: str | None, source: Path, default_name: str) -> Dataset:
     missing = [layer for layer in REQUIRED_LAYERS if layer not in sources]
     if missing:
+        found = ", ".join(src.shown for src in sources.values()) or "none"
         raise DataError(
-            f"no {' / '.join(missing)} layer found", file=source.name,
+            f"no {' / '.join(missing)} layer found (layers found: {found})", file=source.name,
             fix="Name the files after the layers (communities.geojson, facilities.csv, "
             "roads.osm.pbf, …) or the layers of a GeoPackage (communities, facilities, roads)")
     report = ValidationReport()
@@ -232,6 +233,10 @@ def _load_sources(sources: dict[str, LayerSource], *, meta: dict[str, Any],
             raw[layer] = read_vector(src.path, layer=src.inner_layer,
                                      coords=_coords_for(layer, setting, file="dataset.toml"),
                                      report=report, layer_name=layer)
+    geoms = raw["communities"].geometry
+    if len(geoms) == 0 or bool((geoms.isna() | geoms.is_empty).all()):
+        raise DataError("the layer has no communities", file=sources["communities"].shown,
+                        layer="communities", fix="Add the community/village boundary polygons")
     crs = _choose_crs(meta.get("crs"), raw["communities"], file="dataset.toml")
 
     def projected(layer: str) -> gpd.GeoDataFrame:
@@ -259,13 +264,18 @@ def _load_sources(sources: dict[str, LayerSource], *, meta: dict[str, Any],
     else:
         candidates = _validate.empty_candidates(crs)
 
+    tree = None
     for layer, frame in (("facilities", facilities), ("candidates", candidates),
                          ("population", population)):
         if layer in raw and (layer != "population" or _all_points(raw[layer])):
+            lonlat = bool(raw[layer].attrs.get("lonlat", True))
+            on_streets = layer != "population"  # homes lie inside blocks, off the streets
+            if tree is None and lonlat and on_streets and len(frame) >= 50:
+                tree = _validate.road_lines_tree(roads)
             _validate.check_datum(frame, roads, layer=layer, file=shown[layer],
                                   system=raw[layer].attrs.get("coords", "wgs84"),
-                                  lonlat=bool(raw[layer].attrs.get("lonlat", True)),
-                                  report=report)
+                                  lonlat=lonlat, report=report, compare_lines=on_streets,
+                                  tree=tree)
 
     meta = dict(meta)
     meta["layer_sources"] = {

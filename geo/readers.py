@@ -156,7 +156,7 @@ def descend_single_folder(folder: Path) -> Path:
     return folder
 
 
-# ------------------------------------------------------------------------------------ helpers
+# ----------------------------------------------------------------------------------- internals
 def _dbf_encoding(shp: Path) -> str | None:
     """Encoding to read a Shapefile's attributes with, or ``None`` to let GDAL decide.
 

@@ -24,7 +24,7 @@ except (DataError, ValueError, FileNotFoundError) as exc:
 
 categories = list(CATEGORIES)
 default_category = "community_living_room" if "community_living_room" in categories else categories[0]
-with st.form("siting"):
+with st.form("siting_form"):
     c1, c2, c3 = st.columns(3)
     category = c1.selectbox(t("site.category", lang), categories, index=categories.index(default_category),
                             format_func=lambda k: category_label(k, lang), key="w_site_category")

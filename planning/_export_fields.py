@@ -53,7 +53,7 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
     "target": ("目标值", "Target"),
     "unit": ("单位", "Unit"),
     "pass": ("是否达标", "Target met"),
-    "communities_missing": ("未达标社区数", "Communities missing the target"),
+    "communities_missing": ("未达标社区", "Communities missing the target"),
     "before": ("规划前", "Before"),
     "after": ("规划后", "After"),
     "covered_before": ("规划前圈内人口", "Covered before"),

@@ -1,15 +1,17 @@
 """Cores of the siting models: problem reduction, greedy heuristics and HiGHS MILPs.
 
-Every model is solved twice: a greedy heuristic (always, fast, deterministic; for maximal covering
-followed by swap local search, for set covering by dropping redundant sites, when time allows)
-and, within a time limit, the exact MILP through HiGHS started from the greedy solution. The result states which
-solution is reported and how far it can be from the optimum:
+Every model is solved two ways: a greedy heuristic (always; deterministic; for maximal covering
+followed by swap local search and for set covering by dropping redundant sites, when the time
+limit is not 0) and, within the time limit, HiGHS: first the LP relaxation by interior point
+(a bound, and a rounded solution), then the MILP started from the best solution so far. The
+result states which solution is reported and how far it can be from the optimum:
 
 - ``"exact"``: optimality proved by HiGHS, either by the MILP itself or because the HiGHS LP
   relaxation bound equals the value of the solution found (then no integer solution can do
   better);
-- ``"greedy"`` / ``"incumbent"``: the better of the greedy solution and the MILP's best integer
-  solution when the time limit ran out, with the gap against the best proved bound.
+- ``"greedy"``: the greedy solution, with its gap against the best proved bound;
+- ``"incumbent"``: a better solution than greedy (rounded LP or HiGHS's best integer solution
+  when the time ran out), not proved optimal, with its gap.
 
 Before solving, coverage problems are reduced without changing their optimum: demand already
 inside an existing facility's circle is dropped (it cannot be newly covered), demand no candidate
@@ -567,6 +569,7 @@ def solve_lscp(
                             red, t0, a.shape)
     # Floating sums of population may miss an exact target by rounding.
     target = min(float(target_weight), float(w.sum())) - 1e-7 * max(1.0, float(w.sum()))
+    notes: list[str] = []
     if capacity is None:
         g_cols, _ = greedy_cover(a, w, target_weight=target)
         g_cols = drop_redundant(a, w, g_cols, target)
@@ -580,16 +583,17 @@ def solve_lscp(
             return cols, float(len(cols))
     else:
         cap = np.asarray(capacity, dtype=np.float64)[red.columns]
-        if cap.sum() < target:
-            from geo._errors import DataError
-
-            raise DataError(
-                f"the candidates' total capacity ({cap.sum():.0f}) is less than the residents to "
-                f"cover ({target_weight:.0f})",
-                fix="lower the target share, add candidates or raise persons per m²",
-            )
-        g_cols, _ = greedy_capacitated(a, w, cap, target_weight=target)
         model, layout = _capacitated_model(a, w, cap, p=None, target=target)
+        # With every candidate open, the best assignment is the most the capacities allow.
+        most = float(_assign(model, layout, np.arange(n), w)[0].sum())
+        if most < target:
+            notes.append(f"the candidates' capacities serve at most {most:.0f} of the {target_weight:.0f} "
+                         "residents to cover; solved for that maximum")
+            target = most - 1e-7 * max(1.0, most)
+            model, layout = _capacitated_model(a, w, cap, p=None, target=target)
+        g_cols, _ = greedy_capacitated(a, w, cap, target_weight=target)
+        if float(_assign(model, layout, g_cols, w)[0].sum()) < target:
+            g_cols = np.arange(n)  # the greedy fill fell short: all sites is the feasible fallback
         start = None
 
         def decode(values: np.ndarray) -> tuple[np.ndarray, float]:
@@ -599,6 +603,7 @@ def solve_lscp(
     sol = _finish(greedy_chosen=g_cols, greedy_obj=g_obj, model=model, start=start, decode=decode,
                   trivial_bound=1.0, maximize=False, time_limit_s=time_limit_s, t0=t0,
                   integral_objective=True)
+    sol.notes.extend(notes)
     if capacity is not None:
         sol.served, share = _assign(model, layout, sol.chosen, w)
         sol.row_share = np.where(red.row_group >= 0, share[np.maximum(red.row_group, 0)], 0.0)
@@ -666,8 +671,13 @@ def solve_pmedian(
         coo = t.tocoo()
         np.minimum.at(best_any, coo.row, coo.data)
     trivial = float((w * best_any).sum())
+    def lp_round(values: np.ndarray) -> tuple[np.ndarray, float]:
+        cols = np.argsort(-values[:n_cand], kind="stable")[:p_eff]
+        return cols, objective_of(cols)
+
     sol = _finish(greedy_chosen=g_cols, greedy_obj=g_obj, model=model if n_cand else None, start=start,
-                  decode=decode, trivial_bound=trivial, maximize=False, time_limit_s=time_limit_s, t0=t0)
+                  decode=decode, trivial_bound=trivial, maximize=False, time_limit_s=time_limit_s, t0=t0,
+                  lp_round=lp_round)
     sol.seconds = time.perf_counter() - t0
     sol.reduced_shape = (int(np.count_nonzero(np.diff(t.indptr))), n_cand)
     return sol

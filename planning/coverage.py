@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from geo._errors import DataError
 from geo.dataset import Dataset
@@ -123,14 +124,18 @@ class Coverage:
         """
         ids = communities["community_id"].astype(str)
         pop = self.population.to_numpy(dtype=float)
-        group = self.community_id.to_numpy(dtype=object)
-        inside = ~pd.isna(group)
-        frame = pd.DataFrame({"community_id": group[inside], "population": pop[inside]})
+        codes, uniques = pd.factorize(self.community_id)
+        pos = pd.Index(np.asarray(uniques, dtype=object).astype(str)).get_indexer(ids.to_numpy())
+        inside = codes >= 0
+
+        def per_community(weights: np.ndarray) -> np.ndarray:
+            total = np.bincount(codes[inside], weights=weights[inside], minlength=len(uniques))
+            return np.where(pos >= 0, total[np.maximum(pos, 0)], 0.0) if len(total) else np.zeros(len(pos))
+
+        sums = pd.DataFrame({"population": per_community(pop)}, index=ids.to_numpy())
         for cat in self.categories:
-            frame[cat] = self.covered[cat].to_numpy()[inside] * pop[inside]
-        frame["_complete"] = (self.complete.to_numpy()[inside] * pop[inside]
-                              if self.complete_categories else np.nan)
-        sums = frame.groupby("community_id", sort=False).sum(min_count=1).reindex(ids.to_numpy())
+            sums[cat] = per_community(self.covered[cat].to_numpy() * pop)
+        sums["_complete"] = per_community(self.complete.to_numpy() * pop)
         population = sums["population"].fillna(0.0)
         out = pd.DataFrame(index=pd.Index(ids.to_numpy(), name="community_id"))
         out["population"] = population.to_numpy()
@@ -201,23 +206,27 @@ def demand_points(dataset: Dataset) -> tuple[np.ndarray, np.ndarray, pd.Series, 
     if "population" not in pop_layer.columns:
         raise DataError("the population layer has no 'population' column", file=where,
                         layer="population", fix="add a population column (residents per point)")
-    geoms = pop_layer.geometry
-    if len(pop_layer) and not geoms.geom_type.eq("Point").all():
-        geoms = geoms.representative_point()
+    x, y = point_xy(pop_layer.geometry)
     population = pd.to_numeric(pop_layer["population"], errors="coerce").astype(float)
     if population.isna().any() or (population < 0).any():
         raise DataError("population values must be numbers ≥ 0", file=where, layer="population",
                         column="population", fix="correct or remove the rows with missing or "
                         "negative population")
     if "community_id" in pop_layer.columns:
-        raw = pop_layer["community_id"]
-        values = raw.astype(str).to_numpy(dtype=object)
-        values[raw.isna().to_numpy()] = None
-        community = pd.Series(values, dtype="object")
+        # Kept as a pandas string column: a million Python str objects would cost seconds.
+        community = pop_layer["community_id"].astype("string").reset_index(drop=True)
     else:
-        community = _locate(geoms, dataset.communities)
+        community = _locate(gpd.GeoSeries(shapely.points(x, y), crs=pop_layer.crs), dataset.communities)
     community.index = pop_layer.index
-    return geoms.x.to_numpy(dtype=float), geoms.y.to_numpy(dtype=float), population, community
+    return x, y, population, community
+
+
+def point_xy(geoms: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
+    """Coordinates of points (a point inside each polygon for grid cells), vectorised."""
+    arr = np.asarray(geoms.array, dtype=object)
+    if len(arr) and (shapely.get_type_id(arr) != 0).any():
+        arr = shapely.point_on_surface(arr)
+    return shapely.get_x(arr).astype(float), shapely.get_y(arr).astype(float)
 
 
 def _locate(points: gpd.GeoSeries, communities: gpd.GeoDataFrame) -> pd.Series:
@@ -242,10 +251,7 @@ def facility_points_by_category(dataset: Dataset) -> dict[str, tuple[np.ndarray,
     fac = dataset.facilities
     if len(fac) == 0:
         return {}
-    geoms = fac.geometry
-    if not geoms.geom_type.eq("Point").all():
-        geoms = geoms.representative_point()
-    x, y = geoms.x.to_numpy(dtype=float), geoms.y.to_numpy(dtype=float)
+    x, y = point_xy(fac.geometry)
     codes, keys = pd.factorize(fac["category"].astype(str))
     return {str(key): (x[codes == i], y[codes == i]) for i, key in enumerate(keys)}
 
@@ -283,12 +289,15 @@ def coverage(
     index = dataset.population.index
 
     kind_of = _community_kinds(dataset.communities)
-    kind = community.map(kind_of).where(community.notna(), OUTSIDE_KIND).fillna(OUTSIDE_KIND)
-    kind = kind.astype(str)
-    circle = pd.Series(np.where(kind.to_numpy() == "rural", settings.rural_circle_minutes,
-                                settings.urban_circle_minutes), index=index, dtype=float)
-    mode = pd.Series(np.where(kind.to_numpy() == "rural", settings.rural_mode, settings.urban_mode),
-                     index=index, dtype=object)
+    # Map the few distinct community ids, not a million rows.
+    codes, uniques = pd.factorize(community)
+    rural_unique = np.array([kind_of.get(str(u)) == "rural" for u in uniques], dtype=bool)
+    rural = np.zeros(len(codes), dtype=bool)
+    rural[codes >= 0] = rural_unique[codes[codes >= 0]]
+    kind = pd.Series(np.where(rural, "rural", OUTSIDE_KIND), index=index, dtype=object)
+    circle = pd.Series(np.where(rural, settings.rural_circle_minutes, settings.urban_circle_minutes),
+                       index=index, dtype=float)
+    mode = pd.Series(np.where(rural, settings.rural_mode, settings.urban_mode), index=index, dtype=object)
     limit = np.inf if limit_minutes is None else float(limit_minutes)
     longest = float(circle.to_numpy().max(initial=0.0))
     if limit < longest:

@@ -24,12 +24,11 @@ import contextlib
 import csv
 import datetime as dt
 import json
-import math
 import os
 import re
 import tempfile
-import xml.etree.ElementTree as ET
 import zipfile
+from xml.sax.saxutils import escape as xml_escape
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +46,7 @@ from geo import coords
 from geo._errors import DataError
 from geo.taxonomy import CATEGORIES
 from planning import _shapefile
+from planning._qml import coverage_colour, qml_categories, qml_coverage, rgb
 from planning._export_fields import Language, column_label, column_labels
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ LAYER_TITLES: dict[str, tuple[str, str]] = {
     "uncovered": ("服务圈外区域", "Areas outside the service circle"),
     "recommended_sites": ("推荐选址", "Recommended sites"),
     "site_circles": ("新增设施服务圈", "Service circles of the new sites"),
-    "scenario_comparison": ("方案比较", "Scenario comparison"),
+    "scenario_communities": ("方案比较（按社区）", "Scenario comparison by community"),
 }
 TABLE_TITLES: dict[str, tuple[str, str]] = {
     "indicators": ("指标与目标", "Indicators against targets"),
@@ -78,11 +78,12 @@ TABLE_TITLES: dict[str, tuple[str, str]] = {
     "recommended_sites": ("推荐选址", "Recommended sites"),
     "siting_before_after": ("选址前后对比", "Before and after siting"),
     "scenario_comparison": ("方案比较", "Scenario comparison"),
+    "scenario_communities": ("方案比较（按社区）", "Scenario comparison by community"),
 }
 # Geometry type of a layer that happens to be empty (Shapefiles need one).
 _EMPTY_GEOMETRY = {"communities": "MultiPolygon", "circles": "MultiPolygon",
                    "uncovered": "MultiPolygon", "site_circles": "MultiPolygon",
-                   "scenario_comparison": "MultiPolygon"}
+                   "scenario_communities": "MultiPolygon"}
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,62}$")
 _NOT_REACHABLE = ("空值表示在时间上限内不可达或无数据",
                   "empty values mean not reachable within the time limit, or no data")
@@ -182,6 +183,7 @@ def to_output_crs(layers: Mapping[str, gpd.GeoDataFrame], crs: str,
         if gdf.crs is None:
             raise DataError("the layer has no coordinate system", layer=name,
                             fix="set the layer's CRS before exporting")
+        gdf = _polygonal(gdf)
         if info.key == "gcj02":
             out[name] = coords.from_wgs84(gdf, "gcj02")
         elif info.key == "cgcs2000":
@@ -267,6 +269,27 @@ def _table_frame(table: pd.DataFrame) -> pd.DataFrame:
     return _plain(frame)
 
 
+def _polygonal(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Polygon layers whose overlays left geometry collections: keep their polygon parts.
+
+    Intersections and unions of service circles can return a collection of polygons plus
+    zero-area lines or points where two boundaries touch; file formats need one kind per layer.
+    """
+    kinds = gdf.geometry.geom_type
+    collections = kinds == "GeometryCollection"
+    if not collections.any() or not kinds[~collections].dropna().isin(
+            ["Polygon", "MultiPolygon"]).all():
+        return gdf
+    out = gdf.copy()
+    fixed = []
+    for geom in gdf.geometry[collections]:
+        parts = [p for p in shapely.get_parts(geom) if p.geom_type in ("Polygon", "MultiPolygon")]
+        fixed.append(shapely.MultiPolygon([q for p in parts for q in getattr(p, "geoms", [p])]))
+    out.loc[collections, out.geometry.name] = gpd.GeoSeries(fixed, index=out.index[collections],
+                                                            crs=out.crs)
+    return out
+
+
 def _geometry_type(gdf: gpd.GeoDataFrame, name: str, *, file: Path) -> str:
     kinds = set(gdf.geometry.dropna().geom_type.unique()) - {None}
     if not kinds:
@@ -286,13 +309,13 @@ def _description(name: str, info: OutputCRS, *, kind: str = "layer") -> str:
 
 
 def _readme(info: OutputCRS | None, *, about: Mapping[str, str] | None, encoding: str | None,
-            extra: list[str]) -> str:
+            extra: list[str], cpg: bool = False) -> str:
     lines = ["规划图层导出说明 / About this export", ""]
     if info is not None:
         lines += [info.note_zh, info.note_en, ""]
     if encoding is not None:
-        lines += [f"字符编码 / Text encoding: {encoding.upper()} (also written in each .cpg file)",
-                  ""]
+        where = "（每个 .cpg 文件中也有注明 / also written in each .cpg file）" if cpg else ""
+        lines += [f"字符编码 / Text encoding: {encoding.upper()}{where}", ""]
     lines += [f"{_NOT_REACHABLE[0]} / {_NOT_REACHABLE[1]}", ""]
     lines += extra
     if about:
@@ -340,77 +363,6 @@ def _field_labels_table(layers: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
 # GeoPackage
 
 
-def _rgb(hex_colour: str) -> tuple[int, int, int]:
-    h = hex_colour.lstrip("#")
-    return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
-
-
-#: Coverage classes of the community colouring: (lower %, upper %, colour, label).
-COVERAGE_CLASSES: tuple[tuple[float, float, str, str], ...] = (
-    (0.0, 50.0, "#d73027", "< 50 %"),
-    (50.0, 80.0, "#fc8d59", "50–80 %"),
-    (80.0, 95.0, "#fee08b", "80–95 %"),
-    (95.0, 100.0, "#1a9850", "≥ 95 %"),
-)
-
-
-def _qml_symbol(parent: ET.Element, name: str, *, kind: str, colour: str,
-                alpha: float = 0.7) -> None:
-    r, g, b = _rgb(colour)
-    symbol = ET.SubElement(parent, "symbol", type=kind, name=name, alpha=f"{alpha:g}",
-                           clip_to_extent="1", force_rhr="0")
-    if kind == "fill":
-        layer = ET.SubElement(symbol, "layer", attrib={"class": "SimpleFill", "enabled": "1",
-                                                       "pass": "0", "locked": "0"})
-        props = {"color": f"{r},{g},{b},255", "outline_color": "90,90,90,255",
-                 "outline_width": "0.26", "outline_style": "solid", "style": "solid"}
-    else:
-        layer = ET.SubElement(symbol, "layer", attrib={"class": "SimpleMarker", "enabled": "1",
-                                                       "pass": "0", "locked": "0"})
-        props = {"color": f"{r},{g},{b},255", "outline_color": "255,255,255,255",
-                 "name": "circle", "size": "2.6", "size_unit": "MM"}
-    options = ET.SubElement(layer, "Option", type="Map")
-    for key, value in props.items():
-        ET.SubElement(options, "Option", name=key, type="QString", value=value)
-
-
-def _qml(renderer: ET.Element) -> str:
-    root = ET.Element("qgis", version="3.28.0", styleCategories="Symbology")
-    root.append(renderer)
-    return ET.tostring(root, encoding="unicode")
-
-
-def qml_coverage(field: str) -> str:
-    """QGIS style (QML) colouring polygons by a coverage share in percent (red → green)."""
-    renderer = ET.Element("renderer-v2", type="graduatedSymbol", attr=field,
-                          graduatedMethod="GraduatedColor", symbollevels="0",
-                          enableorderby="0", forceraster="0")
-    ranges = ET.SubElement(renderer, "ranges")
-    symbols = ET.SubElement(renderer, "symbols")
-    for i, (low, high, colour, label) in enumerate(COVERAGE_CLASSES):
-        # The top class is closed at 100 %, the others half-open as QGIS compares lower < v ≤ upper.
-        ET.SubElement(ranges, "range", lower=f"{low - 1e-9 if i == 0 else low:g}",
-                      upper=f"{high:g}", symbol=str(i), label=label, render="true")
-        _qml_symbol(symbols, str(i), kind="fill", colour=colour)
-    return _qml(renderer)
-
-
-def qml_categories(field: str, values: list[str], *, kind: str) -> str:
-    """QGIS style (QML) colouring features by facility category with the taxonomy colours."""
-    renderer = ET.Element("renderer-v2", type="categorizedSymbol", attr=field,
-                          symbollevels="0", enableorderby="0", forceraster="0")
-    categories = ET.SubElement(renderer, "categories")
-    symbols = ET.SubElement(renderer, "symbols")
-    for i, value in enumerate(values):
-        cat = CATEGORIES.get(value)
-        label = f"{cat.zh} {cat.en}" if cat else value
-        ET.SubElement(categories, "category", value=value, symbol=str(i), label=label,
-                      render="true")
-        _qml_symbol(symbols, str(i), kind=kind, colour=cat.color if cat else "#888888",
-                    alpha=0.45 if kind == "fill" else 1.0)
-    return _qml(renderer)
-
-
 def _coverage_field(gdf: gpd.GeoDataFrame) -> str | None:
     if "complete_circle_pct" in gdf.columns:
         return "complete_circle_pct"
@@ -426,7 +378,7 @@ def layer_styles(layers: Mapping[str, gpd.GeoDataFrame]) -> pd.DataFrame:
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
     for name, gdf in layers.items():
         qml = None
-        if name in ("communities", "scenario_comparison"):
+        if name == "communities":
             field = _coverage_field(gdf)
             qml = qml_coverage(field) if field else None
             title = "覆盖率分级 / coverage classes"
@@ -574,7 +526,7 @@ def write_shapefile_zip(layers: Mapping[str, gpd.GeoDataFrame], out: str | os.Pa
             path = folder / f"{name}.csv"
             path.write_bytes(_csv_bytes(_table_frame(table)))
             members.append((path, path.name))
-        readme = _readme(info, about=about, encoding=encoding, extra=[
+        readme = _readme(info, about=about, encoding=encoding, cpg=True, extra=[
             "每个图层的字段名缩写对照见 <图层>_fields.csv / Field names are shortened to 10 "
             "characters; <layer>_fields.csv maps them to full names and labels.", *extra])
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
@@ -647,7 +599,7 @@ def write_geojson(layers: Mapping[str, gpd.GeoDataFrame], out: str | os.PathLike
 
 
 def _kml_colour(hex_colour: str, alpha: int) -> str:
-    r, g, b = _rgb(hex_colour)
+    r, g, b = rgb(hex_colour)
     return simplekml.Color.rgb(r, g, b, alpha)
 
 
@@ -671,10 +623,12 @@ def _kml_style(colour: str, *, geometry: str) -> simplekml.Style:
     return style
 
 
-def _feature_colour(name: str, row: pd.Series) -> str:
+def _feature_colour(name: str, row: Mapping[str, Any]) -> str:
     category = row.get("category")
     if isinstance(category, str) and category in CATEGORIES:
         return CATEGORIES[category].color
+    if name == "communities" and "complete_circle_pct" in row:
+        return coverage_colour(row["complete_circle_pct"])
     if name == "uncovered":
         return "#d73027"
     if name == "recommended_sites":
@@ -682,7 +636,7 @@ def _feature_colour(name: str, row: pd.Series) -> str:
     return "#3182bd"
 
 
-def _feature_name(name: str, row: pd.Series) -> str:
+def _feature_name(name: str, row: Mapping[str, Any]) -> str:
     for column in ("name", "candidate_id", "community_id", "facility_id"):
         value = row.get(column)
         if isinstance(value, str) and value:
@@ -729,8 +683,9 @@ def write_kml(layers: Mapping[str, gpd.GeoDataFrame], out: str | os.PathLike[str
         frame = _plain(gdf)
         columns = [c for c in frame.columns if c != frame.geometry.name]
         labels = {c: column_label(c, "zh") for c in columns}
-        for _, row in frame.iterrows():
-            geom = row[frame.geometry.name]
+        # Plain dicts, not DataFrame rows: a point layer can have tens of thousands of features.
+        records = pd.DataFrame(frame[columns]).to_dict("records")
+        for row, geom in zip(records, frame.geometry.to_list()):
             if geom is None or geom.is_empty:
                 continue
             colour = _feature_colour(name, row)
@@ -749,9 +704,11 @@ def write_kml(layers: Mapping[str, gpd.GeoDataFrame], out: str | os.PathLike[str
             placemark.style = styles[key]
             for column in columns:
                 value = row[column]
-                if value is None or (isinstance(value, float) and math.isnan(value)):
-                    value = ""
-                placemark.extendeddata.newdata(name=str(column), value=str(value),
+                text = "" if value is None or (np.isscalar(value) and pd.isna(value)) else str(
+                    value)
+                # simplekml writes <value> verbatim (it allows HTML there): escape it ourselves.
+                placemark.extendeddata.newdata(name=str(column),
+                                               value=xml_escape(text),
                                                displayname=labels[column])
     with _replacing(out) as tmp:
         if out.suffix.lower() == ".kmz":
@@ -913,7 +870,7 @@ def export_layers(layers: Mapping[str, gpd.GeoDataFrame], tables: Mapping[str, p
 
 
 def analysis_layers(analysis: Analysis, *, siting: Any = None,
-                    scenario_comparison: pd.DataFrame | None = None, circles: bool = True,
+                    scenario_comparison: Any = None, circles: bool = True,
                     ) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, pd.DataFrame]]:
     """Layers and tables of an analysis (plus siting results and a scenario comparison).
 
@@ -941,8 +898,21 @@ def analysis_layers(analysis: Analysis, *, siting: Any = None,
         if before_after is not None:
             tables["siting_before_after"] = before_after
     if scenario_comparison is not None:
-        if isinstance(scenario_comparison, gpd.GeoDataFrame):
-            layers["scenario_comparison"] = scenario_comparison
+        if hasattr(scenario_comparison, "categories") and hasattr(scenario_comparison,
+                                                                  "communities"):
+            # planning.scenarios.Comparison: a table per category, and per community on the map.
+            tables["scenario_comparison"] = scenario_comparison.categories
+            per_community = pd.DataFrame(scenario_comparison.communities)
+            tables["scenario_communities"] = per_community
+            com = analysis.dataset.communities
+            shapes = gpd.GeoDataFrame({"community_id": com["community_id"].astype(str)},
+                                      geometry=com.geometry.to_numpy(), crs=com.crs)
+            joined = shapes.merge(per_community, left_on="community_id", right_index=True,
+                                  how="inner")
+            layers["scenario_communities"] = gpd.GeoDataFrame(joined, geometry="geometry",
+                                                              crs=com.crs)
+        elif isinstance(scenario_comparison, gpd.GeoDataFrame):
+            layers["scenario_communities"] = scenario_comparison
         else:
             tables["scenario_comparison"] = scenario_comparison
     return layers, tables
@@ -971,7 +941,7 @@ def analysis_about(analysis: Analysis, *, lang: Language = "zh") -> dict[str, st
 
 def export_analysis(analysis: Analysis, *, fmt: str, out: str | os.PathLike[str],
                     crs: str = "wgs84", encoding: str = "utf-8", siting: Any = None,
-                    scenario_comparison: pd.DataFrame | None = None, headers: str = "zh",
+                    scenario_comparison: Any = None, headers: str = "zh",
                     layer: str | None = None, table: str | None = None,
                     lang: Language = "zh", pdf: bool = True) -> list[Path]:
     """Export an analysis (and optional siting result / scenario comparison) as ``fmt``.
@@ -986,8 +956,9 @@ def export_analysis(analysis: Analysis, *, fmt: str, out: str | os.PathLike[str]
         See the writer of each format.
     siting : planning.siting.SitingResult, optional
         Adds the ``recommended_sites`` and ``site_circles`` layers and their tables.
-    scenario_comparison : DataFrame or GeoDataFrame, optional
-        Adds a ``scenario_comparison`` table (or layer when it has geometry).
+    scenario_comparison : planning.scenarios.Comparison, DataFrame or GeoDataFrame, optional
+        Adds the ``scenario_comparison`` table (per category) and the ``scenario_communities``
+        layer and table (per community).
     lang : {"zh", "en"}
         Language of the report and of the notes.
     pdf : bool

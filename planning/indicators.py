@@ -173,7 +173,8 @@ class _Context:
         self.fac_community = _locate(geoms, com).to_numpy() if len(fac) else np.array([], dtype=object)
         self.fac_area = (pd.to_numeric(fac["floor_area_m2"], errors="coerce").to_numpy(dtype=float)
                          if "floor_area_m2" in fac.columns else np.full(len(fac), np.nan))
-        by_community = cov.population.groupby(cov.community_id.to_numpy()).sum()
+        by_community = cov.population.groupby(cov.community_id).sum()
+        by_community.index = by_community.index.astype(str)
         self.population = by_community.reindex(self.ids).fillna(0.0)
         self.population.index = self.ids
 
@@ -387,9 +388,9 @@ def _compute(ctx: _Context, spec: Mapping[str, Any]) -> list[tuple[dict[str, Any
 
 def _community_pct(ctx: _Context, flags: pd.Series) -> pd.Series:
     """Population share (%) of each community with the flag set (NaN without residents)."""
-    pop = ctx.cov.population
-    group = ctx.cov.community_id.to_numpy()
-    flagged = (pop * flags.astype(float)).groupby(group).sum().reindex(ctx.ids).fillna(0.0)
+    flagged = (ctx.cov.population * flags.astype(float)).groupby(ctx.cov.community_id).sum()
+    flagged.index = flagged.index.astype(str)
+    flagged = flagged.reindex(ctx.ids).fillna(0.0)
     flagged.index = ctx.ids
     total = ctx.population
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -19,6 +19,7 @@ import html
 import io
 import math
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -35,6 +36,7 @@ from pyproj import CRS
 from geo._errors import DataError
 from geo.taxonomy import CATEGORIES
 from planning._export_fields import column_label
+from planning._qml import COVERAGE_CLASSES, coverage_colour
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -56,10 +58,8 @@ CHROMIUM_PATHS: tuple[str, ...] = ("/usr/bin/chromium", "/usr/bin/chromium-brows
                                    "/usr/bin/google-chrome")
 _CSS_FONTS = ('"Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", '
               '"WenQuanYi Zen Hei", "SimHei", "DejaVu Sans", sans-serif')
-COVERAGE_CLASSES: tuple[tuple[float, float, str], ...] = (
-    (0.0, 50.0, "#d73027"), (50.0, 80.0, "#fc8d59"), (80.0, 95.0, "#fee08b"),
-    (95.0, 100.0, "#1a9850"),
-)
+# Residents outside the circle: dark, so that they show on every coverage class colour.
+_OUTSIDE = "#1a1a1a"
 
 _TEXT: dict[str, tuple[str, str]] = {
     "report": ("服务圈规划评估报告", "Service circle planning report"),
@@ -109,11 +109,7 @@ _TEXT: dict[str, tuple[str, str]] = {
               "in the CSV/XLSX export."),
     "no_font": ("本机未找到中文字体，图表文字以英文显示（可安装 fonts-noto-cjk）。",
                 "No Chinese font was found; chart text is in English (install fonts-noto-cjk)."),
-    "no_cjk_chart_note": ("", ""),
-    "solver": ("求解", "Solver"),
     "before_after": ("选址前后对比（按社区）", "Before and after, by community"),
-    "inside_outside": ("圈内 / 圈外", "inside / outside"),
-    "unit_people": ("人", "people"),
 }
 
 
@@ -176,7 +172,7 @@ class ReportContent:
 
 
 def report_content(analysis: Analysis, *, siting: Any = None,
-                   scenario_comparison: pd.DataFrame | None = None, crs_note: str = "",
+                   scenario_comparison: Any = None, crs_note: str = "",
                    lang: Language = "zh") -> ReportContent:
     """:class:`ReportContent` of an analysis (and optional siting result / scenario comparison)."""
     from planning.export import analysis_about, analysis_layers
@@ -278,15 +274,6 @@ def _map_crs(layers: Mapping[str, gpd.GeoDataFrame]) -> CRS | None:
     return None
 
 
-def _class_colour(pct: float) -> str:
-    if pct is None or not np.isfinite(pct):
-        return "#d9d9d9"
-    for low, high, colour in COVERAGE_CLASSES:
-        if pct < high:
-            return colour
-    return COVERAGE_CLASSES[-1][2]
-
-
 def _scale_bar(ax: Axes) -> None:
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
@@ -309,14 +296,14 @@ def _coverage_map(ax: Axes, communities: gpd.GeoDataFrame, column: str | None,
     if len(communities):
         values = (communities[column].astype(float) if column and column in communities
                   else pd.Series(np.nan, index=communities.index))
-        communities.plot(ax=ax, color=[_class_colour(v) for v in values], edgecolor="#555555",
+        communities.plot(ax=ax, color=[coverage_colour(v) for v in values], edgecolor="#555555",
                          linewidth=0.4)
     if site_circles is not None and len(site_circles):
         site_circles.plot(ax=ax, facecolor="#6a3d9a22", edgecolor="#6a3d9a", linewidth=0.8)
     if outside is not None and len(outside):
         points = outside.geom_type == "Point"
         if (~points).any():  # areas outside the circle (e.g. grid cells) are drawn as areas
-            outside[~points].plot(ax=ax, facecolor="#b2182b99", edgecolor="#b2182b",
+            outside[~points].plot(ax=ax, facecolor="#1a1a1a66", edgecolor="#1a1a1a",
                                   linewidth=0.5, zorder=3)
         pts = outside[points]
         if len(pts):
@@ -324,7 +311,7 @@ def _coverage_map(ax: Axes, communities: gpd.GeoDataFrame, column: str | None,
                    if "population" in pts else np.ones(len(pts)))
             # Dot area grows with the residents it stands for.
             size = 2 + 30 * np.sqrt(pop / max(pop.max(), 1.0))
-            ax.scatter(pts.geometry.x, pts.geometry.y, s=size, c="#b2182b", alpha=0.6,
+            ax.scatter(pts.geometry.x, pts.geometry.y, s=size, c=_OUTSIDE, alpha=0.55,
                        linewidths=0, zorder=3)
     if facilities is not None and len(facilities):
         colours = [CATEGORIES[c].color if c in CATEGORIES else "#333333"
@@ -346,11 +333,10 @@ def _legend(fig: Figure, lang: Language, *, facilities: bool, sites: bool) -> No
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    labels = ["< 50 %", "50–80 %", "80–95 %", "≥ 95 %"]
     handles: list[Any] = [Patch(facecolor=c, edgecolor="#555555", label=lab)
-                          for (_, _, c), lab in zip(COVERAGE_CLASSES, labels)]
+                          for _, _, c, lab in COVERAGE_CLASSES]
     handles.append(Patch(facecolor="#d9d9d9", edgecolor="#555555", label=_t("no_data", lang)))
-    handles.append(Line2D([], [], marker="o", linestyle="", color="#b2182b", alpha=0.6,
+    handles.append(Line2D([], [], marker="o", linestyle="", color=_OUTSIDE, alpha=0.55,
                           label=_t("legend_outside", lang)))
     if facilities:
         handles.append(Line2D([], [], marker="o", linestyle="", markerfacecolor="#999999",
@@ -614,6 +600,27 @@ def _table_html(frame: pd.DataFrame, *, lang: Language, classes: str = "",
             f"<tbody>{''.join(body)}</tbody></table>")
 
 
+_SCOPES: dict[str, tuple[str, str]] = {
+    "community": ("社区", "communities"), "population": ("人口", "residents"),
+    "street": ("街道/乡镇", "streets"), "district": ("区县", "districts"),
+    "area": ("全域", "whole area"),
+}
+
+
+def _short_list(value: Any, *, lang: Language, shown: int = 8) -> str:
+    """"N 个：a、b、c…" for a long list of communities (the full list is in the exports)."""
+    if isinstance(value, str):
+        items = [v for v in re.split(r"; |、|, ", value) if v]
+    elif isinstance(value, (list, tuple, np.ndarray, pd.Index)):
+        items = [str(v) for v in value]
+    else:
+        return ""
+    if not items:
+        return ""
+    head = "、".join(items[:shown]) + ("…" if len(items) > shown else "")
+    return f"{len(items)} 个：{head}" if lang == "zh" else f"{len(items)}: {head}"
+
+
 def _indicator_html(indicators: pd.DataFrame, *, lang: Language) -> tuple[str, int, int]:
     frame = indicators.copy()
     name_col = "name_zh" if lang == "zh" and "name_zh" in frame else (
@@ -634,15 +641,15 @@ def _indicator_html(indicators: pd.DataFrame, *, lang: Language) -> tuple[str, i
     missing = frame["communities_missing"] if "communities_missing" in frame else None
     out = pd.DataFrame({
         "indicator": frame[name_col].astype(str),
-        "scope": frame["scope"] if "scope" in frame else "",
+        "scope": (frame["scope"].map(lambda v: _SCOPES.get(v, (v, v))[0 if lang == "zh" else 1])
+                  if "scope" in frame else ""),
         "value": frame["value"] if "value" in frame else np.nan,
         "target": frame["target"] if "target" in frame else np.nan,
         "unit": frame["unit"] if "unit" in frame else "",
         "pass": shown,
     })
     if missing is not None:
-        out["communities_missing"] = missing.map(
-            lambda v: "、".join(map(str, v)) if isinstance(v, (list, tuple)) else v)
+        out["communities_missing"] = missing.map(lambda v: _short_list(v, lang=lang))
     if "note" in frame:
         out["note"] = frame["note"]
     labels = {"indicator": "指标" if lang == "zh" else "Indicator"}
@@ -662,7 +669,7 @@ def _img(b64: str | None, alt: str) -> str:
 _CSS = """
 @page { size: A4; margin: 14mm 12mm; }
 body { font-family: %(fonts)s; color: #222; margin: 0 auto; max-width: 1000px; padding: 16px;
-       line-height: 1.5; font-size: 14px; }
+       line-height: 1.5; font-size: 14px; box-sizing: border-box; }
 h1 { font-size: 24px; margin: 0 0 4px; }
 h2 { font-size: 18px; border-bottom: 2px solid #2c7fb8; padding-bottom: 3px; margin-top: 28px;
      break-after: avoid; page-break-after: avoid; }
@@ -673,10 +680,13 @@ h3 { font-size: 15px; break-after: avoid; }
 .card { border: 1px solid #ccc; border-radius: 6px; padding: 8px 12px; min-width: 150px; }
 .card b { display: block; font-size: 20px; }
 table { border-collapse: collapse; width: 100%%; margin: 8px 0; font-size: 12px; }
-th, td { border: 1px solid #bbb; padding: 3px 6px; text-align: left; vertical-align: top; }
+th, td { border: 1px solid #bbb; padding: 3px 6px; text-align: left; vertical-align: top;
+         overflow-wrap: break-word; }
 th { background: #eef3f8; }
 td.num { text-align: right; white-space: nowrap; }
 tr { break-inside: avoid; page-break-inside: avoid; }
+table.indicators td:first-child { min-width: 11em; }
+table.indicators td:nth-child(6) { white-space: nowrap; }
 tr.pass td { background: #e5f5e0; }
 tr.fail td { background: #fde0dd; }
 tr.nodata td { background: #f4f4f4; color: #666; }
@@ -933,7 +943,7 @@ def write_report(content: ReportContent, out: str | os.PathLike[str], *,
 
 
 def write_analysis_report(analysis: Analysis, out: str | os.PathLike[str], *,
-                          siting: Any = None, scenario_comparison: pd.DataFrame | None = None,
+                          siting: Any = None, scenario_comparison: Any = None,
                           crs: str | None = None, lang: Language = "zh", pdf: bool = True,
                           ) -> tuple[Path, Path | None, str]:
     """:func:`write_report` for an analysis (and optional siting result / scenario comparison).

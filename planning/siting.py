@@ -269,7 +269,9 @@ class SitingResult:
     total_population : int
     sites : geopandas.GeoDataFrame
         rank, candidate_id, name, source, floor_area_m2, community_id, newly_covered (marginal in
-        rank order), cumulative_covered, cumulative_pct, lon, lat; points in the metric CRS.
+        rank order), cumulative_covered, cumulative_pct, lon, lat; points in the metric CRS. With
+        capacities also ``capacity`` (newly_covered is then the residents served); p-median also
+        ``minutes_saved`` (person-minutes, marginal in rank order).
     community_before_after : pandas.DataFrame
         Per community: population, covered_before, covered_after, pct_before, pct_after.
     circles : geopandas.GeoDataFrame
@@ -554,7 +556,14 @@ def recommend_sites(
     if category in analysis.covered.columns:
         existing_cov = analysis.covered[category].reindex(demand.index).fillna(False).to_numpy(dtype=bool)
         existing_min = analysis.demand_minutes[category].reindex(demand.index).to_numpy(dtype=float)
-    else:  # no existing facility of the category was analysed: nobody is covered yet
+    elif len(dataset.facilities) and (dataset.facilities["category"].astype(str) == category).any():
+        # The analysis left this category out: its existing facilities still count.
+        from planning.coverage import coverage
+
+        cov = coverage(dataset, settings, categories=[category])
+        existing_cov = cov.covered[category].reindex(demand.index).fillna(False).to_numpy(dtype=bool)
+        existing_min = cov.demand_minutes[category].reindex(demand.index).to_numpy(dtype=float)
+    else:  # no existing facility of the category: nobody is covered yet
         existing_cov = np.zeros(len(w), dtype=bool)
         existing_min = np.full(len(w), np.inf)
     notes: list[str] = []
@@ -608,7 +617,7 @@ def recommend_sites(
         notes.append(f"{len(unreachable)} demand point(s) with {unreachable_pop:.0f} residents are outside "
                      "every existing and candidate circle")
 
-    chosen, newly, served_share = _rank(sol, cover, minutes, w, existing_cov, existing_min, limit, model)
+    chosen, newly, served_share, saved = _rank(sol, cover, minutes, w, existing_cov, existing_min, limit, model)
     covered_before = float(w[existing_cov].sum())
     covered_mask_after = existing_cov.copy()
     if len(chosen):
@@ -622,6 +631,9 @@ def recommend_sites(
     table = _sites_table(dataset, sites.iloc[chosen], newly, covered_before, total, sol)
     if cap_values is not None:
         table["capacity"] = cap_values[chosen]
+    if saved is not None:
+        # p-median ranks by person-minutes saved, each site after the better ones are open.
+        table["minutes_saved"] = saved
     per_comm = _community_before_after(dataset, demand, existing_cov.astype(float), after_share)
     circle_frame = _site_circles(dataset, table, settings, notes) if circles else _empty_circles(dataset)
     result = SitingResult(
@@ -640,19 +652,22 @@ def recommend_sites(
 def _rank(
     sol: Solution, cover: sparse.csr_matrix, minutes: sparse.csr_matrix, w: np.ndarray,
     existing_cov: np.ndarray, existing_min: np.ndarray, limit: np.ndarray, model: str,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Chosen sites in rank order and the residents each newly covers (marginal in that order)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """Chosen sites in rank order, the residents each newly covers (marginal in that order),
+    the share of each demand point served (capacities) and the person-minutes each saves (p-median).
+    """
     chosen = np.asarray(sol.chosen, dtype=np.int64)
+    saved = None
     if len(chosen) == 0:
-        return chosen, np.zeros(0), None
+        return chosen, np.zeros(0), None, None
     if sol.served is not None:
         order = np.argsort(-sol.served, kind="stable")
-        return chosen[order], sol.served[order], sol.row_share
+        return chosen[order], sol.served[order], sol.row_share, None
     if model == "pmedian":
         # Rank by minutes saved, each site after the better ones are in place.
         base = np.minimum(existing_min, limit)
         sub = sparse.csr_matrix(minutes[:, chosen])
-        picked, _ = greedy_median(sub, w, base, p=len(chosen))
+        picked, saved = greedy_median(sub, w, base, p=len(chosen))
         ordered = chosen[picked]
     else:
         weight = np.where(existing_cov, 0.0, w)
@@ -667,7 +682,7 @@ def _rank(
         fresh = rows[~covered[rows]]
         newly[k] = float(w[fresh].sum())
         covered[fresh] = True
-    return ordered, newly, None
+    return ordered, newly, None, saved
 
 
 def _sites_table(

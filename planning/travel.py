@@ -33,6 +33,7 @@ array([10.])
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy.sparse import csr_matrix
+from scipy.spatial import cKDTree
 from scipy.sparse.csgraph import dijkstra
 
 from geo.network import HIGHWAY_CLASSES, RoadNetwork
@@ -54,6 +56,8 @@ _NO_EBIKE = frozenset({"motorway", "motorway_link", "steps"})
 # Budget (float64 cells) of one dense block of per-source distances.
 _BLOCK_CELLS = 20_000_000
 _CACHE_ATTR = "_travel_models"
+_TREE_ATTR = "_travel_snap_trees"
+_SNAP_FIRST_PASS_M = 500.0
 
 
 def _usable_classes(mode: str, settings: Settings) -> frozenset[str]:
@@ -103,7 +107,7 @@ class TravelModel:
     edge_minutes: np.ndarray
     edge_forward: np.ndarray
     edge_backward: np.ndarray
-    _snap_key: Any = field(default=None, repr=False)
+    _snap_tree: tuple[cKDTree, np.ndarray] | None = field(default=None, repr=False)
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -159,7 +163,6 @@ class TravelModel:
             edge_minutes=minutes,
             edge_forward=forward,
             edge_backward=np.asarray(backward, dtype=bool),
-            _snap_key=("travel-mode-nodes", classes),
         )
 
     @property
@@ -170,18 +173,51 @@ class TravelModel:
     def snap(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Nearest usable node of every point and the minutes of the walk to it.
 
+        One KD-tree query for all points (the tree is built once per set of usable nodes and
+        shared by modes with the same nodes). Points are queried in spatial order, which keeps
+        the tree walk in cache and roughly halves the time for a million points.
+
         Returns
         -------
         node : numpy.ndarray (int64)
         access_minutes : numpy.ndarray (float64)
         """
-        if not self.node_mask.any():
-            raise ValueError(f"The road network has no roads usable by mode {self.mode!r}.")
-        node, dist = self.network.snap(
-            np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64),
-            node_mask=self.node_mask, key=self._snap_key,
-        )
+        x = np.asarray(x, dtype=np.float64)
+        y = np.asarray(y, dtype=np.float64)
+        if len(x) == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+        if not (np.isfinite(x).all() and np.isfinite(y).all()):
+            raise ValueError("Points to snap have missing or infinite coordinates.")
+        tree, ids = self._tree()
+        order = _spatial_order(x, y) if len(x) > 50_000 else None
+        pts = np.column_stack([x, y]) if order is None else np.column_stack([x[order], y[order]])
+        # A first pass bounded at 500 m prunes most of the tree walk; the rare points farther
+        # from every road are queried again without the bound.
+        dist, pos = tree.query(pts, k=1, workers=-1, distance_upper_bound=_SNAP_FIRST_PASS_M)
+        far = np.flatnonzero(~np.isfinite(dist))
+        if len(far):
+            dist[far], pos[far] = tree.query(pts[far], k=1, workers=-1)
+        node = ids[pos].astype(np.int64)
+        if order is not None:
+            node_out = np.empty_like(node)
+            dist_out = np.empty_like(dist)
+            node_out[order] = node
+            dist_out[order] = dist
+            node, dist = node_out, dist_out
         return node, dist / self.access_speed_m_per_min
+
+    def _tree(self) -> tuple[cKDTree, np.ndarray]:
+        if self._snap_tree is None:
+            trees: dict[bytes, tuple[cKDTree, np.ndarray]] = self.network.__dict__.setdefault(_TREE_ATTR, {})
+            key = hashlib.blake2b(np.packbits(self.node_mask).tobytes(), digest_size=16).digest()
+            if key not in trees:
+                ids = np.flatnonzero(self.node_mask)
+                if len(ids) == 0:
+                    raise ValueError(f"The road network has no roads usable by mode {self.mode!r}.")
+                pts = np.column_stack([self.network.node_x[ids], self.network.node_y[ids]])
+                trees[key] = (cKDTree(pts), ids)
+            self._snap_tree = trees[key]
+        return self._snap_tree
 
     # ------------------------------------------------------------------ shortest paths
     def node_minutes_to_nearest(
@@ -208,8 +244,10 @@ class TravelModel:
         first[1:] = node_sorted[1:] != node_sorted[:-1]
         nodes, offsets = node_sorted[first], offset[order][first]
         base = self.reverse
-        indptr = np.concatenate([base.indptr, [base.indptr[-1] + len(nodes)]]).astype(np.int64)
-        indices = np.concatenate([base.indices, nodes]).astype(np.int64)
+        # csgraph works on int32 indices; keep them so it does not copy the graph on every call.
+        index_type = np.int32 if base.nnz + len(nodes) < np.iinfo(np.int32).max else np.int64
+        indptr = np.concatenate([base.indptr, [base.indptr[-1] + len(nodes)]]).astype(index_type)
+        indices = np.concatenate([base.indices, nodes]).astype(index_type)
         # csgraph reads explicitly stored zeros as zero-weight edges (a facility on its node).
         data = np.concatenate([base.data, np.maximum(offsets, 0.0)])
         graph = csr_matrix((data, indices, indptr), shape=(n + 1, n + 1))
@@ -272,6 +310,13 @@ class TravelModel:
             dist = np.atleast_2d(dist) + offset[start:stop, None]
             rows, nodes = np.nonzero(dist <= limit)
             yield rows + start, nodes, dist[rows, nodes]
+
+
+def _spatial_order(x: np.ndarray, y: np.ndarray, cell_m: float = 250.0) -> np.ndarray:
+    """Order of points by 250 m cell (row by row), for cache-friendly KD-tree queries."""
+    cx = ((x - x.min()) // cell_m).astype(np.int64)
+    cy = ((y - y.min()) // cell_m).astype(np.int64)
+    return np.argsort(cy * (int(cx.max()) + 1) + cx, kind="stable")
 
 
 def _adjacency(network: RoadNetwork, edge_minutes: np.ndarray, *, usable: np.ndarray,

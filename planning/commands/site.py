@@ -119,10 +119,11 @@ def _print_summary(r: SitingResult, written: list[Path]) -> None:
           f"{r.covered_after:,} ({pct_after:.1f} %) of {r.total_population:,}")
     if r.total_minutes_before is not None:
         print(f"Total travel time: {r.total_minutes_before:,.0f} → {r.total_minutes_after or 0:,.0f} person-minutes")
-    print("\nrank  candidate   newly covered  cumulative %   lon          lat          name")
+    width = max([len("candidate")] + [len(str(c)) for c in r.sites["candidate_id"]])
+    print(f"\nrank  {'candidate':<{width}}  newly covered  cumulative %  lon         lat         name")
     for s in r.sites.itertuples(index=False):
-        print(f"{s.rank:>4}  {s.candidate_id:<10}{s.newly_covered:>14,.0f}  {s.cumulative_pct:>11.1f}   "
-              f"{s.lon:<11.6f}  {s.lat:<11.6f}  {s.name}")
+        print(f"{s.rank:>4}  {s.candidate_id:<{width}}  {s.newly_covered:>13,.0f}  {s.cumulative_pct:>12.1f}  "
+              f"{s.lon:<10.6f}  {s.lat:<10.6f}  {s.name}")
     for note in r.notes:
         print(f"note: {note}")
     if written:

@@ -48,7 +48,8 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with open(log, "wb") as out:
         server = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
-             "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true"],
+             "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
+             "--server.fileWatcherType", "none"],
             cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -74,8 +75,9 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def _wait_idle(page, timeout_s: float = 120.0) -> None:
     """Wait until Streamlit has finished running the script (its status widget is gone)."""
-    page.wait_for_timeout(300)
-    page.wait_for_selector("[data-testid='stStatusWidget']", state="detached", timeout=timeout_s * 1000)
+    page.wait_for_timeout(500)
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
+                           timeout=timeout_s * 1000)
 
 
 def _overlay_names(frame) -> list[str]:
@@ -125,7 +127,7 @@ def test_app_in_chromium(app_url: str) -> None:
 
             # Changing the category redraws the map (time printed for the record).
             started = time.perf_counter()
-            page.get_by_text("社区客厅").first.click()
+            page.locator("[data-testid='stSelectbox']").filter(has_text="服务类别").click()
             page.get_by_role("option", name="社区卫生服务站").click()
             _wait_idle(page)
             frame.locator(".leaflet-control-layers-overlays label", has_text="服务圈").first.wait_for(

@@ -4,6 +4,7 @@ import zipfile
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 import pytest
 import shapely
 
@@ -75,6 +76,38 @@ def test_folder_with_geopackage_and_other_files(tmp_path):
     assert_toy_values(ds)
     assert list(ds.facilities["name"])[0] == "花山卫生服务站"
     assert any("'类别' → category" in p.message for p in ds.report.problems)
+
+
+def test_folder_of_shapefiles_gbk_and_zipped(tmp_path):
+    folder = tmp_path / "shp"
+    folder.mkdir()
+    layers = toy_layers()
+    # communities from a Chinese desktop GIS: CGCS2000 Gauss-Krüger, GBK, no .cpg
+    shp = folder / "communities.shp"
+    # Shapefile field names stop at 10 characters: community_id is stored as community_
+    short = layers["communities"].rename(columns={"community_id": "community_"})
+    pyogrio.write_dataframe(short.to_crs(4549), shp, encoding="GBK")
+    shp.with_suffix(".cpg").unlink()
+    dbf = bytearray(shp.with_suffix(".dbf").read_bytes())
+    dbf[29] = 0  # no language driver either
+    shp.with_suffix(".dbf").write_bytes(bytes(dbf))
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    short = layers["facilities"].rename(columns={"facility_id": "facility_i",
+                                                 "floor_area_m2": "floor_area"})
+    short.to_crs(4326).to_file(parts / "设施.shp", encoding="UTF-8")
+    with zipfile.ZipFile(folder / "facilities.zip", "w") as zf:
+        for part in parts.iterdir():
+            zf.write(part, part.name)
+    for name in ("population", "candidates", "roads"):
+        layers[name].to_crs(4326).to_file(folder / f"{name}.geojson", driver="GeoJSON")
+    ds = load_dataset(folder)
+    assert_toy_values(ds)
+    assert list(ds.communities["name"]) == ["花山社区", "采石村", "金家庄社区", "新桥村"]
+    assert list(ds.communities["street"])[:2] == ["花山街道", "采石镇"]
+    assert "4549" in ds.meta["layer_sources"]["communities"]["crs"]
+    assert ds.facilities["name"].iloc[0] == "花山卫生服务站"
+    assert list(ds.facilities["floor_area_m2"]) == [300.0, 250.0, 120.0, 600.0]
 
 
 def test_zip_of_a_folder(toy_dataset_dir, tmp_path):
@@ -181,7 +214,8 @@ def test_crs_choice_in_dataset_toml(tmp_path):
 
 def test_missing_layers_duplicates_and_bad_toml(tmp_path, toy_dataset_dir):
     folder = write_toy_dataset(tmp_path / "noroads", skip=("roads",))
-    with pytest.raises(DataError, match=r"noroads: no roads layer found.*roads.osm.pbf"):
+    with pytest.raises(DataError, match=r"noroads: no roads layer found \(layers found: "
+                       r"candidates.geojson, communities.geojson, .*\).*roads.osm.pbf"):
         load_dataset(folder)
     shutil.copy(toy_dataset_dir / "roads.geojson", folder / "roads.geojson")
     toy_layers()["roads"].to_file(folder / "data.gpkg", layer="roads")
@@ -213,6 +247,14 @@ def test_road_lines_that_are_not_roads_are_left_out(tmp_path):
     assert note.count == 2 and "construction 1" in note.message and "proposed 1" in note.message
 
 
+def test_empty_communities_are_refused(tmp_path):
+    layers = toy_layers()
+    layers["communities"] = layers["communities"].iloc[:0]
+    with pytest.raises(DataError, match=r"communities.geojson, layer 'communities': the layer "
+                       "has no communities"):
+        load_dataset(write_toy_dataset(tmp_path / "empty", layers=layers))
+
+
 def test_roads_elsewhere_are_refused(tmp_path):
     layers = toy_layers()
     layers["roads"] = layers["roads"].translate(xoff=50_000)
@@ -229,3 +271,25 @@ def test_errors_in_a_layer_name_the_file(tmp_path):
                        r"'facility_id': 1 facility_id value\(s\) are used more than once "
                        r"\(e.g. 'F1'\)"):
         load_dataset(folder)
+
+
+XIAN = __import__("pathlib").Path(__file__).resolve().parents[2] / "data" / "xian"
+
+
+@pytest.mark.skipif(not (XIAN / "dataset.toml").exists(), reason="bundled Xi'an data absent")
+def test_datum_check_on_real_xian_pois():
+    from geo import _validate
+    from geo.dataset import ValidationReport
+
+    ds = load_dataset(XIAN)
+    assert not [p for p in ds.report.problems if p.severity == "warning"]
+    wgs = ds.facilities.to_crs(4326)
+    tree = _validate.road_lines_tree(ds.roads)
+    for system in ("gcj02", "bd09"):
+        # Amap/Baidu numbers of the real POIs, read as if they were WGS84
+        misread = from_wgs84(wgs, system).set_crs(4326, allow_override=True).to_crs(ds.crs)
+        report = ValidationReport()
+        _validate.check_datum(misread, ds.roads, layer="facilities", file="poi.csv",
+                              report=report, tree=tree)
+        (problem,) = report.problems
+        assert f'coords = "{system}"' in problem.message

@@ -147,6 +147,25 @@ def test_facility_polygons_become_centroids_lines_are_refused(report):
         v.validate_facilities(gdf, report=report, file="f.gpkg")
 
 
+def test_multipoints_in_a_point_layer(report):
+    gdf = gpd.GeoDataFrame(
+        {"candidate_id": ["a", "b"]},
+        geometry=[shapely.MultiPoint([(X0, Y0), (X0 + 100, Y0 + 50)]),
+                  shapely.MultiPoint([(X0 + 7, Y0 + 9)])], crs=CRS)
+    out = v.validate_candidates(gdf, report=report, file="c.gpkg")
+    assert out.geometry.iloc[0].equals(shapely.Point(X0 + 50, Y0 + 25))
+    assert out.geometry.iloc[1].equals(shapely.Point(X0 + 7, Y0 + 9))  # single part: quietly
+    (problem,) = report.problems
+    assert problem.count == 1 and "multi-point" in problem.message
+
+
+def test_heights_are_dropped(report):
+    gdf = points([(X0, Y0)], facility_id=["a"], category=["police"])
+    gdf.geometry = [shapely.Point(X0, Y0, 35.0)]
+    out = v.validate_facilities(gdf, report=report)
+    assert not out.geometry.has_z.any() and out.geometry.iloc[0].equals(shapely.Point(X0, Y0))
+
+
 def test_points_are_not_communities(report):
     gdf = points([(X0, Y0)], community_id=["C1"], name=["花山社区"])
     with pytest.raises(DataError, match=r"are points, but communities must be polygons"):
@@ -252,3 +271,35 @@ def test_datum_check_quiet_when_close_and_plain_when_no_system_fits(report):
     assert median == pytest.approx(np.hypot(3000, 3000 - 100))
     (problem,) = report.problems
     assert "median 4,173 m" in problem.message and "Read as" not in problem.message
+
+
+def test_datum_check_in_a_dense_street_grid(report):
+    # streets every 130 m (vertices there too): any point is within 92 m of a node. (The
+    # GCJ-02 offset here is 491 m east, 215 m south: on a 100 m grid shifted shops would land
+    # on the next street again.)
+    ticks = np.arange(0, 3001, 130.0)
+    lines = [shapely.LineString([(X0 + t, Y0 + s) for s in ticks]) for t in ticks] + \
+        [shapely.LineString([(X0 + s, Y0 + t) for s in ticks]) for t in ticks]
+    roads = RoadNetwork.from_lines(
+        gpd.GeoDataFrame({"highway": ["residential"] * len(lines)}, geometry=lines, crs=CRS),
+        highway_column="highway")
+    rng = np.random.default_rng(1)
+    # 200 shops on the street fronts, 5 m off the centre line, inside the grid
+    along = rng.uniform(500, 2500, 200)
+    street = X0 + 130 * rng.integers(4, 19, 200)
+    true = points(np.column_stack([street + 5, Y0 + along]),
+                  facility_id=[str(i) for i in range(200)])
+    assert v.check_datum(true, roads, layer="facilities", file=None, report=report) < 250
+    assert report.problems == []
+    misread = from_wgs84(true.to_crs(4326), "gcj02").set_crs(4326, allow_override=True)
+    misread = misread.to_crs(CRS)
+    node_median = v.check_datum(misread, roads, layer="facilities", file="poi.csv",
+                                report=report)
+    assert node_median < 250  # the plain distance rule alone would not notice
+    (problem,) = report.problems
+    assert "Read as GCJ-02" in problem.message and "from the roads" in problem.message
+    assert "5.0 m from the roads" in problem.message  # the true street offset comes back
+    quiet = ValidationReport()  # homes inside blocks are not compared this way
+    v.check_datum(misread, roads, layer="population", file=None, report=quiet,
+                  compare_lines=False)
+    assert quiet.problems == []

@@ -276,6 +276,21 @@ def test_shapefile_empty_layer_keeps_its_kind(tmp_path: Path, layers) -> None:
     assert info["features"] == 0 and info["geometry_type"] in ("Polygon", "MultiPolygon")
 
 
+def test_circle_collections_keep_their_polygons(tmp_path: Path, layers) -> None:
+    from shapely.geometry import GeometryCollection, LineString
+
+    circles = layers["circles"]
+    square = circles.geometry.iloc[1]
+    touching = LineString([(square.bounds[2], square.bounds[1]), (square.bounds[2] + 50,
+                                                                    square.bounds[1])])
+    circles.loc[1, "geometry"] = GeometryCollection([square, touching])
+    out = export.write_shapefile_zip(layers, tmp_path / "r.zip")
+    folder = tmp_path / "u"
+    _unzip(out, folder)
+    back = pyogrio.read_dataframe(folder / "circles.shp").to_crs(fx.CRS_UTM)
+    assert back.area.iloc[1] == pytest.approx(900 * 900, rel=1e-6)
+
+
 # --- GeoJSON ----------------------------------------------------------------------------------
 
 
@@ -317,6 +332,23 @@ def test_kml_and_kmz(tmp_path: Path, layers, suffix: str) -> None:
         text = out.read_text(encoding="utf-8")
         assert "GCJ-02" in text  # the document says which coordinates these are
         assert "社区客厅覆盖率(%)" in text  # attribute labels in Chinese
+
+
+def test_kml_escapes_text_and_writes_missing_values_empty(tmp_path: Path, layers) -> None:
+    layers["facilities"]["status"] = pd.array(["existing", None, "planned", None], dtype="string")
+    layers["facilities"].loc[0, "name"] = "A&B <和平> 社区客厅"
+    out = export.write_kml(layers, tmp_path / "r.kml")
+    root = ET.parse(out).getroot()  # well-formed XML
+    ns = {"k": "http://www.opengis.net/kml/2.2"}
+    status = [d.find("k:value", ns).text for d in root.iter(f"{{{ns['k']}}}Data")
+              if d.get("name") == "status"]
+    assert status == ["existing", None, "planned", None]  # NA → empty, never "<NA>"
+    names = [p.find("k:name", ns).text for p in root.iter(f"{{{ns['k']}}}Placemark")]
+    assert "A&B <和平> 社区客厅" in names
+    facilities = pyogrio.read_dataframe(out, layer="facilities")
+    assert facilities["Name"][0] == "A&B <和平> 社区客厅"
+    # Communities are coloured by coverage class, like the GeoPackage style: 88 % → #fee08b.
+    assert "ff8be0fe" in out.read_text(encoding="utf-8")
 
 
 def test_kml_refuses_projected_coordinates(tmp_path: Path, layers) -> None:
@@ -378,3 +410,50 @@ def test_export_layers_dispatch_and_bad_format(tmp_path: Path, layers, tables) -
         export.export_layers(layers, tables, fmt="dwg", out=tmp_path / "a.dwg")
     with pytest.raises(DataError, match="unknown encoding"):
         export.export_layers(layers, tables, fmt="shp", out=tmp_path / "a.zip", encoding="big5")
+
+
+# --- the adapter on a real analysis -----------------------------------------------------------
+
+
+def test_export_analysis_with_siting_and_scenarios(tmp_path: Path, toy_dataset_dir: Path) -> None:
+    from types import SimpleNamespace
+
+    from geo.dataset_loader import load_dataset
+    from planning.analysis import analyze
+    from planning.siting import recommend_sites
+
+    dataset = load_dataset(toy_dataset_dir)
+    analysis = analyze(dataset, categories=["elderly_care", "health"])
+    siting = recommend_sites(dataset, analysis, category="elderly_care", new_sites=1)
+    # Stand-in for planning.scenarios.Comparison (same attributes), to keep this test fast.
+    comparison = SimpleNamespace(
+        categories=pd.DataFrame({"baseline_pct": [46.0], "A_pct": [80.0], "B_pct": [75.0]},
+                                index=pd.Index(["elderly_care"], name="category")),
+        communities=pd.DataFrame({"name": ["花山社区", "采石村"], "elderly_care_A_pct": [40.0, 100.0]},
+                                 index=pd.Index(["C1", "C2"], name="community_id")))
+    gpkg = tmp_path / "all.gpkg"
+    assert export.export_analysis(analysis, fmt="gpkg", out=gpkg, siting=siting,
+                                  scenario_comparison=comparison) == [gpkg]
+    listed = {str(n): g for n, g in pyogrio.list_layers(gpkg)}
+    for name in ("communities", "facilities", "demand", "circles", "uncovered",
+                 "recommended_sites", "scenario_communities"):
+        assert listed[name] is not None, name
+    for name in ("indicators", "community_table", "category_summary", "siting_before_after",
+                 "scenario_comparison"):
+        assert listed[name] is None, name
+    assert pyogrio.read_info(gpkg, layer="recommended_sites")["features"] == len(siting.sites)
+    scen = pyogrio.read_dataframe(gpkg, layer="scenario_communities")
+    assert scen["name"].tolist() == ["花山社区", "采石村"]
+    # Two categories analysed → two circle polygons, and the demand layer has their minutes.
+    assert pyogrio.read_info(gpkg, layer="circles")["features"] == 2
+    demand_fields = pyogrio.read_info(gpkg, layer="demand")["fields"].tolist()
+    assert {"minutes_elderly_care", "minutes_health", "complete_circle"} <= set(demand_fields)
+    info = dict(pyogrio.read_dataframe(gpkg, layer="export_info")[["key", "value"]].to_numpy())
+    assert info["dataset"] == "测试" and info["setting.walk_speed_m_per_min"] == "75.0"
+
+    xlsx = tmp_path / "all.xlsx"
+    export.export_analysis(analysis, fmt="xlsx", out=xlsx, siting=siting,
+                           scenario_comparison=comparison)
+    sheets = openpyxl.load_workbook(xlsx).sheetnames
+    assert sheets[:3] == ["指标与目标", "社区指标", "分类覆盖"]
+    assert {"推荐选址", "选址前后对比", "方案比较"} <= set(sheets)

@@ -283,6 +283,26 @@ def test_recommend_pmedian_on_street_matches_enumeration(street) -> None:
     assert r.solver == "exact"
     assert r.total_minutes_after == pytest.approx(best)
     assert r.total_minutes_before == pytest.approx(float((w * existing).sum()))
+    # Sites are ranked by person-minutes saved; together they save before − after.
+    assert r.sites["minutes_saved"].sum() == pytest.approx(r.total_minutes_before - r.total_minutes_after)
+    assert np.all(np.diff(r.sites["minutes_saved"].to_numpy()) <= 1e-9)
+
+
+def test_category_left_out_of_the_analysis_keeps_its_facilities(street) -> None:
+    ds, _ = street
+    from planning.analysis import analyze
+
+    other = line_dataset()
+    other.facilities = other.facilities.assign(category="elderly_care")
+    other.facilities = gpd.GeoDataFrame(
+        pd.concat([other.facilities, ds.facilities.assign(facility_id="F2", category="health")],
+                  ignore_index=True), geometry="geometry", crs=ds.crs)
+    analysis = analyze(other, Settings(), categories=["health"])
+    r = recommend_sites(other, analysis, category="elderly_care", new_sites=1, candidates="given")
+    assert r.covered_before == int(demand_population()[by_hand_existing()].sum())
+    # A category with no facility at all starts from nobody covered.
+    r = recommend_sites(other, analysis, category="meal_aid", new_sites=1, candidates="given")
+    assert r.covered_before == 0
 
 
 def test_min_floor_area_excludes_and_counts(street) -> None:
@@ -349,3 +369,13 @@ def test_result_files(street, tmp_path: Path) -> None:
     assert xmin == pytest.approx(max(first - 1125, X0) - 35, abs=1.0)
     assert xmax == pytest.approx(min(first + 1125, X0 + 4500) + 35, abs=1.0)
     assert not list(tmp_path.glob(".*"))  # no temporary files left behind
+
+
+def test_capacity_too_small_for_the_target_solves_for_the_most_it_can_serve() -> None:
+    cover = sparse.csr_matrix(np.array([[1, 1], [0, 1]]))
+    w = np.array([10.0, 10.0])
+    # Capacities 5 + 6 = 11 of 20 residents: 100 % is impossible; both sites serve 11.
+    sol = lscp(cover, w, target_pct=100.0, capacity=np.array([5.0, 6.0]))
+    assert sol.objective == 2
+    assert sol.served.sum() == pytest.approx(11.0)
+    assert any("serve at most 11" in note for note in sol.notes)

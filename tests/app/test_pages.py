@@ -1,0 +1,122 @@
+"""Each page's logic through Streamlit's AppTest, on the toy data set."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _app(path: str, source: str, **state: object) -> AppTest:
+    at = AppTest.from_file(str(ROOT / path), default_timeout=120)
+    at.session_state["source"] = source
+    for key, value in state.items():
+        at.session_state[key] = value
+    return at
+
+
+def test_home_shows_the_data_set_and_stores_settings(toy_source: str) -> None:
+    at = _app("streamlit_app.py", toy_source).run()
+    assert not at.exception
+    assert at.title[0].value == "社区便民服务圈规划"
+    counts = at.dataframe[0].value
+    assert counts.iloc[:, 1].tolist()[:3] == [4, 4, 9]  # communities, facilities, population points
+    assert any("Roads: test grid" in c.value for c in at.caption)
+    form_slider = at.slider[0]
+    assert form_slider.label == "城市社区服务圈（分钟）" and form_slider.value == 15
+    form_slider.set_value(10)
+    next(b for b in at.button if b.label == "应用设置").click()
+    at.run()
+    assert not at.exception
+    assert at.session_state["settings"]["urban_circle_minutes"] == 10.0
+    assert at.slider[0].value == 10
+
+
+def test_language_switch(toy_source: str) -> None:
+    at = _app("streamlit_app.py", toy_source).run()
+    at.sidebar.radio(key="lang_choice").set_value("en").run()
+    assert not at.exception
+    assert at.title[0].value == "Community service circles"
+    assert at.session_state["lang"] == "en"
+    assert at.slider[0].label == "Urban circle (minutes)"
+
+
+def test_map_page_category_and_circle_time(toy_source: str) -> None:
+    at = _app("pages/1_map.py", toy_source).run()
+    assert not at.exception
+    category = at.selectbox(key="w_map_category")
+    assert category.options[0] == "完整服务圈（全部基本类别）"
+    assert "社区卫生服务站" in category.options and "社区客厅" in category.options
+    assert category.value == "community_living_room"
+    category.set_value("health").run()
+    assert not at.exception
+    assert at.session_state["map_category"] == "health"
+    assert any(c.value.startswith("地图生成用时") for c in at.caption)
+    at.slider(key="w_map_minutes").set_value(20).run()
+    assert not at.exception
+    assert at.session_state["settings"]["urban_circle_minutes"] == 20.0
+
+
+def test_indicators_page_tables(toy_source: str) -> None:
+    at = _app("pages/2_indicators.py", toy_source, settings={}).run()
+    assert not at.exception
+    indicators, communities = at.dataframe[0].value, at.dataframe[1].value
+    assert "是否达标" in indicators.columns
+    assert set(indicators["是否达标"]) <= {"达标", "未达标", "无数据"}
+    assert communities["社区编号"].tolist() == ["C1", "C2", "C3", "C4"]
+    # C3 (金家庄社区) is 1141 m or more from the health station: 0 % (see test_views).
+    row = communities.set_index("社区编号").loc["C3"]
+    assert row["社区卫生服务站覆盖率（%）"] == 0.0
+    assert any("尚未运行选址" in i.value for i in at.info)
+
+
+def test_siting_page_runs_and_ranks(toy_source: str, toy_dataset_and_analysis) -> None:
+    from planning.siting import recommend_sites
+
+    at = _app("pages/3_siting.py", toy_source, settings={}).run()
+    assert not at.exception
+    at.selectbox(key="w_site_category").set_value("health")
+    at.number_input(key="w_site_n").set_value(1)
+    at.radio(key="w_site_candidates").set_value("given")
+    next(b for b in at.button if b.label == "开始选址").click()
+    at.run()
+    assert not at.exception
+    assert any(s.value == "推荐新址 1 处" for s in at.success)
+    sites = at.dataframe[0].value
+    dataset, analysis = toy_dataset_and_analysis
+    direct = recommend_sites(dataset, analysis, category="health", new_sites=1, candidates="given",
+                             time_limit_s=30.0)
+    assert sites["排序"].tolist() == [1]
+    assert sites["候选址编号"].tolist() == direct.sites["candidate_id"].astype(str).tolist()
+    assert direct.covered_after > direct.covered_before
+    assert at.session_state["latest_siting"][4][1] == ("category", "health")
+
+
+def test_export_files_and_tables(toy_dataset_and_analysis) -> None:
+    from app_support import exporting
+
+    _, analysis = toy_dataset_and_analysis
+    tables = exporting.table_csvs(analysis, lang="zh")
+    assert set(tables) == {"指标.csv", "社区指标表.csv", "分类覆盖汇总.csv"}
+    community_csv = tables["社区指标表.csv"].decode("utf-8-sig").splitlines()
+    assert community_csv[0].startswith("社区编号,名称,类型,人口")
+    assert community_csv[3].startswith("C3,金家庄社区,城市社区,800.0")
+    english = exporting.table_csvs(analysis, lang="en")
+    assert "Community table.csv" in english
+    files = exporting.export_files(analysis, fmt="gpkg", lang="zh")
+    assert [(name, mime) for name, _, mime in files] == [("toy_service_circles.gpkg",
+                                                          "application/geopackage+sqlite3")]
+    assert files[0][1][:16] == b"SQLite format 3\x00"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "kml"])
+def test_export_other_formats(toy_dataset_and_analysis, fmt: str) -> None:
+    from app_support import exporting
+
+    _, analysis = toy_dataset_and_analysis
+    files = exporting.export_files(analysis, fmt=fmt, lang="en")
+    assert len(files) == 1 and len(files[0][1]) > 200
+    assert files[0][0].endswith(exporting.SUFFIX[fmt])
