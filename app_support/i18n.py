@@ -106,6 +106,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "kind.rural": ("农村社区（村）", "Rural village"),
     # map
     "map.category": ("服务类别", "Service category"),
+    "map.all_categories": ("全部类别", "all categories"),
     "map.complete": ("完整服务圈（全部基本类别）", "Complete circle (every essential category)"),
     "map.circle_time": ("城市服务圈时间（分钟）", "Urban circle time (minutes)"),
     "map.uncovered_as": ("圈外居民显示为", "Show residents outside the circle as"),

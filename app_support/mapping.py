@@ -23,7 +23,7 @@ from branca.element import MacroElement
 from folium.template import Template
 
 from app_support.i18n import category_label, column_label, t
-from app_support.offline import OfflineHeatMap, OfflineMap
+from app_support.offline import OfflineHeatMap, OfflineMap, RemoteJson
 from geo.taxonomy import CATEGORIES
 
 BASEMAPS: tuple[str, ...] = ("none", "osm", "tianditu", "amap")
@@ -103,7 +103,7 @@ def layer_json(frame: gpd.GeoDataFrame | None, columns: Sequence[str] = (), *, b
     return json.dumps(_feature_collection(shown, columns), ensure_ascii=False, separators=(",", ":"))
 
 
-Layer = gpd.GeoDataFrame | str | None
+Layer = gpd.GeoDataFrame | str | RemoteJson | None
 
 
 def _missing(value: Any) -> bool:
@@ -126,6 +126,7 @@ class MapLayers:
     value_column: str | None = None
     popup_columns: Sequence[str] = ()
     facilities: gpd.GeoDataFrame | Mapping[str, str] | None = None
+    all_facilities: gpd.GeoDataFrame | Mapping[str, str] | None = None
     selected_category: str | None = None
     circles: Layer = None
     buffer: Layer = None
@@ -142,6 +143,8 @@ class MapLayers:
 def _has(layer: Any) -> bool:
     if layer is None:
         return False
+    if isinstance(layer, RemoteJson):
+        return True
     if isinstance(layer, str):
         return '"features":[]' not in layer
     return len(layer) > 0
@@ -157,7 +160,7 @@ class GeoJsonLayer(MacroElement):
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = L.geoJSON({{ this.data }}, {
+        var {{ this.get_name() }} = L.geoJSON({% if this.url %}null{% else %}{{ this.data }}{% endif %}, {
             {% if this.style %}style: {{ this.style }},{% endif %}
             {% if this.point %}pointToLayer: {{ this.point }},{% endif %}
             interactive: {{ this.interactive | tojson }},
@@ -185,16 +188,22 @@ class GeoJsonLayer(MacroElement):
                 {% endif %}
             }
         }).addTo({{ this._parent.get_name() }});
+        {% if this.url %}
+        fetch({{ this.url | tojson }}).then(function(r) { return r.json(); }).then(function(d) {
+            {{ this.get_name() }}.addData(d);
+        });
+        {% endif %}
         {% endmacro %}
         """
     )
 
-    def __init__(self, data: str, *, style: str | None = None, point: str | None = None,
+    def __init__(self, data: str | RemoteJson, *, style: str | None = None, point: str | None = None,
                  interactive: bool = True, popup: Sequence[tuple[str, str]] = (),
                  tooltip: Sequence[tuple[str, str]] = ()) -> None:
         super().__init__()
         self._name = "GeoJsonLayer"
-        self.data = data
+        self.url = data.url if isinstance(data, RemoteJson) else None
+        self.data = None if isinstance(data, RemoteJson) else data
         self.style = style
         self.point = point
         self.interactive = interactive
@@ -278,22 +287,24 @@ def legend_html(layers: MapLayers, *, lang: str) -> str:
                          f'background:{color};border:1px solid #666;margin-right:4px"></span>{text}</div>')
         parts.append(f'<div><span style="display:inline-block;width:14px;height:10px;background:{NO_DATA_COLOR};'
                      f'border:1px solid #666;margin-right:4px"></span>{html.escape(t("map.legend.no_data", lang))}</div>')
-    if layers.facilities is not None and len(layers.facilities):
+    shown_facilities = layers.all_facilities if layers.all_facilities is not None else layers.facilities
+    if shown_facilities is not None and len(shown_facilities):
         parts.append(f'<div style="margin-top:4px">{html.escape(t("layer.facilities", lang))}</div>')
-        keys = (_categories_in(layers.facilities) if isinstance(layers.facilities, gpd.GeoDataFrame)
-                else list(layers.facilities))
+        keys = (_categories_in(shown_facilities) if isinstance(shown_facilities, gpd.GeoDataFrame)
+                else list(shown_facilities))
         for key in keys:
             parts.append('<div style="display:flex;align-items:center;gap:4px;margin:1px 0">'
                          f'{_facility_icon_html(key, size=18)}<span>{html.escape(category_label(key, lang))}</span></div>')
-    if _has(layers.circles):
+    fixed = layers.all_facilities is not None  # a fixed legend lists every symbol the groups may use
+    if fixed or _has(layers.circles):
         parts.append('<div style="margin-top:4px"><span style="display:inline-block;width:14px;height:10px;'
                      'background:rgba(49,130,189,0.3);border:1px solid #3182bd;margin-right:4px"></span>'
                      f'{html.escape(t("layer.circles", lang))}</div>')
-    if _has(layers.buffer):
+    if fixed or _has(layers.buffer):
         parts.append('<div><span style="display:inline-block;width:14px;height:10px;'
                      'border:1px dashed #555;margin-right:4px"></span>'
                      f'{html.escape(t("layer.buffer", lang))}</div>')
-    if layers.uncovered is not None and len(layers.uncovered):
+    if fixed or (layers.uncovered is not None and len(layers.uncovered)):
         parts.append('<div><span style="display:inline-block;width:14px;height:10px;'
                      'background:linear-gradient(90deg,#00f,#0f0,#ff0,#f00);margin-right:4px"></span>'
                      f'{html.escape(t("layer.uncovered", lang))}</div>')
@@ -352,10 +363,25 @@ def road_lines(roads: gpd.GeoDataFrame, *, simplify_m: float = 3.0) -> gpd.GeoDa
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=roads.crs) if rows else roads.iloc[0:0]
 
 
-def _as_json(layer: Layer, columns: Sequence[str] = (), *, basemap: str, simplify_m: float = 0.0) -> str | None:
-    if isinstance(layer, str) or layer is None:
+def _as_json(layer: Layer, columns: Sequence[str] = (), *, basemap: str,
+             simplify_m: float = 0.0) -> str | RemoteJson | None:
+    if isinstance(layer, (str, RemoteJson)) or layer is None:
         return layer
     return layer_json(layer, columns, basemap=basemap, simplify_m=simplify_m)
+
+
+@dataclass
+class MapParts:
+    """A map split for fast redraws: what stays (base layers, legend) and what changes.
+
+    streamlit-folium keeps ``map`` mounted while its script is unchanged and only swaps
+    ``groups`` (``st_folium(..., feature_group_to_add=groups, layer_control=control)``), so the
+    road base layer and the facilities are sent to the browser once, not on every slider move.
+    """
+
+    map: folium.Map
+    groups: list[folium.FeatureGroup]
+    control: folium.LayerControl
 
 
 def build_map(layers: MapLayers, *, lang: str = "zh", basemap: str = "none",
@@ -374,6 +400,16 @@ def build_map(layers: MapLayers, *, lang: str = "zh", basemap: str = "none",
     tianditu_key : str, optional
         The user's Tianditu key (needed for ``"tianditu"``).
     """
+    parts = build_map_parts(layers, lang=lang, basemap=basemap, tianditu_key=tianditu_key, height=height)
+    for group in parts.groups:
+        group.add_to(parts.map)
+    parts.control.add_to(parts.map)
+    return parts.map
+
+
+def build_map_parts(layers: MapLayers, *, lang: str = "zh", basemap: str = "none",
+                    tianditu_key: str | None = None, height: int = 640) -> MapParts:
+    """The map of :func:`build_map` as a fixed part and the groups that change (see :class:`MapParts`)."""
     m = OfflineMap(location=[0, 0], zoom_start=12, tiles=None, control_scale=True, prefer_canvas=True,
                    height=height)
     # Base layers: a plain background and the data's roads need no internet.
@@ -388,9 +424,12 @@ def build_map(layers: MapLayers, *, lang: str = "zh", basemap: str = "none",
     roads_base.add_to(m)
     for tile in _tile_layers(basemap, tianditu_key=tianditu_key, lang=lang):
         tile.add_to(m)
+    if layers.all_facilities is not None and len(layers.all_facilities):
+        _facility_groups(layers.all_facilities, lang=lang, basemap=basemap, show=(), merged=True)[0].add_to(m)
 
+    groups: list[folium.FeatureGroup] = []
     if layers.communities is not None and len(layers.communities):
-        _add_communities(m, layers, lang=lang, basemap=basemap)
+        groups.append(_communities_group(layers, lang=lang, basemap=basemap))
     for layer, name, style, show in (
         (layers.buffer, "layer.buffer", {"color": "#444", "weight": 1.5, "dashArray": "6 4", "fill": False}, False),
         (layers.circles, "layer.circles", {"color": "#3182bd", "weight": 1, "fillColor": "#3182bd",
@@ -402,13 +441,15 @@ def build_map(layers: MapLayers, *, lang: str = "zh", basemap: str = "none",
         if data and _has(data):
             fg = folium.FeatureGroup(name=t(name, lang), show=show)
             fg.add_child(GeoJsonLayer(data, style=_style_js(style), interactive=False))
-            fg.add_to(m)
+            groups.append(fg)
     if layers.uncovered is not None and len(layers.uncovered):
-        _add_uncovered(m, layers, lang=lang, basemap=basemap)
+        groups.append(_uncovered_group(layers, lang=lang, basemap=basemap))
     if layers.facilities is not None and len(layers.facilities):
-        _add_facilities(m, layers, lang=lang, basemap=basemap)
+        selected = layers.selected_category
+        groups.extend(_facility_groups(layers.facilities, lang=lang, basemap=basemap,
+                                       show=None if selected is None else (selected,)))
     if layers.sites is not None and len(layers.sites):
-        _add_sites(m, layers, lang=lang, basemap=basemap)
+        groups.append(_sites_group(layers, lang=lang, basemap=basemap))
 
     m.add_child(_Html(html_text=legend_html(layers, lang=lang), position="bottomleft",
                       attribution=[html.escape(a) for a in layers.attribution]))
@@ -417,11 +458,10 @@ def build_map(layers: MapLayers, *, lang: str = "zh", basemap: str = "none",
                   "border-radius:4px;font:bold 12px sans-serif;max-width:420px\">"
                   + " · ".join(html.escape(b) for b in layers.banner) + "</div>")
         m.add_child(_Html(html_text=banner, position="topleft", css_class="map-banner"))
-    folium.LayerControl(collapsed=True, position="topright").add_to(m)
     bounds = _bounds(layers, basemap=basemap)
     if bounds is not None:
         m.fit_bounds(bounds)
-    return m
+    return MapParts(map=m, groups=groups, control=folium.LayerControl(collapsed=True, position="topright"))
 
 
 def _bounds(layers: MapLayers, *, basemap: str) -> list[list[float]] | None:
@@ -433,7 +473,7 @@ def _bounds(layers: MapLayers, *, basemap: str) -> list[list[float]] | None:
     return [[float(miny), float(minx)], [float(maxy), float(maxx)]]
 
 
-def _add_communities(m: folium.Map, layers: MapLayers, *, lang: str, basemap: str) -> None:
+def _communities_group(layers: MapLayers, *, lang: str, basemap: str) -> folium.FeatureGroup:
     frame = layers.communities
     assert frame is not None  # checked by the caller
     value_col = layers.value_column
@@ -443,9 +483,7 @@ def _add_communities(m: folium.Map, layers: MapLayers, *, lang: str, basemap: st
     columns = [c for c in columns if c in frame.columns]
     values = frame[value_col].astype(float) if value_col else pd.Series(np.nan, index=frame.index)
     shown = frame.assign(_fill=[coverage_color(v) for v in values])
-    data = layer_json(shown, [*columns, "_fill"], basemap=basemap, simplify_m=1.0)
-    if data is None:
-        return
+    data = layer_json(shown, [*columns, "_fill"], basemap=basemap, simplify_m=1.0) or '{"type":"FeatureCollection","features":[]}'
     fg = folium.FeatureGroup(name=t("layer.communities", lang), show=True)
     fg.add_child(GeoJsonLayer(
         data,
@@ -453,7 +491,7 @@ def _add_communities(m: folium.Map, layers: MapLayers, *, lang: str, basemap: st
         popup=[(c, column_label(c, lang)) for c in columns],
         tooltip=[(c, column_label(c, lang)) for c in ("name", value_col) if c and c in columns],
     ))
-    fg.add_to(m)
+    return fg
 
 
 def facility_columns() -> list[str]:
@@ -471,26 +509,33 @@ def facilities_json(facilities: gpd.GeoDataFrame, *, basemap: str = "none") -> d
     return out
 
 
-def _add_facilities(m: folium.Map, layers: MapLayers, *, lang: str, basemap: str) -> None:
-    prepared = layers.facilities
-    assert prepared is not None
-    if isinstance(prepared, gpd.GeoDataFrame):
-        prepared = facilities_json(prepared, basemap=basemap)
-    selected = layers.selected_category
+def _facility_groups(facilities: gpd.GeoDataFrame | Mapping[str, str | RemoteJson], *, lang: str, basemap: str,
+                     show: Sequence[str] | None, merged: bool = False) -> list[folium.FeatureGroup]:
+    """One group per category (shown when in ``show``; ``None`` shows all), or one merged group."""
+    prepared = facilities_json(facilities, basemap=basemap) if isinstance(facilities, gpd.GeoDataFrame) \
+        else facilities
     fields = [("name", column_label("name", lang)), ("facility_id", column_label("facility_id", lang)),
               ("floor_area_m2", column_label("floor_area_m2", lang)), ("status", column_label("status", lang))]
+    groups: list[folium.FeatureGroup] = []
+    if merged:
+        groups.append(folium.FeatureGroup(name=f"{t('layer.facilities', lang)} · {t('map.all_categories', lang)}",
+                                          show=False))
     for key, data in prepared.items():
         icon = json.dumps(_facility_icon_html(key))
         point = ("function(f, latlng) { return L.marker(latlng, {icon: L.divIcon({html: " + icon +
                  ", className: 'facility-icon', iconSize: [22, 22], iconAnchor: [11, 11]})}); }")
-        name = f"{t('layer.facilities', lang)} · {category_label(key, lang)}"
-        fg = folium.FeatureGroup(name=name, show=selected in (None, key))
-        fg.add_child(GeoJsonLayer(data, point=point, popup=fields,
-                                  tooltip=[("name", category_label(key, lang))]))
-        fg.add_to(m)
+        layer = GeoJsonLayer(data, point=point, popup=fields, tooltip=[("name", category_label(key, lang))])
+        if merged:
+            groups[0].add_child(layer)
+            continue
+        fg = folium.FeatureGroup(name=f"{t('layer.facilities', lang)} · {category_label(key, lang)}",
+                                 show=show is None or key in show)
+        fg.add_child(layer)
+        groups.append(fg)
+    return groups
 
 
-def _add_uncovered(m: folium.Map, layers: MapLayers, *, lang: str, basemap: str) -> None:
+def _uncovered_group(layers: MapLayers, *, lang: str, basemap: str) -> folium.FeatureGroup:
     frame = layers.uncovered
     assert frame is not None
     shown = to_display(frame, basemap=basemap)
@@ -506,10 +551,10 @@ def _add_uncovered(m: folium.Map, layers: MapLayers, *, lang: str, basemap: str)
         top = float(np.nanmax(weights)) if len(weights) else 1.0
         data = np.column_stack([pts.y.to_numpy(), pts.x.to_numpy(), weights / (top or 1.0)])
         OfflineHeatMap(np.round(data, 6).tolist(), radius=14, blur=12, min_opacity=0.3).add_to(fg)
-    fg.add_to(m)
+    return fg
 
 
-def _add_sites(m: folium.Map, layers: MapLayers, *, lang: str, basemap: str) -> None:
+def _sites_group(layers: MapLayers, *, lang: str, basemap: str) -> folium.FeatureGroup:
     frame = layers.sites
     assert frame is not None
     shown = to_display(frame, basemap=basemap)
@@ -522,4 +567,4 @@ def _add_sites(m: folium.Map, layers: MapLayers, *, lang: str, basemap: str) -> 
     fg.add_child(GeoJsonLayer(json.dumps(_feature_collection(shown, fields), separators=(",", ":")), point=point,
                               popup=[(c, column_label(c, lang)) for c in fields],
                               tooltip=[(c, column_label(c, lang)) for c in ("rank", "name") if c in fields]))
-    fg.add_to(m)
+    return fg

@@ -11,6 +11,10 @@ elsewhere in the same process (the HTML export) keep their own asset lists.
 
 from __future__ import annotations
 
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import folium
@@ -18,6 +22,9 @@ from folium import plugins
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 VENDOR_DIR = STATIC_DIR / "vendor"
+#: Map layers written as files (named by their content hash) so that the browser fetches and
+#: caches them once instead of receiving them inside every redrawn map.
+LAYER_CACHE_DIR = STATIC_DIR / "layers"
 
 # (name, path under static/vendor): the only scripts and styles a map may load.
 _JS = (
@@ -95,3 +102,30 @@ class OfflineMarkerCluster(plugins.MarkerCluster):
         self.default_js = _links(_CLUSTER_JS)
         self.default_css = _links(_CLUSTER_CSS)
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class RemoteJson:
+    """GeoJSON the map fetches from ``url`` (served by Streamlit's static file serving)."""
+
+    url: str
+
+
+def publish_json(text: str) -> RemoteJson | None:
+    """Write ``text`` under ``static/layers/<sha256>.geojson`` once; ``None`` when not writable.
+
+    The name is the content hash, so a file never changes once written and two sessions share
+    it; a read-only installation simply keeps the layer inside the map instead.
+    """
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+    target = LAYER_CACHE_DIR / f"{digest}.geojson"
+    if not target.exists():
+        try:
+            LAYER_CACHE_DIR.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=LAYER_CACHE_DIR, suffix=".part")
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(text)
+            os.replace(tmp, target)
+        except OSError:
+            return None
+    return RemoteJson(f"{base_url_path()}/app/static/layers/{target.name}")

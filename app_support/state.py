@@ -35,6 +35,23 @@ SETTING_FIELDS: tuple[str, ...] = (
 )
 
 
+# ---------------------------------------------------------------------- navigation
+def ensure_navigation() -> None:
+    """Send a page opened by a deep link (``/map``) through the entry point's ``st.navigation``.
+
+    Streamlit runs a ``pages/`` file directly, without the entry point, until ``st.navigation``
+    has been called once in the server process; that first run would miss the language switch
+    and the translated page list, so it is rerun through the entry point.
+    """
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # a later Streamlit without the flag routes through st.navigation anyway
+        return
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 # ---------------------------------------------------------------------- session choices
 def lang() -> str:
     """Current language (``"zh"`` unless the user switched)."""
@@ -184,14 +201,23 @@ def siting_for(source_key: str, coords_system: str | None, items: tuple[tuple[st
 
 @st.cache_resource(max_entries=64, show_spinner=False)
 def circles_for(source_key: str, coords_system: str | None, items: tuple[tuple[str, Any], ...],
-                targets_name: str | None, category: str, basemap: str = "none") -> tuple[str | None, str | None]:
-    """GeoJSON text of the (network service circle, straight-line buffer) of one category."""
+                targets_name: str | None, category: str, basemap: str = "none") -> tuple[Any, Any]:
+    """The (network service circle, straight-line buffer) of one category, as map layer data."""
     from app_support.mapping import layer_json
     from app_support.views import buffer_of, circles_of
 
     result = analysis_for(source_key, coords_system, items, targets_name)
-    return (layer_json(circles_of(result, category), basemap=basemap, simplify_m=2.0),
-            layer_json(buffer_of(result, category), basemap=basemap, simplify_m=2.0))
+    return (_published(layer_json(circles_of(result, category), basemap=basemap, simplify_m=2.0)),
+            _published(layer_json(buffer_of(result, category), basemap=basemap, simplify_m=2.0)))
+
+
+def _published(text: str | None) -> Any:
+    """A file the map fetches (see :func:`app_support.offline.publish_json`), else the text."""
+    if text is None:
+        return None
+    from app_support.offline import publish_json
+
+    return publish_json(text) or text
 
 
 _WARMUP = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="circle-warmup")
@@ -221,7 +247,7 @@ def warm_circles(categories: list[str], basemap: str = "none") -> None:
     _WARMUP.submit(run)
 
 
-def current_circles(category: str, basemap: str = "none") -> tuple[str | None, str | None]:
+def current_circles(category: str, basemap: str = "none") -> tuple[Any, Any]:
     dataset = current_dataset()
     return circles_for(source(), coords(), settings_items(), resolved_targets(dataset.meta), category,
                        "amap" if basemap == "amap" else "none")
@@ -234,8 +260,9 @@ def static_layers_for(source_key: str, coords_system: str | None, basemap: str =
 
     dataset = load_source(source_key, coords_system)
     roads = road_lines(dataset.roads.edges_frame())
-    return {"roads": layer_json(roads, ["group"], basemap=basemap, decimals=5),
-            "facilities": facilities_json(dataset.facilities, basemap=basemap)}
+    return {"roads": _published(layer_json(roads, ["group"], basemap=basemap, decimals=5)),
+            "facilities": {key: _published(text)
+                           for key, text in facilities_json(dataset.facilities, basemap=basemap).items()}}
 
 
 def current_static_layers(basemap: str = "none") -> dict[str, Any]:

@@ -115,6 +115,12 @@ def map_layers(dataset: Any, analysis: Any, category: str, *, lang: str, uncover
     network_circle, buffer = circles if circles is not None else (circles_of(analysis, category),
                                                                   buffer_of(analysis, category))
     communities = community_frame(dataset, analysis)
+    full = dataset.facilities if facilities is None else facilities
+    wanted = set(essential_in(analysis)) if category == COMPLETE else {category}
+    if isinstance(full, gpd.GeoDataFrame):
+        selected: Any = full[full["category"].astype(str).isin(wanted)]
+    else:
+        selected = {key: text for key, text in full.items() if key in wanted}
     value = coverage_column(category)
     popup = [c for c in POPUP_COLUMNS if c in communities.columns]
     if value not in popup and value in communities.columns:
@@ -123,8 +129,9 @@ def map_layers(dataset: Any, analysis: Any, category: str, *, lang: str, uncover
         communities=communities,
         value_column=value if value in communities.columns else None,
         popup_columns=popup,
-        facilities=dataset.facilities if facilities is None else facilities,
-        selected_category=category,
+        facilities=selected,
+        all_facilities=full,
+        selected_category=None,
         circles=network_circle,
         buffer=buffer,
         uncovered=uncovered_points(dataset, analysis, category),

@@ -9,9 +9,10 @@ from streamlit_folium import st_folium
 
 from app_support import state, views
 from app_support.i18n import t
-from app_support.mapping import BASEMAPS, build_map
+from app_support.mapping import BASEMAPS, build_map_parts
 from geo._errors import DataError
 
+state.ensure_navigation()
 lang = state.lang()
 st.title(t("page.map", lang))
 try:
@@ -52,10 +53,12 @@ static = state.current_static_layers(basemap)
 layers = views.map_layers(dataset, analysis, category, lang=lang, uncovered_as=uncovered_as,
                           roads=static["roads"], facilities=static["facilities"],
                           labels=state.data_labels(dataset), circles=state.current_circles(category, basemap))
-folium_map = build_map(layers, lang=lang, basemap=basemap, tianditu_key=key)
+parts = build_map_parts(layers, lang=lang, basemap=basemap, tianditu_key=key)
 left, right = st.columns([3, 1])
 with left:
-    clicked = st_folium(folium_map, key="main_map", height=620, use_container_width=True,
+    # Only the groups that depend on the category and settings are sent again on a change.
+    clicked = st_folium(parts.map, key="main_map", height=620, use_container_width=True,
+                        feature_group_to_add=parts.groups, layer_control=parts.control,
                         returned_objects=["last_active_drawing"])
 st.session_state["map_build_seconds"] = time.perf_counter() - started
 with right:

@@ -9,6 +9,7 @@ from app_support import state, views
 from app_support.i18n import column_label, t, translate_columns
 from geo._errors import DataError
 
+state.ensure_navigation()
 lang = state.lang()
 st.title(t("page.indicators", lang))
 try:

@@ -14,6 +14,7 @@ from geo.taxonomy import CATEGORIES
 MODELS = ("mclp", "lscp", "pmedian")
 CANDIDATES = ("both", "given", "generated")
 
+state.ensure_navigation()
 lang = state.lang()
 st.title(t("page.siting", lang))
 try:
@@ -80,7 +81,7 @@ for note in getattr(result, "notes", []) or []:
 
 static = state.current_static_layers()
 layers = views.map_layers(dataset, analysis, result.category, lang=lang, roads=static["roads"],
-                          facilities={k: v for k, v in static["facilities"].items() if k == result.category},
+                          facilities=static["facilities"],
                           labels=state.data_labels(dataset), sites=result.sites,
                           site_circles=getattr(result, "circles", None),
                           circles=state.current_circles(result.category))

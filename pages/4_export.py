@@ -8,6 +8,7 @@ from app_support import exporting, state
 from app_support.i18n import t
 from geo._errors import DataError
 
+state.ensure_navigation()
 lang = state.lang()
 st.title(t("page.export", lang))
 try:

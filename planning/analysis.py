@@ -6,16 +6,18 @@ circle polygons are slower and are only drawn when first asked for (:attr:`Analy
 
 Examples
 --------
->>> from geo.synthetic import synthetic_dataset          # doctest: +SKIP
->>> result = analyze(synthetic_dataset(2_000))           # doctest: +SKIP
->>> result.category_summary[["facilities", "coverage_pct"]]   # doctest: +SKIP
+>>> from geo.synthetic import synthetic_dataset
+>>> result = analyze(synthetic_dataset(2_000))
+>>> sorted(result.to_json())
+['categories', 'communities', 'indicators', 'population']
+>>> bool((result.category_summary["coverage_pct"] <= 100).all())
+True
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +73,8 @@ class Analysis:
         self.category_summary: pd.DataFrame = cov.category_summary()
         self.indicators: pd.DataFrame = result.table
         self.community_table: pd.DataFrame = self._community_table(result)
+        self._circle_rows: dict[str, dict[str, Any]] = {}
+        self._circle_rows_area: dict[str, shapely.Geometry] = {}
 
     # ------------------------------------------------------------------ tables
     def _community_table(self, result: IndicatorResult) -> pd.DataFrame:
@@ -151,43 +155,63 @@ class Analysis:
         kinds = set(self.coverage.kind.unique()) if len(self.coverage.kind) else {"urban"}
         return [k for k in ("urban", "rural") if k in kinds] or ["urban"]
 
-    @cached_property
+    @property
     def circles(self) -> gpd.GeoDataFrame:
-        """One merged network service-circle polygon per category (metric CRS).
+        """One merged network service-circle polygon per analysed category (metric CRS).
 
-        Urban circles (walking) are kept outside rural communities, rural circles (rural mode)
-        inside them, so each resident sees the circle of their own community.
+        Drawn on first use and kept; see :meth:`circles_for`.
         """
-        kinds = self._kinds()
-        rural_area = None
-        if len(kinds) > 1:
-            com = self.dataset.communities
-            rural_ids = set(self.community_table.index[self.community_table["kind"] == "rural"])
-            rural_area = shapely.union_all(
-                com.geometry[com["community_id"].astype(str).isin(rural_ids)].to_numpy())
+        return self.circles_for(self.categories)
+
+    def circles_for(self, categories: Sequence[str]) -> gpd.GeoDataFrame:
+        """Merged network service circles of some categories (each drawn once, then kept).
+
+        Urban circles (urban mode and time) are kept outside rural communities and rural
+        circles inside them, so each resident sees the circle of their own community. Columns:
+        category, name_zh, name_en, facilities, urban_minutes, rural_minutes, geometry.
+        """
         rows = []
-        for cat in self.categories:
-            parts = self.service_circle(cat)
-            pieces = []
-            for kind, geom in zip(parts["kind"], parts.geometry):
-                if rural_area is not None:
-                    geom = (shapely.intersection(geom, rural_area) if kind == "rural"
-                            else shapely.difference(geom, rural_area))
-                pieces.append(geom)
-            info = CATEGORIES.get(cat)
-            rows.append({
-                "category": cat,
-                "name_zh": info.zh if info else cat,
-                "name_en": info.en if info else cat,
-                "facilities": int(self.category_summary.loc[cat, "facilities"]),
-                "urban_minutes": float(self.settings.urban_circle_minutes),
-                "rural_minutes": float(self.settings.rural_circle_minutes),
-                "geometry": shapely.union_all(pieces) if pieces else shapely.Polygon(),
-            })
+        for cat in categories:
+            if cat not in self.categories:
+                raise ValueError(f"Category {cat!r} was not analysed; analysed: {', '.join(self.categories)}.")
+            if cat not in self._circle_rows:
+                self._circle_rows[cat] = self._merged_circle(cat)
+            rows.append(self._circle_rows[cat])
         if not rows:
             return gpd.GeoDataFrame({"category": []}, geometry=gpd.GeoSeries([], crs=self.dataset.crs),
                                     crs=self.dataset.crs)
         return gpd.GeoDataFrame(rows, geometry="geometry", crs=self.dataset.crs)
+
+    def _merged_circle(self, category: str) -> dict[str, Any]:
+        parts = self.service_circle(category)
+        rural_area = self._rural_area()
+        pieces = []
+        for kind, geom in zip(parts["kind"], parts.geometry):
+            if rural_area is not None:
+                geom = (shapely.intersection(geom, rural_area) if kind == "rural"
+                        else shapely.difference(geom, rural_area))
+            pieces.append(geom)
+        info = CATEGORIES.get(category)
+        return {
+            "category": category,
+            "name_zh": info.zh if info else category,
+            "name_en": info.en if info else category,
+            "facilities": int(self.category_summary.loc[category, "facilities"]),
+            "urban_minutes": float(self.settings.urban_circle_minutes),
+            "rural_minutes": float(self.settings.rural_circle_minutes),
+            "geometry": shapely.union_all(pieces) if pieces else shapely.Polygon(),
+        }
+
+    def _rural_area(self) -> shapely.Geometry | None:
+        """Union of the rural communities, when both kinds are present (else no clipping)."""
+        if len(self._kinds()) < 2:
+            return None
+        if "rural" not in self._circle_rows_area:
+            com = self.dataset.communities
+            rural_ids = set(self.community_table.index[self.community_table["kind"] == "rural"])
+            self._circle_rows_area["rural"] = shapely.union_all(
+                com.geometry[com["community_id"].astype(str).isin(rural_ids)].to_numpy())
+        return self._circle_rows_area["rural"]
 
     # ------------------------------------------------------------------ accessibility
     def accessibility(self, category: str, *, supply: Supply = "auto", decay: Decay = "gaussian") -> E2SFCAResult:

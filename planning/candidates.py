@@ -23,7 +23,6 @@ from typing import Any, Literal
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from sklearn.cluster import KMeans
 
 from geo._errors import DataError
 from geo.dataset import Dataset
@@ -117,6 +116,9 @@ def generated_candidates(
     k = int(min(n, len(x)))
     if k <= 0:
         return given_candidates(dataset).iloc[0:0]
+    # Imported here: scikit-learn takes seconds to import and only generation needs it.
+    from sklearn.cluster import KMeans
+
     pts = np.column_stack([x, y])
     origin = pts.mean(axis=0)
     # n_init=1 with k-means++ seeding: deterministic for a seed and fast on 10^5 points.

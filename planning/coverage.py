@@ -8,9 +8,12 @@ per mode. Unreachable points get ``inf`` minutes, never a stand-in number.
 
 Examples
 --------
->>> from geo.synthetic import synthetic_dataset            # doctest: +SKIP
->>> cov = coverage(synthetic_dataset(2_000), Settings())   # doctest: +SKIP
->>> cov.category_summary().loc["health", "coverage_pct"]   # doctest: +SKIP
+>>> from geo.synthetic import synthetic_dataset
+>>> cov = coverage(synthetic_dataset(2_000), Settings(), categories=["health", "elderly_care"])
+>>> list(cov.category_summary().columns)
+['facilities', 'population', 'covered_population', 'coverage_pct']
+>>> bool((cov.demand_minutes["health"] >= 0).all())
+True
 """
 
 from __future__ import annotations

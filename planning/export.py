@@ -28,33 +28,28 @@ import os
 import re
 import tempfile
 import zipfile
-from xml.sax.saxutils import escape as xml_escape
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
+from xml.sax.saxutils import escape as xml_escape
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
-import simplekml
 from pyproj import CRS
 
 from geo import coords
 from geo._errors import DataError
 from geo.taxonomy import CATEGORIES
 from planning import _shapefile
-from planning._qml import coverage_colour, qml_categories, qml_coverage, rgb
 from planning._export_fields import Language, column_label, column_labels
+from planning._qml import coverage_colour, qml_categories, qml_coverage, rgb
 
 if TYPE_CHECKING:
     from planning.analysis import Analysis
-
-Format = Literal["gpkg", "shp", "geojson", "kml", "kmz", "csv", "xlsx", "html"]
-OutputCRSKey = Literal["wgs84", "cgcs2000", "cgcs2000-gk", "gcj02"]
-Encoding = Literal["utf-8", "gbk"]
 
 FORMATS: tuple[str, ...] = ("gpkg", "shp", "geojson", "kml", "kmz", "csv", "xlsx", "html")
 OUTPUT_CRS: tuple[str, ...] = ("wgs84", "cgcs2000", "cgcs2000-gk", "gcj02")
@@ -66,7 +61,7 @@ LAYER_TITLES: dict[str, tuple[str, str]] = {
     "facilities": ("现状设施", "Existing facilities"),
     "demand": ("需求点（人口）及到各类设施时间", "Demand points (population) with travel times"),
     "circles": ("服务圈（按设施类别）", "Service circles by category"),
-    "uncovered": ("服务圈外区域", "Areas outside the service circle"),
+    "uncovered": ("服务圈外人口（按设施类别）", "Residents outside the circle, by category"),
     "recommended_sites": ("推荐选址", "Recommended sites"),
     "site_circles": ("新增设施服务圈", "Service circles of the new sites"),
     "scenario_communities": ("方案比较（按社区）", "Scenario comparison by community"),
@@ -82,8 +77,7 @@ TABLE_TITLES: dict[str, tuple[str, str]] = {
 }
 # Geometry type of a layer that happens to be empty (Shapefiles need one).
 _EMPTY_GEOMETRY = {"communities": "MultiPolygon", "circles": "MultiPolygon",
-                   "uncovered": "MultiPolygon", "site_circles": "MultiPolygon",
-                   "scenario_communities": "MultiPolygon"}
+                   "site_circles": "MultiPolygon", "scenario_communities": "MultiPolygon"}
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,62}$")
 _NOT_REACHABLE = ("空值表示在时间上限内不可达或无数据",
                   "empty values mean not reachable within the time limit, or no data")
@@ -600,27 +594,43 @@ def write_geojson(layers: Mapping[str, gpd.GeoDataFrame], out: str | os.PathLike
 
 def _kml_colour(hex_colour: str, alpha: int) -> str:
     r, g, b = rgb(hex_colour)
-    return simplekml.Color.rgb(r, g, b, alpha)
+    return f"{alpha:02x}{b:02x}{g:02x}{r:02x}"  # KML writes colours as aabbggrr
 
 
-def _kml_rings(polygon: shapely.Polygon) -> tuple[list[tuple[float, float]],
-                                                  list[list[tuple[float, float]]]]:
-    outer = [(float(x), float(y)) for x, y in polygon.exterior.coords]
-    inner = [[(float(x), float(y)) for x, y in ring.coords] for ring in polygon.interiors]
-    return outer, inner
+def _kml_style(style_id: str, colour: str, *, point: bool) -> str:
+    if point:
+        # No label: thousands of names would hide the map (the name is in the balloon).
+        return (f'<Style id="{style_id}"><IconStyle><color>{_kml_colour(colour, 255)}</color>'
+                "<scale>0.8</scale></IconStyle><LabelStyle><scale>0</scale></LabelStyle>"
+                "</Style>")
+    return (f'<Style id="{style_id}"><LineStyle><color>{_kml_colour(colour, 255)}</color>'
+            f"<width>1.5</width></LineStyle><PolyStyle><color>{_kml_colour(colour, 110)}"
+            "</color></PolyStyle></Style>")
 
 
-def _kml_style(colour: str, *, geometry: str) -> simplekml.Style:
-    style = simplekml.Style()
-    if geometry == "point":
-        style.iconstyle.color = _kml_colour(colour, 255)
-        style.iconstyle.scale = 0.8
-        style.labelstyle.scale = 0.0  # thousands of labels would hide the map
-    else:
-        style.polystyle.color = _kml_colour(colour, 110)
-        style.linestyle.color = _kml_colour(colour, 255)
-        style.linestyle.width = 1.5
-    return style
+def _kml_coordinates(coords: np.ndarray) -> str:
+    return "<coordinates>" + " ".join(f"{x:.7f},{y:.7f}" for x, y in coords[:, :2]) + \
+        "</coordinates>"
+
+
+def _kml_geometry(geom: shapely.Geometry) -> str:
+    kind = geom.geom_type
+    if kind == "Point":
+        return f"<Point>{_kml_coordinates(shapely.get_coordinates(geom))}</Point>"
+    if kind == "LineString":
+        return f"<LineString>{_kml_coordinates(shapely.get_coordinates(geom))}</LineString>"
+    if kind == "Polygon":
+        outer = _kml_coordinates(shapely.get_coordinates(geom.exterior))
+        inner = "".join(
+            f"<innerBoundaryIs><LinearRing>{_kml_coordinates(shapely.get_coordinates(ring))}"
+            "</LinearRing></innerBoundaryIs>" for ring in geom.interiors)
+        return (f"<Polygon><outerBoundaryIs><LinearRing>{outer}</LinearRing></outerBoundaryIs>"
+                f"{inner}</Polygon>")
+    if kind in ("MultiPoint", "MultiLineString", "MultiPolygon", "GeometryCollection"):
+        return ("<MultiGeometry>" + "".join(_kml_geometry(g) for g in geom.geoms if not g.is_empty)
+                + "</MultiGeometry>")
+    raise DataError(f"KML export cannot write {kind} geometries",
+                    fix="export points, lines or polygons")
 
 
 def _feature_colour(name: str, row: Mapping[str, Any]) -> str:
@@ -647,14 +657,58 @@ def _feature_name(name: str, row: Mapping[str, Any]) -> str:
     return ""
 
 
+def _kml_text(value: Any) -> str:
+    if value is None or (np.isscalar(value) and pd.isna(value)) or value is pd.NA:
+        return ""
+    return xml_escape(str(value))
+
+
+def kml_document(layers: Mapping[str, gpd.GeoDataFrame], *, info: OutputCRS,
+                 title: str = "服务圈规划图层", about: Mapping[str, str] | None = None) -> str:
+    """KML text of lon/lat layers: a folder per layer, styles shared by colour."""
+    styles: dict[tuple[str, bool], str] = {}
+    folders: list[str] = []
+    for name, gdf in layers.items():
+        zh, en = LAYER_TITLES.get(name, (name, name))
+        parts = [f"<Folder><name>{_kml_text(name)}</name>"
+                 f"<description>{_kml_text(f'{zh} / {en}. {info.note}')}</description>"]
+        frame = _plain(gdf)
+        columns = [c for c in frame.columns if c != frame.geometry.name]
+        # Labels shown in Google Earth's balloon; the names stay the field names.
+        heads = {c: f'<Data name="{_kml_text(c)}"><displayName>'
+                    f"{_kml_text(column_label(c, 'zh'))}</displayName><value>" for c in columns}
+        # Plain dicts, not DataFrame rows: a point layer can have tens of thousands of features.
+        records = pd.DataFrame(frame[columns]).to_dict("records")
+        for row, geom in zip(records, frame.geometry.to_list()):
+            if geom is None or geom.is_empty:
+                continue
+            point = geom.geom_type in ("Point", "MultiPoint")
+            key = (_feature_colour(name, row), point)
+            if key not in styles:
+                styles[key] = f"s{len(styles) + 1}"
+            data = "".join(f"{heads[c]}{_kml_text(row[c])}</value></Data>" for c in columns)
+            parts.append(f"<Placemark><name>{_kml_text(_feature_name(name, row))}</name>"
+                         f"<styleUrl>#{styles[key]}</styleUrl>"
+                         f"<ExtendedData>{data}</ExtendedData>{_kml_geometry(geom)}</Placemark>")
+        parts.append("</Folder>")
+        folders.append("".join(parts))
+    description = info.note + "".join(f"\n{k}: {v}" for k, v in (about or {}).items())
+    style_xml = "".join(_kml_style(sid, colour, point=point)
+                        for (colour, point), sid in styles.items())
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<kml xmlns="http://www.opengis.net/kml/2.2"><Document>'
+            f"<name>{_kml_text(title)}</name><description>{_kml_text(description)}</description>"
+            f"{style_xml}{''.join(folders)}</Document></kml>\n")
+
+
 def write_kml(layers: Mapping[str, gpd.GeoDataFrame], out: str | os.PathLike[str], *,
               crs: str = "wgs84", title: str = "服务圈规划图层",
               about: Mapping[str, str] | None = None) -> Path:
     """Write a KML (``.kml``) or zipped KML (``.kmz``) for Google Earth and 奥维 maps.
 
     One folder per layer; each feature keeps its attributes (with Chinese labels) as extended
-    data and is coloured by facility category. The document description states the
-    coordinate system.
+    data and is coloured by facility category (communities by coverage class). The document
+    description states the coordinate system.
 
     Parameters
     ----------
@@ -673,61 +727,14 @@ def write_kml(layers: Mapping[str, gpd.GeoDataFrame], out: str | os.PathLike[str
     if not info.is_geographic:
         raise DataError("KML holds longitude/latitude only", file=out,
                         fix="use --crs wgs84 (or gcj02 for Amap-based tools)")
-    kml = simplekml.Kml(name=title)
-    kml.document.description = info.note + "".join(
-        f"\n{k}: {v}" for k, v in (about or {}).items())
-    styles: dict[tuple[str, str], simplekml.Style] = {}
-    for name, gdf in converted.items():
-        zh, en = LAYER_TITLES.get(name, (name, name))
-        folder = kml.newfolder(name=name, description=f"{zh} / {en}. {info.note}")
-        frame = _plain(gdf)
-        columns = [c for c in frame.columns if c != frame.geometry.name]
-        labels = {c: column_label(c, "zh") for c in columns}
-        # Plain dicts, not DataFrame rows: a point layer can have tens of thousands of features.
-        records = pd.DataFrame(frame[columns]).to_dict("records")
-        for row, geom in zip(records, frame.geometry.to_list()):
-            if geom is None or geom.is_empty:
-                continue
-            colour = _feature_colour(name, row)
-            is_point = geom.geom_type in ("Point", "MultiPoint")
-            key = (colour, "point" if is_point else "area")
-            if key not in styles:
-                styles[key] = _kml_style(colour, geometry=key[1])
-            parts = list(getattr(geom, "geoms", [geom]))
-            if len(parts) == 1:
-                placemark = _kml_geometry(folder, parts[0])
-            else:
-                placemark = folder.newmultigeometry()
-                for part in parts:
-                    _kml_geometry(placemark, part)
-            placemark.name = _feature_name(name, row)
-            placemark.style = styles[key]
-            for column in columns:
-                value = row[column]
-                text = "" if value is None or (np.isscalar(value) and pd.isna(value)) else str(
-                    value)
-                # simplekml writes <value> verbatim (it allows HTML there): escape it ourselves.
-                placemark.extendeddata.newdata(name=str(column),
-                                               value=xml_escape(text),
-                                               displayname=labels[column])
+    document = kml_document(converted, info=info, title=title, about=about).encode("utf-8")
     with _replacing(out) as tmp:
         if out.suffix.lower() == ".kmz":
-            kml.savekmz(str(tmp), format=False)
+            with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+                zf.writestr("doc.kml", document)  # the name Google Earth looks for
         else:
-            kml.save(str(tmp), format=False)
+            tmp.write_bytes(document)
     return out
-
-
-def _kml_geometry(container: Any, geom: shapely.Geometry) -> Any:
-    if geom.geom_type == "Point":
-        return container.newpoint(coords=[(float(geom.x), float(geom.y))])
-    if geom.geom_type == "Polygon":
-        outer, inner = _kml_rings(geom)
-        return container.newpolygon(outerboundaryis=outer, innerboundaryis=inner)
-    if geom.geom_type == "LineString":
-        return container.newlinestring(coords=[(float(x), float(y)) for x, y in geom.coords])
-    raise DataError(f"KML export cannot write {geom.geom_type} geometries",
-                    fix="export points, lines or polygons")
 
 
 # --------------------------------------------------------------------------------------------
@@ -983,3 +990,7 @@ def export_analysis(analysis: Analysis, *, fmt: str, out: str | os.PathLike[str]
     return [export_layers(layers, tables, fmt=fmt, out=out, crs=crs, encoding=encoding,
                           headers=headers, layer=layer, table=table, about=about)]
 
+
+
+#: The name ARCHITECTURE.md gives this entry point.
+export = export_analysis

@@ -109,7 +109,7 @@ _TEXT: dict[str, tuple[str, str]] = {
               "in the CSV/XLSX export."),
     "no_font": ("本机未找到中文字体，图表文字以英文显示（可安装 fonts-noto-cjk）。",
                 "No Chinese font was found; chart text is in English (install fonts-noto-cjk)."),
-    "before_after": ("选址前后对比（按社区）", "Before and after, by community"),
+    "before_after": ("新增设施后覆盖率提高的社区", "Communities whose coverage rises with the new sites"),
 }
 
 
@@ -188,13 +188,16 @@ def report_content(analysis: Analysis, *, siting: Any = None,
     if siting is not None:
         total = max(int(getattr(siting, "total_population", 0) or 0), 1)
         cat = CATEGORIES.get(siting.category)
+        zh = lang == "zh"
+        before, after = int(siting.covered_before), int(siting.covered_after)
         siting_summary = {
-            "category": (cat.zh if lang == "zh" else cat.en) if cat else str(siting.category),
-            "model": str(siting.model),
-            "solver": f"{siting.solver} (gap {float(siting.gap_pct):.2f} %)",
-            "sites": str(len(siting.sites)),
-            "covered_before": f"{int(siting.covered_before):,} ({100 * siting.covered_before / total:.1f} %)",
-            "covered_after": f"{int(siting.covered_after):,} ({100 * siting.covered_after / total:.1f} %)",
+            "设施类别" if zh else "Category":
+                (cat.zh if zh else cat.en) if cat else str(siting.category),
+            "选址模型" if zh else "Model": str(siting.model),
+            "求解" if zh else "Solver": f"{siting.solver} (gap {float(siting.gap_pct):.2f} %)",
+            "新增设施数" if zh else "New sites": str(len(siting.sites)),
+            "规划前圈内人口" if zh else "Covered before": f"{before:,} ({100 * before / total:.1f} %)",
+            "规划后圈内人口" if zh else "Covered after": f"{after:,} ({100 * after / total:.1f} %)",
         }
     return ReportContent(
         title=str(meta.get("title_zh" if lang == "zh" else "title_en") or analysis.dataset.name),
@@ -408,7 +411,7 @@ def category_maps(content: ReportContent, *, lang: Language, max_categories: int
 
 
 def sites_map(content: ReportContent, *, lang: Language) -> str | None:
-    """Base64 PNG: recommended sites, their circles and residents outside before siting."""
+    """Base64 PNG: recommended sites, their circles, and community coverage after siting."""
     from matplotlib.figure import Figure
     import matplotlib
 
@@ -428,6 +431,13 @@ def sites_map(content: ReportContent, *, lang: Language) -> str | None:
     if facilities is not None and category and "category" in facilities:
         facilities = _metric(facilities[facilities["category"] == category], crs)
     column = f"coverage_pct_{category}" if category else None
+    before_after = content.tables.get("siting_before_after")
+    if (before_after is not None and "pct_after" in before_after
+            and "community_id" in communities):
+        # Colour communities by their coverage once the recommended sites are built.
+        communities = communities.assign(_after=communities["community_id"].astype(str).map(
+            before_after["pct_after"].set_axis(before_after.index.astype(str))))
+        column = "_after"
     with matplotlib.rc_context(_rc(lang)):
         fig = Figure(figsize=(8.0, 7.0))
         ax = fig.subplots()
@@ -562,7 +572,7 @@ def travel_time_table(content: ReportContent) -> pd.DataFrame:
 
 
 def _fmt(value: Any, *, digits: int = 1) -> str:
-    if value is None:
+    if value is None or value is pd.NA or value is pd.NaT:
         return ""
     if isinstance(value, (bool, np.bool_)):
         return "✓" if value else "✗"
@@ -600,6 +610,19 @@ def _table_html(frame: pd.DataFrame, *, lang: Language, classes: str = "",
             f"<tbody>{''.join(body)}</tbody></table>")
 
 
+_SETTING_LABELS: dict[str, tuple[str, str]] = {
+    "urban_circle_minutes": ("城市社区服务圈（分钟）", "Urban circle (minutes)"),
+    "rural_circle_minutes": ("农村社区服务圈（分钟）", "Rural circle (minutes)"),
+    "urban_mode": ("城市社区出行方式", "Urban travel mode"),
+    "rural_mode": ("农村社区出行方式", "Rural travel mode"),
+    "walk_speed_m_per_min": ("步行速度（米/分钟）", "Walking speed (m/min)"),
+    "elderly_walk_speed_m_per_min": ("老年人步行速度（米/分钟）", "Elderly walking speed (m/min)"),
+    "profile": ("出行人群", "Walking profile"),
+    "ebike_speed_km_per_h": ("电动自行车速度（千米/小时）", "E-bike speed (km/h)"),
+    "car_speeds_km_per_h": ("小汽车速度（千米/小时，按道路等级）", "Car speeds by road class (km/h)"),
+    "ebike_respects_oneway": ("电动自行车遵守单行道", "E-bikes keep to one-way streets"),
+    "circle_buffer_m": ("服务圈绘制缓冲（米）", "Service-circle drawing buffer (m)"),
+}
 _SCOPES: dict[str, tuple[str, str]] = {
     "community": ("社区", "communities"), "population": ("人口", "residents"),
     "street": ("街道/乡镇", "streets"), "district": ("区县", "districts"),
@@ -794,8 +817,14 @@ def render_report(content: ReportContent, *, lang: Language = "zh") -> str:
             site_table = pd.DataFrame(sites.drop(columns=sites.geometry.name))
         parts.append(_table_html(site_table, lang=lang))
         if "siting_before_after" in tables:
+            changed = tables["siting_before_after"]
+            if {"covered_before", "covered_after"} <= set(changed.columns):
+                # Only the communities the new sites change, the biggest gain first.
+                gain = changed["covered_after"] - changed["covered_before"]
+                changed = changed[gain > 0].assign(_gain=gain).sort_values(
+                    "_gain", ascending=False, kind="stable").drop(columns="_gain")
             parts.append(f"<h3>{esc(_t('before_after', lang))}</h3>")
-            parts.append(_table_html(tables["siting_before_after"].reset_index(), lang=lang))
+            parts.append(_table_html(changed.reset_index(), lang=lang))
 
     # 7. Scenario comparison
     if "scenario_comparison" in tables:
@@ -808,14 +837,19 @@ def render_report(content: ReportContent, *, lang: Language = "zh") -> str:
         n = min(len(table), 100)
         if "complete_circle_pct" in table:
             table = table.sort_values("complete_circle_pct", na_position="last", kind="stable")
+        # Per-category columns fit an A4 page for a few categories; the exports have them all.
+        per_category = ([f"coverage_pct_{c}" for c in content.categories]
+                        if len(content.categories) <= 6 else [])
         keep = [c for c in ("name", "kind", "population", "households", "circle_minutes",
-                            *(f"coverage_pct_{c}" for c in content.categories),
-                            "complete_circle_pct", "floor_area_per_100_households",
-                            "missed_targets") if c in table]
+                            *per_category, "complete_circle_pct",
+                            "floor_area_per_100_households", "missed_targets") if c in table]
+        shown = table[keep].head(n).reset_index()
+        if "missed_targets" in shown:
+            shown["missed_targets"] = shown["missed_targets"].map(
+                lambda v: _short_list(v, lang=lang, shown=3))
         parts.append(f"<h2>{esc(_t('communities', lang))}</h2>")
         parts.append(f'<p class="note">{esc(_t("worst", lang, n=n))}</p>')
-        parts.append(_table_html(table[keep].head(n).reset_index(), lang=lang,
-                                 classes="communities"))
+        parts.append(_table_html(shown, lang=lang, classes="communities"))
 
     # 9. Sources and settings
     parts.append(f"<h2>{esc(_t('sources', lang))}</h2>")
@@ -830,9 +864,12 @@ def render_report(content: ReportContent, *, lang: Language = "zh") -> str:
     settings = dict(content.settings)
     for kind, minutes in content.circle_minutes.items():
         settings.setdefault(f"{kind}_circle_minutes", f"{minutes:g}")
-    rows = pd.DataFrame({"key": list(settings), "value": list(settings.values())})
+    rows = pd.DataFrame({
+        "label": [_SETTING_LABELS.get(k, (k, k))[0 if lang == "zh" else 1] for k in settings],
+        "key": list(settings), "value": list(settings.values())})
     parts.append(f"<h3>{esc(_t('settings', lang))}</h3>")
-    parts.append(_table_html(rows, lang=lang, labels={"key": "", "value": ""}))
+    parts.append(_table_html(rows, lang=lang, labels={
+        "label": "参数" if lang == "zh" else "Setting", "key": "", "value": ""}))
 
     css = _CSS % {"fonts": _CSS_FONTS}
     html_lang = "zh-CN" if lang == "zh" else "en"
@@ -938,7 +975,11 @@ def write_report(content: ReportContent, out: str | os.PathLike[str], *,
         return out, None, f"wrote {out}"
     if find_chromium() is None:
         return out, None, f"wrote {out}; no PDF converter was found (install chromium for a PDF)"
-    pdf_path = html_to_pdf(out, out.with_suffix(".pdf"))
+    try:
+        pdf_path = html_to_pdf(out, out.with_suffix(".pdf"))
+    except DataError as exc:
+        # The HTML report is complete and printable from any browser: say why there is no PDF.
+        return out, None, f"wrote {out}; no PDF: {exc}"
     return out, pdf_path, f"wrote {out} and {pdf_path}"
 
 

@@ -112,8 +112,9 @@ class Settings:
         for road_class, speed in speeds.items():
             if not (isinstance(speed, (int, float)) and speed > 0):
                 raise ValueError(f"Car speed for road class {road_class!r} must be positive, got {speed!r}.")
-        # A read-only copy keeps the frozen settings immutable even if the caller's dict changes.
-        object.__setattr__(self, "car_speeds_km_per_h", MappingProxyType(speeds))
+        # A private plain-dict copy: later changes to the caller's dict do not reach frozen
+        # settings, and the settings still pickle (caches, worker processes).
+        object.__setattr__(self, "car_speeds_km_per_h", speeds)
 
     def walk_speed(self) -> float:
         """Walking speed of the chosen profile in m/min."""

@@ -9,8 +9,10 @@ facilities of the category fixed:
 - :func:`pmedian`: ``p`` new sites that minimise total population-weighted minutes to the
   nearest facility (existing or new).
 
-Each is solved exactly with HiGHS within a time limit and greedily; the answer says which
-(see :mod:`planning._solvers`). :func:`recommend_sites` is the adapter from a data set and its
+Each is solved greedily (improved by swaps) and with HiGHS within a time limit — the LP
+relaxation for a bound and a rounded solution, then the MILP; p-median also gets a Lagrangian
+bound, which stays cheap where its LP does not. The answer says which solution it is and its gap
+against the best bound (see :mod:`planning._solvers`). :func:`recommend_sites` is the adapter from a data set and its
 :class:`planning.analysis.Analysis`: it gathers candidates (:mod:`planning.candidates`), builds
 the sparse travel-time matrix from every demand point to every candidate with one batched
 Dijkstra run per travel mode on the reverse road graph, solves, and ranks the sites.
@@ -278,6 +280,13 @@ class SitingResult:
         Service circle of every new site (empty when circles could not be drawn; see notes).
     unreachable : pandas.Index
         Demand points no candidate (and no existing facility) reaches within their circle.
+    solution : planning._solvers.Solution
+        The solver's own record (objective, bound, timings).
+    unreachable_points : geopandas.GeoDataFrame
+        Those demand points (population, community_id), for the map and the GeoPackage.
+    demand_covered_after : pandas.Series
+        Share (0–1) of each demand point's residents inside a circle of the category after the
+        new sites (1/0 except where capacities split a point); index of the population layer.
     """
 
     category: str
@@ -292,6 +301,8 @@ class SitingResult:
     circles: gpd.GeoDataFrame
     unreachable: pd.Index
     solution: Solution
+    unreachable_points: gpd.GeoDataFrame | None = None
+    demand_covered_after: pd.Series | None = None
     candidates_considered: int = 0
     excluded_small: int = 0
     target_pct: float | None = None
@@ -338,7 +349,8 @@ class SitingResult:
         return out
 
     def write(self, out_dir: str | Path) -> list[Path]:
-        """Write ``sites.gpkg`` (sites, circles), ``sites.csv`` and ``communities_before_after.csv``.
+        """Write ``sites.gpkg`` (sites, circles, unreachable demand), ``sites.csv``,
+        ``communities_before_after.csv`` and ``siting.json``.
 
         CSV files carry a BOM so that Excel opens the Chinese names correctly. Each file is
         written to a temporary name first and then moved over the old one.
@@ -348,6 +360,8 @@ class SitingResult:
         layers = {"sites": self.sites}
         if len(self.circles):
             layers["circles"] = self.circles
+        if self.unreachable_points is not None and len(self.unreachable_points):
+            layers["unreachable"] = self.unreachable_points
         written = [write_geopackage(out / "sites.gpkg", layers)]
         written.append(_write_csv(out / "sites.csv", pd.DataFrame(self.sites.drop(columns="geometry"))))
         written.append(_write_csv(out / "communities_before_after.csv", self.community_before_after.reset_index()))
@@ -580,7 +594,8 @@ def recommend_sites(
                               cap_values)
         missing = np.isnan(cap_values)
         if missing.all():
-            raise DataError("no candidate has a capacity or floor area", layer="candidates",
+            raise DataError("no candidate has a capacity or floor area",
+                            file=str(dataset.source) if dataset.source else None, layer="candidates",
                             fix="add floor_area_m2 or capacity to the candidates, or switch capacities off")
         if missing.any():
             notes.append(f"{int(missing.sum())} candidate(s) without capacity or floor area left out of the "
@@ -592,8 +607,7 @@ def recommend_sites(
     circle = demand.circle_minutes
     limit = circle * PMEDIAN_CUTOFF_FACTOR if model == "pmedian" else circle
     minutes = demand_minutes_to_candidates(dataset, demand, cx, cy, limit_minutes=limit, settings=settings)
-    within = minutes.copy()
-    coo = within.tocoo()
+    coo = minutes.tocoo()
     keep = coo.data <= circle[coo.row] + EPS_MINUTES
     cover = sparse.csr_matrix((np.ones(int(keep.sum())), (coo.row[keep], coo.col[keep])), shape=minutes.shape)
     reach = np.diff(cover.indptr) > 0
@@ -628,7 +642,7 @@ def recommend_sites(
         after_share = covered_mask_after.astype(float)
     covered_after = float((w * after_share).sum())
 
-    table = _sites_table(dataset, sites.iloc[chosen], newly, covered_before, total, sol)
+    table = _sites_table(dataset, sites.iloc[chosen], newly, covered_before, total)
     if cap_values is not None:
         table["capacity"] = cap_values[chosen]
     if saved is not None:
@@ -645,8 +659,19 @@ def recommend_sites(
         target_pct=(100.0 if target_pct is None else float(target_pct)) if model == "lscp" else None,
         total_minutes_before=total_before_min, total_minutes_after=total_after_min,
         unreachable_population=unreachable_pop, notes=notes,
+        unreachable_points=_points_of(dataset, demand, unreachable),
+        demand_covered_after=pd.Series(after_share, index=demand.index, name=category),
     )
     return result
+
+
+def _points_of(dataset: Dataset, demand: Demand, index: pd.Index) -> gpd.GeoDataFrame:
+    pos = demand.index.get_indexer(index)
+    return gpd.GeoDataFrame(
+        {"population": demand.population[pos],
+         "community_id": demand.community_id.to_numpy(dtype=object)[pos]},
+        geometry=gpd.points_from_xy(demand.x[pos], demand.y[pos]), crs=dataset.crs, index=index,
+    )
 
 
 def _rank(
@@ -687,7 +712,6 @@ def _rank(
 
 def _sites_table(
     dataset: Dataset, chosen: gpd.GeoDataFrame, newly: np.ndarray, covered_before: float, total: float,
-    sol: Solution,
 ) -> gpd.GeoDataFrame:
     chosen = chosen.reset_index(drop=True)
     wgs = chosen.geometry.to_crs(4326) if len(chosen) else chosen.geometry

@@ -368,3 +368,16 @@ def points_minutes(
 def travel_model(network: RoadNetwork, mode: str, settings: Settings | None = None) -> TravelModel:
     """Shorthand for :meth:`TravelModel.for_mode`."""
     return TravelModel.for_mode(network, mode, settings)
+
+
+def minutes_to_nearest(
+    model: TravelModel,
+    source_x: np.ndarray,
+    source_y: np.ndarray,
+    target_x: np.ndarray,
+    target_y: np.ndarray,
+    *,
+    limit_minutes: float,
+) -> np.ndarray:
+    """Function form of :meth:`TravelModel.minutes_to_nearest`."""
+    return model.minutes_to_nearest(source_x, source_y, target_x, target_y, limit_minutes=limit_minutes)

@@ -81,7 +81,8 @@ def run(args: argparse.Namespace) -> int:
         raise DataError("--scenario needs --out", fix="give --out DIR for the scenario GeoPackage")
     data = Path(args.data)
     if not data.exists():
-        raise DataError("the data set does not exist", file=data, fix="give --data a data-set folder, GeoPackage or zip")
+        raise DataError("the data set does not exist", file=data,
+                        fix="give --data a data-set folder, GeoPackage or zip")
 
     dataset = load_dataset(data, coords=args.coords)
     settings = Settings(profile=args.profile)
@@ -96,10 +97,10 @@ def run(args: argparse.Namespace) -> int:
     if args.out is not None:
         written = result.write(Path(args.out))
         if args.scenario:
-            from planning.scenarios import save_scenario, scenario_from_result
+            from planning.scenarios import save_scenario
 
-            scenario = scenario_from_result(result, name=args.scenario, settings=settings)
-            written.append(save_scenario(scenario, Path(args.out) / f"{args.scenario}.gpkg"))
+            written.append(save_scenario(Path(args.out) / f"{args.scenario}.gpkg", analysis, result,
+                                         name=args.scenario))
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False, allow_nan=False))
     else:

@@ -11,7 +11,7 @@ import shapely
 from planning.circles import buffer_circles, reached_segments, service_circles
 from planning.settings import Settings
 from planning.travel import TravelModel
-from tests.planning._engine_fixtures import X0, Y0, grid_network, line_network, network, xy
+from tests.planning._engine_fixtures import X0, Y0, dataset, grid_network, line_network, network, xy
 
 
 def _band_area(length_m: float, half_width_m: float) -> float:
@@ -97,3 +97,23 @@ def test_no_facilities_gives_an_empty_circle() -> None:
     model = TravelModel.for_mode(line_network(3, 100.0), "walk", Settings())
     gdf = service_circles(model, np.zeros(0), np.zeros(0), minutes=15.0)
     assert gdf.geometry.iloc[0].is_empty and gdf["facilities"].iloc[0] == 0
+
+
+def test_merged_circle_uses_each_communitys_own_circle() -> None:
+    # The 12 km town-and-village road of test_coverage: health at x = 0. Town residents walk
+    # 15 minutes (1125 m); villagers ride 30 minutes by e-bike (7500 m), shown only inside the
+    # village (x 6000–12000).
+    from planning.analysis import analyze
+    from tests.planning.test_coverage import COMMUNITIES, POPULATION
+
+    data = dataset(line_network(161, 75.0), communities=COMMUNITIES,
+                   facilities=[{"facility_id": "h1", "category": "health", "xy": (0, 0)}],
+                   population=POPULATION)
+    result = analyze(data, Settings())
+    geom = result.circles.set_index("category").loc["health", "geometry"]
+    parts = sorted(shapely.get_parts(geom), key=lambda g: g.bounds[0])
+    assert len(parts) == 2
+    assert (parts[0].bounds[0] - X0, parts[0].bounds[2] - X0) == pytest.approx((-35.0, 1160.0), abs=1e-3)
+    assert (parts[1].bounds[0] - X0, parts[1].bounds[2] - X0) == pytest.approx((6000.0, 7535.0), abs=1e-3)
+    per_kind = result.service_circle("health")
+    assert list(per_kind["kind"]) == ["urban", "rural"] and list(per_kind["mode"]) == ["walk", "ebike"]

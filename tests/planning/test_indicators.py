@@ -157,3 +157,12 @@ def test_bad_targets_files(tmp_path: Path) -> None:
     bad.write_text("[[indicator]\n", encoding="utf-8")
     with pytest.raises(DataError, match="not a valid TOML"):
         load_targets(bad)
+
+
+def test_unknown_floor_area_is_no_data() -> None:
+    data = _example()
+    data.facilities.loc[data.facilities["facility_id"] == "csc-a", "floor_area_m2"] = np.nan
+    result = indicators(data, coverage(data, Settings()), "national_baseline")
+    row = _row(result.table, "floor_area_per_100_households")
+    assert np.isnan(row["value"]) and row["pass"] is None and "floor_area_m2" in row["note"]
+    assert np.isnan(result.communities.loc["A", "floor_area_per_100_households"])

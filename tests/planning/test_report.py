@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import base64
 import re
+import shutil
 import subprocess
 import zipfile
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyogrio
 import pytest
 from pyproj import CRS
@@ -27,8 +29,18 @@ needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(),
 CATS = ["community_living_room", "elderly_care"]
 
 
+def _tables() -> dict[str, pd.DataFrame]:
+    tables = fx.tables()
+    tables["siting_before_after"] = pd.DataFrame({
+        "name": ["和平社区", "前进村", "雨山社区"], "population": [5200.0, 830.0, 900.0],
+        "covered_before": [5200.0, 500.0, 0.0], "covered_after": [5200.0, 830.0, 900.0],
+        "pct_before": [100.0, 60.2, 0.0], "pct_after": [100.0, 100.0, 100.0],
+    }, index=pd.Index(["C1", "C2", "C3"], name="community_id"))
+    return tables
+
+
 def _content(**kw: object) -> ReportContent:
-    base = dict(title="雨山区示例", layers=fx.layers(), tables=fx.tables(), categories=CATS,
+    base = dict(title="雨山区示例", layers=fx.layers(), tables=_tables(), categories=CATS,
                 settings={"walk_speed_m_per_min": "75"},
                 attribution=["Roads © OpenStreetMap contributors (ODbL)"],
                 notes=["人口为按建筑面积估算的值"], crs_note="坐标系：CGCS2000 经纬度（EPSG:4490）",
@@ -87,10 +99,16 @@ def test_report_html_content(document: str) -> None:
     assert "<b>6,930</b>" in document and "<b>75.0 %</b>" in document and "<b>1 / 2</b>" in document
     # Travel-time percentiles and unreachable residents, worked out above.
     assert "<td class=\"num\">27.0</td>" in document and "<td class=\"num\">∞</td>" in document
-    # Sites, sources, settings, coordinate system.
+    # Sites, and only the communities they improve, the biggest gain (雨山社区, +900) first.
     assert "原前进村委会闲置用房" in document
+    section = document[document.index("新增设施后覆盖率提高的社区"):]
+    section = section[:section.index("</table>")]
+    assert "和平社区" not in section
+    assert section.index("雨山社区") < section.index("前进村")
+    # Sources, settings, coordinate system.
     assert "OpenStreetMap contributors" in document and "人口为按建筑面积估算的值" in document
-    assert "walk_speed_m_per_min" in document and "EPSG:4490" in document
+    assert "walk_speed_m_per_min" in document and "步行速度（米/分钟）" in document
+    assert "EPSG:4490" in document
     # Self-contained: no external resources, maps and charts embedded as PNG.
     assert not re.search(r'(src|href)="(https?:)?//', document)
     assert "<link" not in document and "<script" not in document
@@ -134,6 +152,16 @@ def test_write_report_replaces_and_says_when_no_pdf(tmp_path: Path, monkeypatch)
         report.html_to_pdf(out, tmp_path / "report.pdf")
     with pytest.raises(DataError, match="must be an .html file"):
         write_report(_content(), tmp_path / "report.pdf")
+
+
+def test_failed_pdf_printing_keeps_the_html(tmp_path: Path, monkeypatch) -> None:
+    # A "browser" that exits without printing anything.
+    monkeypatch.setattr(report, "find_chromium", lambda: shutil.which("false"))
+    monkeypatch.setattr(report, "render_report", lambda content, lang: "<html>报告</html>")
+    html_path, pdf_path, message = write_report(_content(), tmp_path / "r.html")
+    assert pdf_path is None and "Chromium could not print the PDF" in message
+    assert html_path.read_text(encoding="utf-8") == "<html>报告</html>"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.html"]  # no temporary PDF left
 
 
 @pytest.mark.browser

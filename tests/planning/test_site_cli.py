@@ -90,7 +90,8 @@ def test_pmedian_and_min_floor_area(data_dir: Path, capsys: pytest.CaptureFixtur
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--category", "library", "--new-sites", "2"], "unknown category 'library'. use one of community_service_center"),
+        (["--category", "library", "--new-sites", "2"],
+         "unknown category 'library'. use one of community_service_center"),
         (["--category", "community_living_room", "--new-sites", "0"], "--new-sites must be 1 or more"),
         (["--category", "community_living_room", "--target-pct", "90", "--model", "mclp"], "needs --new-sites"),
         (["--category", "community_living_room", "--new-sites", "1", "--candidates", "given",

@@ -13,7 +13,7 @@ from scipy import sparse
 
 from geo._errors import DataError
 from geo.network import RoadNetwork
-from planning._solvers import improve_cover, reduce_coverage
+from planning._solvers import improve_cover, improve_median, lagrangian_median, reduce_coverage
 from planning.siting import lscp, mclp, minutes_matrix, pmedian, recommend_sites
 from planning.settings import Settings
 from planning.travel import TravelModel
@@ -379,3 +379,42 @@ def test_capacity_too_small_for_the_target_solves_for_the_most_it_can_serve() ->
     assert sol.objective == 2
     assert sol.served.sum() == pytest.approx(11.0)
     assert any("serve at most 11" in note for note in sol.notes)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_lagrangian_bound_is_a_valid_lower_bound(seed: int) -> None:
+    rng = np.random.default_rng(200 + seed)
+    m, n, p = 30, 8, 2
+    dense = np.where(rng.random((m, n)) < 0.5, rng.uniform(1, 40, size=(m, n)), np.inf)
+    w = rng.integers(1, 20, size=m).astype(float)
+    base = np.where(rng.random(m) < 0.3, rng.uniform(0, 40, size=m), 45.0)
+    keep = np.isfinite(dense) & (dense < base[:, None])
+    t = sparse.csr_matrix((dense[keep], np.nonzero(keep)), shape=(m, n))
+    optimum = min(float((w * np.minimum(base, dense[:, list(c)].min(axis=1))).sum())
+                  for c in itertools.combinations(range(n), p))
+    bound, sites, total = lagrangian_median(t, w, base, p, deadline=np.inf)
+    assert bound <= optimum + 1e-6
+    assert total >= optimum - 1e-6 and len(sites) == p
+    # The bound is better than "everyone at their best candidate".
+    assert bound >= float((w * np.minimum(base, dense.min(axis=1))).sum()) - 1e-6
+
+
+def test_median_swaps_escape_the_greedy_choice() -> None:
+    times = sparse.csr_matrix(np.array([[1.0, 1.0, 9.0], [1.0, 9.0, 1.0], [5.0, 1.0, 9.0], [5.0, 9.0, 1.0]]))
+    got = improve_median(times, np.ones(4), np.full(4, 10.0), np.array([0, 1]))
+    assert sorted(got.tolist()) == [1, 2]
+
+
+def test_unreachable_residents_are_named(street, tmp_path: Path) -> None:
+    ds, analysis = street
+    # Only C1 (1,500 m) offered: residents beyond 2,625 m cannot be reached by anything.
+    small = line_dataset()
+    small.candidates = small.candidates.iloc[[0]]
+    r = recommend_sites(small, analysis, category="community_living_room", model="lscp", candidates="given")
+    far = DEMAND_X > 2_625
+    assert list(r.unreachable) == list(np.flatnonzero(far))
+    assert r.unreachable_population == pytest.approx(demand_population()[far].sum())
+    assert any("cannot be met" in n for n in r.notes)
+    r.write(tmp_path)
+    layer = gpd.read_file(tmp_path / "sites.gpkg", layer="unreachable")
+    assert sorted(layer.geometry.x - X0) == pytest.approx(sorted(DEMAND_X[far]))

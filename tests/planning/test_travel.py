@@ -177,3 +177,29 @@ def test_bad_mode_and_settings_are_rejected() -> None:
         Settings(rural_mode="boat")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="Unknown road class"):
         TravelModel.for_mode(line_network(2, 10.0), "car", Settings(car_speeds_km_per_h={"autobahn": 100}))
+
+
+def test_many_points_snap_like_a_plain_nearest_node_query() -> None:
+    # Above 50,000 points the query runs in spatial order; the answer must not change.
+    rng = np.random.default_rng(7)
+    net = grid_network(30, 40.0)
+    model = TravelModel.for_mode(net, "walk", Settings())
+    x = rng.uniform(-3000, 4000, 60_000) + X0  # some far outside the 500 m first pass
+    y = rng.uniform(-3000, 4000, 60_000) + Y0
+    node, access = model.snap(x, y)
+    ref_node, ref_dist = net.snap(x, y)
+    np.testing.assert_allclose(access, ref_dist / 75.0)
+    # Ties between equidistant nodes may resolve either way; the distances must match.
+    same = node == ref_node
+    assert same.mean() > 0.99
+    np.testing.assert_allclose(np.hypot(net.node_x[node] - x, net.node_y[node] - y), ref_dist)
+
+
+def test_settings_pickle_and_keep_their_own_car_speeds() -> None:
+    import pickle
+
+    speeds = {"primary": 40.0}
+    settings = Settings(car_speeds_km_per_h=speeds)
+    speeds["primary"] = 5.0
+    assert settings.car_speeds_km_per_h["primary"] == 40.0
+    assert pickle.loads(pickle.dumps(settings)) == settings
