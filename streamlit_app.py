@@ -15,13 +15,16 @@ from app_support.state import language_switch
 
 st.set_page_config(page_title="社区便民服务圈 · Service circles", layout="wide")
 language = language_switch()
-navigation = st.navigation(
-    [
-        st.Page(home.render, title=t("page.home", language), icon=":material/folder_open:", url_path="home", default=True),
-        st.Page("pages/1_map.py", title=t("page.map", language), icon=":material/map:", url_path="map"),
-        st.Page("pages/2_indicators.py", title=t("page.indicators", language), icon=":material/bar_chart:", url_path="indicators"),
-        st.Page("pages/3_siting.py", title=t("page.siting", language), icon=":material/add_location_alt:", url_path="siting"),
-        st.Page("pages/4_export.py", title=t("page.export", language), icon=":material/download:", url_path="export"),
-    ]
-)
+pages = [
+    st.Page(home.render, title=t("page.home", language), icon=":material/folder_open:", url_path="home",
+            default=True),
+    st.Page("pages/1_map.py", title=t("page.map", language), icon=":material/map:", url_path="map"),
+    st.Page("pages/2_indicators.py", title=t("page.indicators", language), icon=":material/bar_chart:",
+            url_path="indicators"),
+    st.Page("pages/3_siting.py", title=t("page.siting", language), icon=":material/add_location_alt:",
+            url_path="siting"),
+    st.Page("pages/4_export.py", title=t("page.export", language), icon=":material/download:",
+            url_path="export"),
+]
+navigation = st.navigation(pages)
 navigation.run()

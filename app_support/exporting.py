@@ -38,7 +38,8 @@ def crs_name(key: str, lang: str) -> str:
 
 
 def export_files(analysis: Any, *, fmt: str, crs: str = "wgs84", encoding: str = "utf-8",
-                 siting: Any = None, lang: str = "zh") -> list[tuple[str, bytes, str]]:
+                 siting: Any = None, scenario_comparison: pd.DataFrame | None = None,
+                 lang: str = "zh") -> list[tuple[str, bytes, str]]:
     """(file name, bytes, MIME type) of every file :func:`planning.export.export_analysis` writes."""
     from planning.export import export_analysis
 
@@ -46,7 +47,8 @@ def export_files(analysis: Any, *, fmt: str, crs: str = "wgs84", encoding: str =
     with tempfile.TemporaryDirectory(prefix="service-circles-export-") as work:
         out = Path(work) / f"{stem}{SUFFIX[fmt]}"
         written = export_analysis(analysis, fmt=fmt, out=out, crs=crs, encoding=encoding, siting=siting,
-                                  headers=lang, lang="en" if lang == "en" else "zh", pdf=False)
+                                  scenario_comparison=scenario_comparison, headers=lang,
+                                  lang="en" if lang == "en" else "zh", pdf=False)
         return [(p.name, p.read_bytes(), MIME.get(p.suffix.lower(), "application/octet-stream"))
                 for p in written]
 

@@ -42,19 +42,19 @@ def _choose_source(lang: str) -> None:
     current_kind = current.partition(":")[0]
     kind = st.radio(t("home.source", lang), kinds, horizontal=True,
                     index=kinds.index(current_kind) if current_kind in kinds else 0,
-                    format_func=lambda k: t(f"home.source.{k}", lang), key="w_source_kind")
+                    format_func=lambda k: t(f"home.source.{k}", lang), key=state.widget_key("w_source_kind"))
     cols = st.columns(2)
     coords = cols[1].selectbox(t("home.coords", lang), COORD_SYSTEMS,
                                index=COORD_SYSTEMS.index(state.coords() or ""),
                                format_func=lambda c: _COORD_NAMES.get(c, t("home.coords.auto", lang)),
-                               key="w_coords")
+                               key=state.widget_key("w_coords"))
     st.session_state["coords"] = coords or None
     if kind == "bundled":
         names = list(bundled)
         chosen = current.partition(":")[2] if current_kind == "bundled" else names[0]
         name = cols[0].selectbox(t("home.dataset", lang), names,
                                  index=names.index(chosen) if chosen in names else 0,
-                                 format_func=state.bundled_title, key="w_bundled")
+                                 format_func=state.bundled_title, key=state.widget_key("w_bundled"))
         _set_source(f"bundled:{name}")
     elif kind == "synthetic":
         _set_source(state.SYNTHETIC_SOURCE)

@@ -255,6 +255,13 @@ TEXT: dict[str, tuple[str, str]] = {
     "col.features": ("要素数", "Features"),
     "col.scenario": ("方案", "Scenario"),
     "col.share": ("人口比例（%）", "Share of residents (%)"),
+    "col.note": ("备注", "Note"),
+    "scope.community": ("社区", "community"),
+    "scope.street": ("街道/乡镇", "street / township"),
+    "scope.district": ("区县", "district / county"),
+    "scope.city": ("全市", "city"),
+    "scope.area": ("全域", "whole area"),
+    "scope.population": ("居民", "residents"),
     "yes": ("是", "yes"),
     "no": ("否", "no"),
 }

@@ -8,7 +8,7 @@ from typing import Any
 
 import streamlit as st
 
-from app_support.i18n import t, translate_columns
+from app_support.i18n import category_label, t, translate_columns
 
 SCENARIO_DIR = Path(tempfile.gettempdir()) / "service-circles-scenarios"
 
@@ -53,7 +53,14 @@ def render(dataset: Any, analysis: Any, result: Any | None, *, lang: str) -> Non
     if len(picked) == 2:
         first, second = (module.load_scenario(folder / f"{n}.gpkg") for n in picked)
         comparison = module.compare_scenarios(first, second)
-        st.dataframe(translate_columns(comparison, lang), width="stretch")
+        by_category = comparison.categories.reset_index()
+        first_col = by_category.columns[0]
+        by_category[first_col] = by_category[first_col].map(lambda k: category_label(str(k), lang))
+        st.dataframe(translate_columns(by_category, lang), hide_index=True, width="stretch")
+        st.dataframe(translate_columns(comparison.communities.reset_index(), lang), hide_index=True,
+                     width="stretch")
+        # Kept for the export page (planning.export adds it as a "scenario_comparison" table).
+        st.session_state["scenario_comparison"] = comparison.communities
 
 
 def _safe(name: str) -> str:

@@ -68,6 +68,15 @@ def language_switch() -> str:
     return choice
 
 
+def widget_key(name: str) -> str:
+    """Key of a widget whose options are shown in words: one widget per language.
+
+    Streamlit keeps a keyed widget's option labels when only their wording changes, so the
+    language is part of the key; the chosen value itself lives in its own session key.
+    """
+    return f"{name}_{lang()}"
+
+
 def bundled_datasets() -> dict[str, Path]:
     """Data-set folders under ``data/`` (the default first)."""
     if not DATA_DIR.is_dir():

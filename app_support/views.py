@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from app_support.i18n import category_label, t, translate_columns
+from app_support.i18n import TEXT, category_label, t, translate_columns
 from app_support.mapping import MapLayers
 from geo.taxonomy import ESSENTIAL_CATEGORIES
 
@@ -131,7 +131,8 @@ def map_layers(dataset: Any, analysis: Any, category: str, *, lang: str, uncover
         popup_columns=popup,
         facilities=selected,
         all_facilities=full,
-        selected_category=None,
+        # The complete circle concerns many categories: their markers start hidden.
+        selected_category=COMPLETE if category == COMPLETE else None,
         circles=network_circle,
         buffer=buffer,
         uncovered=uncovered_points(dataset, analysis, category),
@@ -170,6 +171,11 @@ def indicator_table(analysis: Any, *, lang: str) -> pd.DataFrame:
             else t("ind.pass", lang) if bool(v) else t("ind.fail", lang))
     if "communities_missing" in table.columns:
         table["communities_missing"] = table["communities_missing"].map(_as_text)
+    if "scope" in table.columns:
+        table["scope"] = table["scope"].map(lambda v: t(f"scope.{v}", lang) if f"scope.{v}" in TEXT else v)
+    for column in ("value", "target"):
+        if column in table.columns:
+            table[column] = pd.to_numeric(table[column], errors="coerce").round(2)
     return table
 
 

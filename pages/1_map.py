@@ -25,14 +25,18 @@ options = views.category_options(analysis)
 saved = st.session_state.get("map_category", "community_living_room")
 c1, c2, c3, c4 = st.columns([3, 3, 2, 2])
 category = c1.selectbox(t("map.category", lang), options, index=options.index(saved) if saved in options else 0,
-                        format_func=lambda k: views.category_name(k, lang), key="w_map_category")
+                        format_func=lambda k: views.category_name(k, lang), key=state.widget_key("w_map_category"))
 st.session_state["map_category"] = category
 minutes = c2.slider(t("map.circle_time", lang), 5, 60, int(round(analysis.settings.urban_circle_minutes)),
-                    key="w_map_minutes")
+                    key=state.widget_key("w_map_minutes"))
 uncovered_as = c3.radio(t("map.uncovered_as", lang), ("heat", "points"), horizontal=True,
-                        format_func=lambda k: t(f"map.uncovered.{k}", lang), key="w_map_uncovered")
+                        index=("heat", "points").index(st.session_state.get("uncovered_as", "heat")),
+                        format_func=lambda k: t(f"map.uncovered.{k}", lang),
+                        key=state.widget_key("w_map_uncovered"))
+st.session_state["uncovered_as"] = uncovered_as
 basemap = c4.selectbox(t("map.basemap", lang), BASEMAPS, format_func=lambda k: t(f"map.basemap.{k}", lang),
-                       index=BASEMAPS.index(st.session_state.get("basemap", "none")), key="w_map_basemap")
+                       index=BASEMAPS.index(st.session_state.get("basemap", "none")),
+                       key=state.widget_key("w_map_basemap"))
 st.session_state["basemap"] = basemap
 if float(minutes) != float(analysis.settings.urban_circle_minutes):
     state.update_settings(urban_circle_minutes=float(minutes))

@@ -46,7 +46,7 @@ st.subheader(t("ind.charts", lang))
 options = views.category_options(analysis)
 saved = st.session_state.get("map_category", "community_living_room")
 category = st.selectbox(t("map.category", lang), options, index=options.index(saved) if saved in options else 0,
-                        format_func=lambda k: views.category_name(k, lang), key="w_ind_category")
+                        format_func=lambda k: views.category_name(k, lang), key=state.widget_key("w_ind_category"))
 chosen = views.essential_in(analysis) if category == views.COMPLETE else [category]
 
 st.markdown(f"**{t('ind.time_distribution', lang)}**")

@@ -28,17 +28,18 @@ default_category = "community_living_room" if "community_living_room" in categor
 with st.form("siting_form"):
     c1, c2, c3 = st.columns(3)
     category = c1.selectbox(t("site.category", lang), categories, index=categories.index(default_category),
-                            format_func=lambda k: category_label(k, lang), key="w_site_category")
+                            format_func=lambda k: category_label(k, lang), key=state.widget_key("w_site_category"))
     model = c1.radio(t("site.model", lang), MODELS, format_func=lambda k: t(f"site.model.{k}", lang),
-                     key="w_site_model")
+                     key=state.widget_key("w_site_model"))
     new_sites = c2.number_input(t("site.new_sites", lang), min_value=1, max_value=200, value=5, step=1,
-                                key="w_site_n")
-    target_pct = c2.slider(t("site.target_pct", lang), 50, 100, 100, key="w_site_target")
+                                key=state.widget_key("w_site_n"))
+    target_pct = c2.slider(t("site.target_pct", lang), 50, 100, 100, key=state.widget_key("w_site_target"))
     source_choice = c3.radio(t("site.candidates", lang), CANDIDATES,
-                             format_func=lambda k: t(f"site.candidates.{k}", lang), key="w_site_candidates")
+                             format_func=lambda k: t(f"site.candidates.{k}", lang),
+                             key=state.widget_key("w_site_candidates"))
     min_area = c3.number_input(t("site.min_floor_area", lang), min_value=0.0, value=0.0, step=50.0,
-                               key="w_site_area")
-    time_limit = c3.slider(t("site.time_limit", lang), 0, 300, 30, step=5, key="w_site_time")
+                               key=state.widget_key("w_site_area"))
+    time_limit = c3.slider(t("site.time_limit", lang), 0, 300, 30, step=5, key=state.widget_key("w_site_time"))
     run = st.form_submit_button(t("site.run", lang), type="primary")
 
 if run:

@@ -24,7 +24,7 @@ st.subheader(t("exp.layers", lang))
 c1, c2, c3 = st.columns(3)
 fmt = c1.selectbox(t("exp.format", lang), exporting.FORMATS, format_func=exporting.format_name, key="w_exp_fmt")
 crs = c2.selectbox(t("exp.crs", lang), exporting.CRS_CHOICES, format_func=lambda c: exporting.crs_name(c, lang),
-                   key="w_exp_crs")
+                   key=state.widget_key("w_exp_crs"))
 encoding = c3.selectbox(t("exp.encoding", lang), exporting.ENCODINGS, key="w_exp_encoding",
                         disabled=fmt != "shp")
 include_sites = st.checkbox(t("exp.include_sites", lang), value=siting is not None, disabled=siting is None,
@@ -33,7 +33,9 @@ if st.button(t("exp.prepare", lang), key="w_exp_prepare", type="primary"):
     with st.spinner(t("exp.prepare", lang)):
         try:
             files = exporting.export_files(analysis, fmt=fmt, crs=crs, encoding=encoding,
-                                           siting=siting if include_sites else None, lang=lang)
+                                           siting=siting if include_sites else None,
+                                           scenario_comparison=st.session_state.get("scenario_comparison"),
+                                           lang=lang)
         except (DataError, ValueError) as exc:
             st.error(t("msg.error", lang, message=str(exc)))
             files = []

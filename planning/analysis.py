@@ -331,6 +331,7 @@ def analyze(
     *,
     categories: Sequence[str] | str | None = None,
     targets: Targets | str | Path | None = None,
+    complete_categories: Sequence[str] | None = None,
 ) -> Analysis:
     """Coverage, summaries and indicators of a data set.
 
@@ -343,6 +344,8 @@ def analyze(
         Default: every category with facilities in the data.
     targets : Targets, name or path, optional
         Default: the data set's ``targets`` (dataset.toml), else ``national_baseline``.
+    complete_categories : list of str, optional
+        Categories of the "complete circle"; default the essential categories in the data.
 
     Returns
     -------
@@ -352,6 +355,6 @@ def analyze(
     if targets is None:
         targets = dataset.meta.get("targets") or None
     target_set = targets if isinstance(targets, Targets) else load_targets(targets)
-    cov = coverage(dataset, settings, categories=categories)
+    cov = coverage(dataset, settings, categories=categories, complete_categories=complete_categories)
     result = indicators(dataset, cov, target_set)
     return Analysis(dataset, settings, cov, result, target_set)

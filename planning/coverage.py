@@ -63,6 +63,8 @@ class Coverage:
         Facilities per analysed category.
     complete_categories : list of str
         Categories that make a "complete circle" (essential categories present in the data).
+    urban_circle_minutes, rural_circle_minutes : float
+        The circle times used.
     """
 
     categories: list[str]
@@ -75,6 +77,8 @@ class Coverage:
     community_id: pd.Series
     facilities: dict[str, int]
     complete_categories: list[str] = field(default_factory=list)
+    urban_circle_minutes: float = 15.0
+    rural_circle_minutes: float = 30.0
 
     @property
     def outside_points(self) -> int:
@@ -143,8 +147,8 @@ class Coverage:
         out = pd.DataFrame(index=pd.Index(ids.to_numpy(), name="community_id"))
         out["population"] = population.to_numpy()
         out["kind"] = ids.map(_community_kinds(communities)).to_numpy()
-        out["circle_minutes"] = np.where(out["kind"] == "rural", self._rural_minutes,
-                                         self._urban_minutes)
+        out["circle_minutes"] = np.where(out["kind"] == "rural", self.rural_circle_minutes,
+                                         self.urban_circle_minutes)
         for cat in self.categories:
             out[f"coverage_pct_{cat}"] = _pct(sums[cat].fillna(0.0).to_numpy(), population.to_numpy())
         if self.complete_categories:
@@ -153,10 +157,6 @@ class Coverage:
         else:
             out["complete_circle_pct"] = np.nan
         return out
-
-    # Set by coverage(); kept out of the constructor so the dataclass stays simple to build.
-    _urban_minutes: float = 15.0
-    _rural_minutes: float = 30.0
 
 
 def _pct(part: object, whole: object) -> object:
@@ -190,14 +190,14 @@ def resolve_categories(
         if unknown:
             raise DataError(
                 f"unknown facility categor{'y' if len(unknown) == 1 else 'ies'} {', '.join(unknown)}",
-                fix=f"use keys from geo.taxonomy: {', '.join(CATEGORIES)}",
+                fix=f"Use keys from geo.taxonomy: {', '.join(CATEGORIES)}",
             )
     unknown_in_data = sorted(present - set(CATEGORIES))
     if categories is None and unknown_in_data:
         raise DataError(
             f"facility categories not in the taxonomy: {', '.join(unknown_in_data)}",
             file=str(dataset.source) if dataset.source else None, layer="facilities",
-            column="category", fix=f"use keys from geo.taxonomy: {', '.join(CATEGORIES)}",
+            column="category", fix=f"Use keys from geo.taxonomy: {', '.join(CATEGORIES)}",
         )
     return [key for key in CATEGORIES if key in wanted]
 
@@ -208,12 +208,16 @@ def demand_points(dataset: Dataset) -> tuple[np.ndarray, np.ndarray, pd.Series, 
     where = str(dataset.source) if dataset.source else None
     if "population" not in pop_layer.columns:
         raise DataError("the population layer has no 'population' column", file=where,
-                        layer="population", fix="add a population column (residents per point)")
+                        layer="population", fix="Add a population column (residents per point)")
     x, y = point_xy(pop_layer.geometry)
+    if not (np.isfinite(x).all() and np.isfinite(y).all()):
+        raise DataError(f"{int((~np.isfinite(x) | ~np.isfinite(y)).sum())} population points have no "
+                        "geometry", file=where, layer="population",
+                        fix="Give every row a point or grid-cell polygon, or remove the rows")
     population = pd.to_numeric(pop_layer["population"], errors="coerce").astype(float)
     if population.isna().any() or (population < 0).any():
         raise DataError("population values must be numbers ≥ 0", file=where, layer="population",
-                        column="population", fix="correct or remove the rows with missing or "
+                        column="population", fix="Correct or remove the rows with missing or "
                         "negative population")
     if "community_id" in pop_layer.columns:
         # Kept as a pandas string column: a million Python str objects would cost seconds.
@@ -255,6 +259,10 @@ def facility_points_by_category(dataset: Dataset) -> dict[str, tuple[np.ndarray,
     if len(fac) == 0:
         return {}
     x, y = point_xy(fac.geometry)
+    if not (np.isfinite(x).all() and np.isfinite(y).all()):
+        raise DataError(f"{int((~np.isfinite(x) | ~np.isfinite(y)).sum())} facilities have no geometry",
+                        file=str(dataset.source) if dataset.source else None, layer="facilities",
+                        fix="Give every facility a location, or remove the rows")
     codes, keys = pd.factorize(fac["category"].astype(str))
     return {str(key): (x[codes == i], y[codes == i]) for i, key in enumerate(keys)}
 
@@ -333,7 +341,7 @@ def coverage(
         missing = [c for c in complete if c not in cats]
         if missing:
             raise ValueError(f"complete-circle categories not analysed: {', '.join(missing)}.")
-    result = Coverage(
+    return Coverage(
         categories=cats,
         demand_minutes=demand_minutes,
         circle_minutes=circle,
@@ -344,10 +352,9 @@ def coverage(
         community_id=community,
         facilities=facilities,
         complete_categories=complete,
+        urban_circle_minutes=float(settings.urban_circle_minutes),
+        rural_circle_minutes=float(settings.rural_circle_minutes),
     )
-    result._urban_minutes = float(settings.urban_circle_minutes)
-    result._rural_minutes = float(settings.rural_circle_minutes)
-    return result
 
 
 def _community_kinds(communities: gpd.GeoDataFrame) -> dict[str, str]:

@@ -93,7 +93,7 @@ def _supply_values(fac: pd.DataFrame, supply: Supply, category: str, where: str 
             if supply != "auto":
                 raise DataError(f"the facilities have no {column} column", file=where,
                                 layer="facilities", column=column,
-                                fix="add it or use supply='auto' or 'count'")
+                                fix="Add it or use supply='auto' or 'count'")
             continue
         values = pd.to_numeric(fac[column], errors="coerce").to_numpy(dtype=float)
         if len(values) and np.isnan(values).all() and supply == "auto":
@@ -103,7 +103,7 @@ def _supply_values(fac: pd.DataFrame, supply: Supply, category: str, where: str 
                 continue
             raise DataError(f"{int(np.isnan(values).sum())} {category} facilities have no valid "
                             f"{column}", file=where, layer="facilities", column=column,
-                            fix="fill it in for every facility of the category or use "
+                            fix="Fill it in for every facility of the category or use "
                                 "supply='count'")
         return column, values
     return "count", np.ones(len(fac))

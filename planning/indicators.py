@@ -87,36 +87,36 @@ def load_targets(name_or_path: str | Path | None = None) -> Targets:
         bundled = TARGETS_DIR / f"{key}.toml"
         if not bundled.is_file():
             raise DataError(f"no targets file named '{key}'", file=str(key),
-                            fix=f"give a .toml path or one of: {', '.join(available_targets())}")
+                            fix=f"Give a .toml path or one of: {', '.join(available_targets())}")
         path = bundled
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise DataError(f"not a valid TOML file ({exc})", file=path,
-                        fix="check the syntax against planning/targets/national_baseline.toml") from None
+                        fix="Check the syntax against planning/targets/national_baseline.toml") from None
     entries = raw.get("indicator", [])
     if not isinstance(entries, list):
         raise DataError("'indicator' must be a list of [[indicator]] tables", file=path,
-                        fix="write each indicator as an [[indicator]] table")
+                        fix="Write each indicator as an [[indicator]] table")
     for i, entry in enumerate(entries):
         if not isinstance(entry, dict) or "name" not in entry or "metric" not in entry:
             raise DataError(f"indicator {i + 1} has no name or metric", file=path,
-                            fix="give every [[indicator]] a name and a metric")
+                            fix="Give every [[indicator]] a name and a metric")
         if entry["metric"] not in METRICS:
             raise DataError(f"indicator '{entry['name']}' has unknown metric '{entry['metric']}'",
-                            file=path, fix=f"use one of: {', '.join(METRICS)}")
+                            file=path, fix=f"Use one of: {', '.join(METRICS)}")
         if entry.get("op", ">=") not in _OPS:
             raise DataError(f"indicator '{entry['name']}' has unknown op '{entry['op']}'",
-                            file=path, fix=f"use one of: {', '.join(_OPS)}")
+                            file=path, fix=f"Use one of: {', '.join(_OPS)}")
         for key_name in ("category",):
             if key_name in entry and entry[key_name] not in CATEGORIES:
                 raise DataError(f"indicator '{entry['name']}' names unknown category "
                                 f"'{entry[key_name]}'", file=path,
-                                fix=f"use keys from geo.taxonomy: {', '.join(CATEGORIES)}")
+                                fix=f"Use keys from geo.taxonomy: {', '.join(CATEGORIES)}")
         target = entry.get("target")
         if target is not None and not isinstance(target, (int, float)):
             raise DataError(f"indicator '{entry['name']}' has a non-numeric target", file=path,
-                            fix="write the target as a number (percentages as 0–100)")
+                            fix="Write the target as a number (percentages as 0–100)")
     return Targets(name=str(raw.get("name", path.stem)), title_zh=str(raw.get("title_zh", "")),
                    title_en=str(raw.get("title_en", "")), indicators=entries, path=path)
 
@@ -383,7 +383,7 @@ def _compute(ctx: _Context, spec: Mapping[str, Any]) -> list[tuple[dict[str, Any
             per = values
             value = float(values.mean()) if values.notna().any() else np.nan
         return [(_row(spec, scope="community", value=value, missing=_failing(per, spec)), per)]
-    raise DataError(f"unknown metric '{metric}'", fix=f"use one of: {', '.join(METRICS)}")
+    raise DataError(f"unknown metric '{metric}'", fix=f"Use one of: {', '.join(METRICS)}")
 
 
 def _community_pct(ctx: _Context, flags: pd.Series) -> pd.Series:

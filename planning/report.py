@@ -630,14 +630,19 @@ _SCOPES: dict[str, tuple[str, str]] = {
 }
 
 
-def _short_list(value: Any, *, lang: Language, shown: int = 8) -> str:
-    """"N 个：a、b、c…" for a long list of communities (the full list is in the exports)."""
+def _short_list(value: Any, *, lang: Language, shown: int = 8,
+                names: Mapping[str, str] | None = None) -> str:
+    """"N 个：a、b、c…" for a long list (the full list is in the exports).
+
+    ``names`` translates items (e.g. indicator keys to their Chinese names).
+    """
     if isinstance(value, str):
         items = [v for v in re.split(r"; |、|, ", value) if v]
     elif isinstance(value, (list, tuple, np.ndarray, pd.Index)):
         items = [str(v) for v in value]
     else:
         return ""
+    items = [(names or {}).get(v, v) for v in items]
     if not items:
         return ""
     head = "、".join(items[:shown]) + ("…" if len(items) > shown else "")
@@ -845,8 +850,13 @@ def render_report(content: ReportContent, *, lang: Language = "zh") -> str:
                             "floor_area_per_100_households", "missed_targets") if c in table]
         shown = table[keep].head(n).reset_index()
         if "missed_targets" in shown:
+            indicators = tables.get("indicators")
+            label_col = "name_zh" if lang == "zh" else "name_en"
+            names = (dict(zip(indicators["name"].astype(str), indicators[label_col].astype(str)))
+                     if indicators is not None and {"name", label_col} <= set(indicators.columns)
+                     else {})
             shown["missed_targets"] = shown["missed_targets"].map(
-                lambda v: _short_list(v, lang=lang, shown=3))
+                lambda v: _short_list(v, lang=lang, shown=3, names=names))
         parts.append(f"<h2>{esc(_t('communities', lang))}</h2>")
         parts.append(f'<p class="note">{esc(_t("worst", lang, n=n))}</p>')
         parts.append(_table_html(shown, lang=lang, classes="communities"))

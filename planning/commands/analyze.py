@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from geo._errors import DataError
@@ -52,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     data = Path(args.data)
     if not data.exists():
         raise DataError("the data set does not exist", file=data,
-                        fix="give --data a data-set folder, GeoPackage or zip")
+                        fix="Give --data a data-set folder, GeoPackage or zip")
     dataset = load_dataset(data, coords=args.coords)
     result = analyze(dataset, Settings(profile=args.profile), categories=args.categories,
                      targets=args.targets)
@@ -79,9 +80,9 @@ def write_outputs(result: Analysis, out: Path) -> tuple[Path, Path]:
             layer = layers[name]
             layer = layer.copy()
             for col in layer.columns:
+                # GeoPackage text columns: mixed Python objects become text, missing stays null.
                 if layer[col].dtype == object and col != layer.geometry.name:
-                    layer[col] = layer[col].map(lambda v: None if v is None or (isinstance(v, float) and
-                                                                                 pd.isna(v)) else str(v))
+                    layer[col] = layer[col].map(_text)
             layer.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
         os.replace(tmp, gpkg)
     finally:
@@ -95,10 +96,26 @@ def write_outputs(result: Analysis, out: Path) -> tuple[Path, Path]:
     os.close(fd)
     try:
         table.to_csv(tmp_csv, index=False, encoding="utf-8-sig")
+        os.chmod(tmp_csv, _file_mode(csv))  # mkstemp makes 0600; give the usual permissions
         os.replace(tmp_csv, csv)
     finally:
         Path(tmp_csv).unlink(missing_ok=True)
     return gpkg, csv
+
+
+def _text(value: object) -> str | None:
+    if value is None or (np.ndim(value) == 0 and pd.isna(value)):
+        return None
+    return str(value)
+
+
+def _file_mode(path: Path) -> int:
+    """Permissions of the file being replaced, else the default for new files."""
+    if path.exists():
+        return path.stat().st_mode & 0o777
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def _print_summary(r: Analysis, out: Path | None) -> None:

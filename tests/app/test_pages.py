@@ -47,7 +47,7 @@ def test_language_switch(toy_source: str) -> None:
 def test_map_page_category_and_circle_time(toy_source: str) -> None:
     at = _app("pages/1_map.py", toy_source).run()
     assert not at.exception
-    category = at.selectbox(key="w_map_category")
+    category = at.selectbox(key="w_map_category_zh")
     assert category.options[0] == "完整服务圈（全部基本类别）"
     assert "社区卫生服务站" in category.options and "社区客厅" in category.options
     assert category.value == "community_living_room"
@@ -55,7 +55,7 @@ def test_map_page_category_and_circle_time(toy_source: str) -> None:
     assert not at.exception
     assert at.session_state["map_category"] == "health"
     assert any(c.value.startswith("地图生成用时") for c in at.caption)
-    at.slider(key="w_map_minutes").set_value(20).run()
+    at.slider(key="w_map_minutes_zh").set_value(20).run()
     assert not at.exception
     assert at.session_state["settings"]["urban_circle_minutes"] == 20.0
 
@@ -78,9 +78,9 @@ def test_siting_page_runs_and_ranks(toy_source: str, toy_dataset_and_analysis) -
 
     at = _app("pages/3_siting.py", toy_source, settings={}).run()
     assert not at.exception
-    at.selectbox(key="w_site_category").set_value("health")
-    at.number_input(key="w_site_n").set_value(1)
-    at.radio(key="w_site_candidates").set_value("given")
+    at.selectbox(key="w_site_category_zh").set_value("health")
+    at.number_input(key="w_site_n_zh").set_value(1)
+    at.radio(key="w_site_candidates_zh").set_value("given")
     next(b for b in at.button if b.label == "开始选址").click()
     at.run()
     assert not at.exception
@@ -120,3 +120,27 @@ def test_export_other_formats(toy_dataset_and_analysis, fmt: str) -> None:
     files = exporting.export_files(analysis, fmt=fmt, lang="en")
     assert len(files) == 1 and len(files[0][1]) > 200
     assert files[0][0].endswith(exporting.SUFFIX[fmt])
+
+
+def test_save_and_compare_scenarios(toy_source: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from app_support import scenarios_view
+
+    monkeypatch.setattr(scenarios_view, "SCENARIO_DIR", tmp_path)
+    at = _app("pages/3_siting.py", toy_source, settings={}).run()
+    at.selectbox(key="w_site_category_zh").set_value("health")
+    at.number_input(key="w_site_n_zh").set_value(1)
+    next(b for b in at.button if b.label == "开始选址").click()
+    at.run()
+    for name in ("方案甲", "方案乙"):
+        at.text_input(key="w_scenario_name").set_value(name)
+        next(b for b in at.button if b.label == "保存方案").click()
+        at.run()
+        assert not at.exception
+        assert any(name in s.value for s in at.success)
+    assert sorted(p.name for p in (tmp_path / "toy").glob("*.gpkg")) == ["方案乙.gpkg", "方案甲.gpkg"]
+    at.run()
+    assert not at.exception
+    comparison = at.session_state["scenario_comparison"]
+    assert {"C1", "C2", "C3", "C4"} <= set(comparison.index)
+    baseline = [c for c in comparison.columns if "health" in c and "baseline" in c]
+    assert baseline and comparison.loc["C3", baseline[0]] == 0.0  # see test_views

@@ -102,15 +102,21 @@ def test_synthetic_coverage(n_nodes: int) -> None:
         t_one, one = timed(lambda: coverage(ds, settings, categories=["health"]))
     with peak_memory() as mem_all:
         t_all, every = timed(lambda: coverage(ds, settings))
+    longest = max(settings.urban_circle_minutes, settings.rural_circle_minutes)
+    with peak_memory() as mem_cut:
+        t_cut, cut = timed(lambda: coverage(ds, settings, limit_minutes=longest))
     print(f"\n[synthetic {n_nodes:,}] {_load_avg()}")
     print(f"[synthetic {n_nodes:,}] {ds.roads.n_nodes:,} nodes, {ds.roads.n_edges:,} edges, "
-          f"{len(ds.population):,} demand points, {len(ds.facilities):,} facilities; generated in {t_gen:.1f} s")
+          f"{len(ds.population):,} demand points, {len(ds.facilities):,} facilities; built in {t_gen:.1f} s")
     print(f"[synthetic {n_nodes:,}] travel models (walk + e-bike) {t_build:.2f} s, peak {mem_build.peak_gb:.2f} GB")
     print(f"[synthetic {n_nodes:,}] one category incl. snapping {t_one:.2f} s "
           f"(target < 3 s at 10^6), peak {mem_one.peak_gb:.2f} GB")
     print(f"[synthetic {n_nodes:,}] all {len(every.categories)} categories {t_all:.2f} s "
           f"(target < 30 s at 10^6), peak {mem_all.peak_gb:.2f} GB (target < 4 GB)")
+    print(f"[synthetic {n_nodes:,}] all categories with searches cut at the longest circle "
+          f"({longest:g} min; same covered flags) {t_cut:.2f} s, peak {mem_cut.peak_gb:.2f} GB")
     np.testing.assert_array_equal(one.demand_minutes["health"], every.demand_minutes["health"])
+    assert cut.covered.equals(every.covered)
 
 
 def test_against_networkx_and_bare_csgraph() -> None:

@@ -81,6 +81,8 @@ def test_out_writes_geopackage_and_csv(toy_dataset_dir: Path, tmp_path: Path) ->
     assert c4["floor_area_per_100_households"] == pytest.approx(500.0)
     circles = gpd.read_file(out / "analysis.gpkg", layer="circles")
     assert len(circles) == 4 and not circles.geometry.is_empty.any()
+    # Both files get the usual permissions of new files (not the 0600 of temporary files).
+    assert (out / "indicators.csv").stat().st_mode & 0o777 == (out / "analysis.gpkg").stat().st_mode & 0o777
     raw = (out / "indicators.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM for Excel
     table = pd.read_csv(out / "indicators.csv", encoding="utf-8-sig")

@@ -142,3 +142,9 @@ def test_demand_index_is_kept(town: object) -> None:
     cov = coverage(town, Settings())
     assert list(cov.demand_minutes.index) == [10, 11, 12, 13, 14, 15]
     assert cov.demand_minutes.loc[11, "health"] == pytest.approx(15.0)
+
+
+def test_points_without_geometry_are_reported(town: object) -> None:
+    town.population.loc[2, "geometry"] = None
+    with pytest.raises(DataError, match="1 population points have no geometry"):
+        coverage(town, Settings())

@@ -31,6 +31,9 @@ CATS = ["community_living_room", "elderly_care"]
 
 def _tables() -> dict[str, pd.DataFrame]:
     tables = fx.tables()
+    tables["community_table"]["missed_targets"] = [
+        "", "coverage_community_living_room",
+        "coverage_community_living_room; floor_area_per_100_households"]
     tables["siting_before_after"] = pd.DataFrame({
         "name": ["和平社区", "前进村", "雨山社区"], "population": [5200.0, 830.0, 900.0],
         "covered_before": [5200.0, 500.0, 0.0], "covered_after": [5200.0, 830.0, 900.0],
@@ -105,6 +108,8 @@ def test_report_html_content(document: str) -> None:
     section = section[:section.index("</table>")]
     assert "和平社区" not in section
     assert section.index("雨山社区") < section.index("前进村")
+    # Targets each community misses, by their Chinese names.
+    assert "2 个：社区客厅服务圈人口覆盖率、每百户居民拥有社区综合服务设施面积" in document
     # Sources, settings, coordinate system.
     assert "OpenStreetMap contributors" in document and "人口为按建筑面积估算的值" in document
     assert "walk_speed_m_per_min" in document and "步行速度（米/分钟）" in document
