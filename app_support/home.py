@@ -150,7 +150,7 @@ def _show_dataset(dataset: Any, lang: str) -> None:
     cols[0].dataframe(translate_columns(counts, lang), hide_index=True, width="stretch")
     with cols[1]:
         if dataset.attribution:
-            st.caption(t("map.attribution", lang) + "： " + " · ".join(map(str, dataset.attribution)))
+            st.caption(t("map.attribution", lang) + ("：" if lang == "zh" else ": ") + " · ".join(map(str, dataset.attribution)))
         for note in state.dataset_notes(dataset):
             st.caption(note)
         st.caption(f"CRS: {dataset.crs.name}")

@@ -19,7 +19,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import MacroElement
+from branca.element import Element, MacroElement
 from folium.template import Template
 
 from app_support.i18n import category_label, column_label, t
@@ -412,6 +412,10 @@ def build_map_parts(layers: MapLayers, *, lang: str = "zh", basemap: str = "none
     """The map of :func:`build_map` as a fixed part and the groups that change (see :class:`MapParts`)."""
     m = OfflineMap(location=[0, 0], zoom_start=12, tiles=None, control_scale=True, prefer_canvas=True,
                    height=height)
+    # The heat layer's canvas lies over the communities; it must let clicks through to them.
+    m.get_root().header.add_child(Element(
+        "<style>.leaflet-heatmap-layer{pointer-events:none}.popup-table th,.popup-table td"
+        "{font-size:12px;padding:1px 4px;vertical-align:top}</style>"), name="service_circles_css")
     # Base layers: a plain background and the data's roads need no internet.
     folium.FeatureGroup(name=t("map.base.plain", lang), overlay=False, control=True, show=False).add_to(m)
     roads_base = folium.FeatureGroup(name=t("map.base.roads", lang), overlay=False, control=True, show=True)

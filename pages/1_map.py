@@ -75,5 +75,5 @@ with right:
         st.dataframe(details, width="stretch", height=520)
 st.caption(t("map.redraw", lang, seconds=st.session_state["map_build_seconds"]))
 if dataset.attribution:
-    st.caption(t("map.attribution", lang) + "： " + " · ".join(map(str, dataset.attribution)))
+    st.caption(t("map.attribution", lang) + ("：" if lang == "zh" else ": ") + " · ".join(map(str, dataset.attribution)))
 state.warm_circles(list(analysis.categories), basemap)
