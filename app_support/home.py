@@ -66,8 +66,8 @@ def _set_source(value: str) -> None:
     if st.session_state.get("source") != value:
         st.session_state["source"] = value
         # A new data set brings its own default targets and invalidates earlier siting runs.
-        st.session_state.pop("targets", None)
-        st.session_state.pop("siting_runs", None)
+        for key in ("targets", "latest_siting", "scenario_comparison", "export_files"):
+            st.session_state.pop(key, None)
 
 
 def _upload_form(lang: str) -> None:

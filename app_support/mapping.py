@@ -415,7 +415,7 @@ def build_map_parts(layers: MapLayers, *, lang: str = "zh", basemap: str = "none
     # The heat layer's canvas lies over the communities; it must let clicks through to them.
     m.get_root().header.add_child(Element(
         "<style>.leaflet-heatmap-layer{pointer-events:none}.popup-table th,.popup-table td"
-        "{font-size:12px;padding:1px 4px;vertical-align:top}</style>"), name="service_circles_css")
+        "{font-size:12px;padding:1px 4px;vertical-align:top}.popup-table th{white-space:nowrap}</style>"), name="service_circles_css")
     # Base layers: a plain background and the data's roads need no internet.
     folium.FeatureGroup(name=t("map.base.plain", lang), overlay=False, control=True, show=False).add_to(m)
     roads_base = folium.FeatureGroup(name=t("map.base.roads", lang), overlay=False, control=True, show=True)

@@ -9,7 +9,6 @@ depends on it; the data set and network are built once per session of the server
 from __future__ import annotations
 
 import concurrent.futures
-import dataclasses
 import hashlib
 import os
 import tempfile
@@ -385,7 +384,3 @@ def save_uploads(files: Mapping[str, Any]) -> Path:
             out.write(data)
         os.replace(tmp, target)
     return folder
-
-
-def settings_as_dict(settings: Any) -> dict[str, Any]:
-    return {f.name: getattr(settings, f.name) for f in dataclasses.fields(settings) if f.name in SETTING_FIELDS}

@@ -48,16 +48,32 @@ def covered_flags(analysis: Any, category: str) -> pd.Series:
     return analysis.covered[category]
 
 
-def community_frame(dataset: Any, analysis: Any) -> gpd.GeoDataFrame:
-    """Community polygons joined with their indicator row (``community_table``)."""
-    table = analysis.community_table
+def readable_rows(analysis: Any, table: pd.DataFrame, *, lang: str) -> pd.DataFrame:
+    """Community rows with kind and missed targets in words of ``lang`` (a copy)."""
+    out = table.copy()
+    if "kind" in out.columns:
+        out["kind"] = out["kind"].map(lambda k: t(f"kind.{k}", lang) if k in ("urban", "rural") else k)
+    if "missed_targets" in out.columns:
+        names = analysis.indicators.set_index("name")["name_en" if lang == "en" else "name_zh"].to_dict() \
+            if {"name", "name_zh", "name_en"} <= set(analysis.indicators.columns) else {}
+        sep = "; " if lang == "en" else "；"
+
+        def words(value: Any) -> Any:
+            if isinstance(value, str):
+                return sep.join(str(names.get(part.strip(), part.strip())) for part in value.split(";")
+                                if part.strip())
+            return _as_text(value)
+
+        out["missed_targets"] = out["missed_targets"].map(words)
+    return out
+
+
+def community_frame(dataset: Any, analysis: Any, *, lang: str = "zh") -> gpd.GeoDataFrame:
+    """Community polygons joined with their indicator row (``community_table``), in words of ``lang``."""
+    table = readable_rows(analysis, analysis.community_table, lang=lang)
     polygons = dataset.communities[["community_id", dataset.communities.geometry.name]].copy()
     extra = table.drop(columns=[c for c in table.columns if c in ("community_id",)], errors="ignore")
     joined = polygons.merge(extra, left_on="community_id", right_index=True, how="left")
-    if "missed_targets" in joined.columns:
-        joined["missed_targets"] = joined["missed_targets"].map(_as_text)
-    if "kind" in joined.columns:
-        joined["kind"] = joined["kind"].astype(object)
     return gpd.GeoDataFrame(joined, geometry=polygons.geometry.name, crs=dataset.communities.crs)
 
 
@@ -114,7 +130,7 @@ def map_layers(dataset: Any, analysis: Any, category: str, *, lang: str, uncover
     """
     network_circle, buffer = circles if circles is not None else (circles_of(analysis, category),
                                                                   buffer_of(analysis, category))
-    communities = community_frame(dataset, analysis)
+    communities = community_frame(dataset, analysis, lang=lang)
     full = dataset.facilities if facilities is None else facilities
     wanted = set(essential_in(analysis)) if category == COMPLETE else {category}
     if isinstance(full, gpd.GeoDataFrame):
@@ -150,9 +166,7 @@ def community_details(analysis: Any, community_id: str, *, lang: str) -> pd.Data
     table = analysis.community_table
     if community_id not in table.index:
         return None
-    row = table.loc[[community_id]].copy()
-    if "missed_targets" in row.columns:
-        row["missed_targets"] = row["missed_targets"].map(_as_text)
+    row = readable_rows(analysis, table.loc[[community_id]], lang=lang)
     shown = translate_columns(row.reset_index(), lang).T
     shown.columns = [t("map.clicked", lang)]
     return shown.astype(str)
@@ -180,12 +194,8 @@ def indicator_table(analysis: Any, *, lang: str) -> pd.DataFrame:
 
 
 def community_table(analysis: Any, *, lang: str) -> pd.DataFrame:
-    table = analysis.community_table.reset_index()
-    if "missed_targets" in table.columns:
-        table["missed_targets"] = table["missed_targets"].map(_as_text)
-    if "kind" in table.columns:
-        table["kind"] = table["kind"].map(lambda k: t(f"kind.{k}", lang) if k in ("urban", "rural") else k)
-    return table
+    """The per-community table in words of ``lang`` (kind, missed targets)."""
+    return readable_rows(analysis, analysis.community_table, lang=lang).reset_index()
 
 
 def time_distribution(dataset: Any, analysis: Any, categories: Sequence[str], *, lang: str,

@@ -84,7 +84,7 @@ if column in per_community.columns:
 
 st.markdown(f"**{t('ind.before_after', lang)}**")
 latest = st.session_state.get("latest_siting")
-result = state.siting_for(*latest) if latest else None
+result = state.siting_for(*latest) if latest and latest[0] == state.source() else None
 if result is None:
     st.info(t("ind.no_siting", lang))
 else:

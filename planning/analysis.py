@@ -131,7 +131,8 @@ class Analysis:
             model = TravelModel.for_mode(self.dataset.roads, mode, self.settings)
             gdf = service_circles(model, fx, fy, minutes=self.settings.circle_minutes(kind),
                                   buffer_m=self.settings.circle_buffer_m, facility_ids=ids,
-                                  per_facility=per_facility)
+                                  per_facility=per_facility,
+                                  edges=None if per_facility else self._edges_of_kind(kind))
             gdf.insert(0, "kind", kind)
             gdf.insert(0, "category", category)
             frames.append(gdf)
@@ -201,6 +202,26 @@ class Analysis:
             "rural_minutes": float(self.settings.rural_circle_minutes),
             "geometry": shapely.union_all(pieces) if pieces else shapely.Polygon(),
         }
+
+    def _edges_of_kind(self, kind: str) -> np.ndarray | None:
+        """Edges with an end in (or within a band of) the communities of one kind.
+
+        The merged circle is clipped to its kind's area afterwards, so drawing the roads of the
+        other kind's area would only be thrown away (an e-bike circle over a whole city core).
+        """
+        rural_area = self._rural_area()
+        if rural_area is None:
+            return None
+        key = f"edges_{kind}"
+        if key not in self._circle_rows_area:
+            net = self.dataset.roads
+            band = 2.0 * self.settings.circle_buffer_m
+            inside = shapely.contains_xy(shapely.buffer(rural_area, band if kind == "rural" else -band),
+                                         net.node_x, net.node_y)
+            if kind == "urban":
+                inside = ~inside
+            self._circle_rows_area[key] = np.flatnonzero(inside[net.edge_u] | inside[net.edge_v])
+        return self._circle_rows_area[key]
 
     def _rural_area(self) -> shapely.Geometry | None:
         """Union of the rural communities, when both kinds are present (else no clipping)."""

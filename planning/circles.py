@@ -91,6 +91,7 @@ def service_circles(
     buffer_m: float = 35.0,
     facility_ids: Sequence[object] | None = None,
     per_facility: bool = False,
+    edges: np.ndarray | None = None,
 ) -> gpd.GeoDataFrame:
     """Network service circles of facilities.
 
@@ -108,6 +109,9 @@ def service_circles(
         Ids for the per-facility rows.
     per_facility : bool
         One polygon per facility (slower) instead of one merged polygon.
+    edges : numpy.ndarray, optional
+        Only draw these edges of the merged circle (e.g. the roads of the area whose residents
+        use this circle); travel still runs over the whole network.
 
     Returns
     -------
@@ -130,7 +134,7 @@ def service_circles(
     legs = np.stack([np.column_stack([fx, fy]), node_xy], axis=1)
     if not per_facility:
         node_minutes = model.node_minutes_to_nearest(node, access, limit_minutes=minutes)
-        segments = np.concatenate([reached_segments(model, node_minutes, budget),
+        segments = np.concatenate([reached_segments(model, node_minutes, budget, edges=edges),
                                    _access_legs(legs, access, budget)], axis=0)
         return gpd.GeoDataFrame({"facilities": [len(fx)], "minutes": [float(minutes)],
                                  "mode": [model.mode]},

@@ -112,7 +112,7 @@ def test_export_files_and_tables(toy_dataset_and_analysis) -> None:
     assert files[0][1][:16] == b"SQLite format 3\x00"
 
 
-@pytest.mark.parametrize("fmt", ["csv", "xlsx", "kml"])
+@pytest.mark.parametrize("fmt", ["shp", "geojson", "kml", "csv", "xlsx", "html"])
 def test_export_other_formats(toy_dataset_and_analysis, fmt: str) -> None:
     from app_support import exporting
 
@@ -144,3 +144,19 @@ def test_save_and_compare_scenarios(toy_source: str, tmp_path: Path, monkeypatch
     assert {"C1", "C2", "C3", "C4"} <= set(comparison.index)
     baseline = [c for c in comparison.columns if "health" in c and "baseline" in c]
     assert baseline and comparison.loc["C3", baseline[0]] == 0.0  # see test_views
+
+
+def test_indicators_before_after_siting(toy_source: str) -> None:
+    at = _app("pages/3_siting.py", toy_source, settings={}).run()
+    at.selectbox(key="w_site_category_zh").set_value("health")
+    at.number_input(key="w_site_n_zh").set_value(1)
+    next(b for b in at.button if b.label == "开始选址").click()
+    at.run()
+    latest = at.session_state["latest_siting"]
+    ind = _app("pages/2_indicators.py", toy_source, settings={}, latest_siting=latest).run()
+    assert not ind.exception
+    before_after = ind.dataframe[2].value.set_index("社区编号")
+    assert {"选址前覆盖率（%）", "选址后覆盖率（%）"} <= set(before_after.columns)
+    # No community loses coverage by adding a site, and C3 starts at 0 % (see test_views).
+    assert (before_after["选址后覆盖率（%）"] >= before_after["选址前覆盖率（%）"]).all()
+    assert before_after.loc["C3", "选址前覆盖率（%）"] == 0.0

@@ -125,6 +125,15 @@ def test_app_in_chromium(app_url: str) -> None:
             _wait_idle(page)
             page.screenshot(path=str(SHOTS / "map.png"), full_page=True)
 
+            # Clicking a community (the map is fitted to them, so its centre is one) shows its row.
+            box = page.locator(MAP_FRAME).bounding_box()
+            assert box is not None
+            page.mouse.click(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.55)
+            page.get_by_text("所选社区").first.wait_for(state="attached", timeout=60_000)
+            assert frame.locator(".leaflet-popup .popup-table").count() == 1
+            _wait_idle(page)
+            page.screenshot(path=str(SHOTS / "map_clicked.png"), full_page=True)
+
             # Changing the category redraws the map (time printed for the record).
             started = time.perf_counter()
             page.locator("[data-testid='stSelectbox']").filter(has_text="服务类别").click()
