@@ -8,7 +8,7 @@ files keyed by the file's SHA-256, the target CRS and :data:`READER_VERSION`.
 Examples
 --------
 >>> from geo.roads import read_roads
->>> net = read_roads("/work/shared/data/europe_osm/Helsinki.osm.pbf", crs="EPSG:32635")
+>>> net = read_roads("../shared/data/europe_osm/Helsinki.osm.pbf", crs="EPSG:32635")
 >>> net.n_nodes > 5000
 True
 """

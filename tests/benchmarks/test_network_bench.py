@@ -17,7 +17,7 @@ import pytest
 from geo.roads import read_roads
 from geo.synthetic import synthetic_dataset
 
-OSM = Path("/work/shared/data/europe_osm")
+OSM = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "europe_osm"
 
 
 @pytest.mark.benchmark
@@ -53,6 +53,7 @@ def test_synthetic_build(n_nodes):
     ("name", "crs"),
     [("Helsinki.osm.pbf", "EPSG:32635"), ("liechtenstein-2015-10.osm.pbf", "EPSG:32632")],
 )
+@pytest.mark.skipif(not OSM.is_dir(), reason="the raw data folder ../shared/data is not beside this checkout")
 def test_parse_osm_pbf(name, crs, tmp_path, monkeypatch):
     monkeypatch.setenv("SERVICE_CIRCLES_CACHE", str(tmp_path))
     path = OSM / name
