@@ -19,6 +19,7 @@ from typing import Literal
 import pandas as pd
 
 from geo.taxonomy import CATEGORIES, label as category_label_of
+from planning import labels
 
 Language = Literal["zh", "en"]
 LANGUAGES: tuple[Language, ...] = ("zh", "en")
@@ -201,61 +202,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "msg.no_facilities": ("该类别没有现有设施。", "There are no existing facilities of this category."),
     "msg.computing": ("正在计算出行时间和服务圈…", "Computing travel times and service circles…"),
     "msg.not_available": ("此功能所需的模块尚不可用：{name}", "This needs a module that is not available yet: {name}"),
-    # column headers (tables and CSV exports)
-    "col.community_id": ("社区编号", "Community ID"),
-    "col.name": ("名称", "Name"),
-    "col.kind": ("类型", "Kind"),
-    "col.population": ("人口", "Population"),
-    "col.households": ("户数", "Households"),
-    "col.street": ("街道/乡镇", "Street / township"),
-    "col.district": ("区县", "District"),
-    "col.circle_minutes": ("服务圈时间（分钟）", "Circle time (min)"),
-    "col.complete_circle_pct": ("完整服务圈覆盖率（%）", "Complete circle (%)"),
-    "col.floor_area_per_100_households": ("每百户综合服务设施面积（㎡）", "Floor area per 100 households (m²)"),
-    "col.missed_targets": ("未达标指标", "Targets missed"),
-    "col.coverage_pct": ("覆盖率（%）", "Coverage (%)"),
-    "col.coverage_pct_of": ("{category}覆盖率（%）", "{category} coverage (%)"),
-    "col.minutes_of": ("{category}（分钟）", "{category} (min)"),
-    "col.covered_of": ("{category}圈内", "{category} inside circle"),
-    "col.facilities": ("设施数", "Facilities"),
-    "col.covered_population": ("圈内人口", "Population inside the circle"),
-    "col.category": ("类别", "Category"),
-    "col.indicator": ("指标", "Indicator"),
-    "col.name_zh": ("指标（中文）", "Indicator (Chinese)"),
-    "col.name_en": ("指标（英文）", "Indicator (English)"),
-    "col.scope": ("范围", "Scope"),
-    "col.value": ("现状值", "Value"),
-    "col.target": ("目标", "Target"),
-    "col.unit": ("单位", "Unit"),
-    "col.pass": ("是否达标", "Met"),
-    "col.communities_missing": ("未达标社区", "Communities missing it"),
-    "col.rank": ("排序", "Rank"),
-    "col.candidate_id": ("候选址编号", "Candidate ID"),
-    "col.newly_covered": ("新增圈内人口", "Newly covered residents"),
-    "col.cumulative_covered": ("累计新增圈内人口", "Cumulative newly covered"),
-    "col.cumulative_pct": ("累计覆盖率（%）", "Cumulative share (%)"),
-    "col.facility_id": ("设施编号", "Facility ID"),
-    "col.floor_area_m2": ("建筑面积（㎡）", "Floor area (m²)"),
-    "col.capacity": ("容量", "Capacity"),
-    "col.status": ("状态", "Status"),
-    "col.source": ("来源", "Source"),
-    "col.cost": ("成本", "Cost"),
-    "col.minutes": ("出行时间（分钟）", "Travel time (min)"),
-    "col.covered": ("是否在圈内", "Inside the circle"),
-    "col.pct_before": ("选址前覆盖率（%）", "Before (%)"),
-    "col.pct_after": ("选址后覆盖率（%）", "After (%)"),
-    "col.covered_before": ("选址前圈内人口", "Inside before"),
-    "col.covered_after": ("选址后圈内人口", "Inside after"),
-    "col.severity": ("级别", "Severity"),
-    "col.layer": ("图层", "Layer"),
-    "col.message": ("说明", "Message"),
-    "col.file": ("文件", "File"),
-    "col.column": ("列", "Column"),
-    "col.count": ("条数", "Rows"),
-    "col.features": ("要素数", "Features"),
-    "col.scenario": ("方案", "Scenario"),
-    "col.share": ("人口比例（%）", "Share of residents (%)"),
-    "col.note": ("备注", "Note"),
     "scope.community": ("社区", "community"),
     "scope.street": ("街道/乡镇", "street / township"),
     "scope.district": ("区县", "district / county"),
@@ -282,16 +228,11 @@ def category_label(key: str, lang: str = "zh") -> str:
 
 
 def column_label(column: str, lang: str = "zh") -> str:
-    """Header of a result column (``coverage_pct_health`` → ``社区卫生服务站覆盖率（%）``)."""
-    if f"col.{column}" in TEXT:
-        return t(f"col.{column}", lang)
-    for prefix, key in (("coverage_pct_", "col.coverage_pct_of"), ("minutes_", "col.minutes_of"),
-                        ("covered_", "col.covered_of")):
-        if column.startswith(prefix) and column[len(prefix):] in CATEGORIES:
-            return t(key, lang, category=category_label(column[len(prefix):], lang))
-    if column in CATEGORIES:
-        return category_label(column, lang)
-    return column
+    """Header of a result column (``coverage_pct_health`` → ``社区卫生服务站覆盖率(%)``).
+
+    Column headers live in one table, :mod:`planning.labels`, shared with the file exports.
+    """
+    return labels.column_label(column, "en" if lang == "en" else "zh")
 
 
 def translate_columns(frame: pd.DataFrame, lang: str = "zh",

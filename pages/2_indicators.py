@@ -55,9 +55,9 @@ chart = (
     alt.Chart(dist)
     .mark_bar()
     .encode(
-        x=alt.X("bin:N", sort=alt.SortField("order"), title=t("col.minutes", lang)),
-        y=alt.Y("share:Q", title=t("col.share", lang)),
-        color=alt.Color("category:N", title=t("col.category", lang)),
+        x=alt.X("bin:N", sort=alt.SortField("order"), title=column_label("minutes", lang)),
+        y=alt.Y("share:Q", title=column_label("share", lang)),
+        color=alt.Color("category:N", title=column_label("category", lang)),
         xOffset="category:N",
         tooltip=["category", "bin", alt.Tooltip("share:Q", format=".1f")],
     )

@@ -45,7 +45,7 @@ from geo import coords
 from geo._errors import DataError
 from geo.taxonomy import CATEGORIES
 from planning import _shapefile
-from planning._export_fields import Language, column_label, column_labels
+from planning.labels import Language, column_label, column_labels
 from planning._qml import coverage_colour, qml_categories, qml_coverage, rgb
 
 if TYPE_CHECKING:

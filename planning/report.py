@@ -35,7 +35,7 @@ from pyproj import CRS
 
 from geo._errors import DataError
 from geo.taxonomy import CATEGORIES
-from planning._export_fields import column_label
+from planning.labels import column_label
 from planning._qml import COVERAGE_CLASSES, coverage_colour
 
 if TYPE_CHECKING:

@@ -58,7 +58,7 @@ def test_lookup_and_formatting() -> None:
 def test_category_and_column_labels_come_from_the_taxonomy() -> None:
     assert category_label("community_living_room") == "社区客厅"
     assert category_label("community_living_room", "en") == "Community living room"
-    assert column_label("coverage_pct_health") == "社区卫生服务站覆盖率（%）"
+    assert column_label("coverage_pct_health") == "社区卫生服务站覆盖率(%)"
     assert column_label("coverage_pct_health", "en") == "Community health station coverage (%)"
     assert column_label("population", "en") == "Population"
     assert column_label("not_a_column") == "not_a_column"

@@ -69,7 +69,7 @@ def test_indicators_page_tables(toy_source: str) -> None:
     assert communities["社区编号"].tolist() == ["C1", "C2", "C3", "C4"]
     # C3 (金家庄社区) is 1141 m or more from the health station: 0 % (see test_views).
     row = communities.set_index("社区编号").loc["C3"]
-    assert row["社区卫生服务站覆盖率（%）"] == 0.0
+    assert row["社区卫生服务站覆盖率(%)"] == 0.0
     assert any("尚未运行选址" in i.value for i in at.info)
 
 
@@ -90,7 +90,7 @@ def test_siting_page_runs_and_ranks(toy_source: str, toy_dataset_and_analysis) -
     direct = recommend_sites(dataset, analysis, category="health", new_sites=1, candidates="given",
                              time_limit_s=30.0)
     assert sites["排序"].tolist() == [1]
-    assert sites["候选址编号"].tolist() == direct.sites["candidate_id"].astype(str).tolist()
+    assert sites["候选点编号"].tolist() == direct.sites["candidate_id"].astype(str).tolist()
     assert direct.covered_after > direct.covered_before
     assert at.session_state["latest_siting"][4][1] == ("category", "health")
 
@@ -102,7 +102,7 @@ def test_export_files_and_tables(toy_dataset_and_analysis) -> None:
     tables = exporting.table_csvs(analysis, lang="zh")
     assert set(tables) == {"指标.csv", "社区指标表.csv", "分类覆盖汇总.csv"}
     community_csv = tables["社区指标表.csv"].decode("utf-8-sig").splitlines()
-    assert community_csv[0].startswith("社区编号,名称,类型,人口")
+    assert community_csv[0].startswith("社区编号,名称,类型(城市/农村),人口")
     assert community_csv[3].startswith("C3,金家庄社区,城市社区,800.0")
     english = exporting.table_csvs(analysis, lang="en")
     assert "Community table.csv" in english
@@ -156,7 +156,7 @@ def test_indicators_before_after_siting(toy_source: str) -> None:
     ind = _app("pages/2_indicators.py", toy_source, settings={}, latest_siting=latest).run()
     assert not ind.exception
     before_after = ind.dataframe[2].value.set_index("社区编号")
-    assert {"选址前覆盖率（%）", "选址后覆盖率（%）"} <= set(before_after.columns)
+    assert {"规划前覆盖率(%)", "规划后覆盖率(%)"} <= set(before_after.columns)
     # No community loses coverage by adding a site, and C3 starts at 0 % (see test_views).
-    assert (before_after["选址后覆盖率（%）"] >= before_after["选址前覆盖率（%）"]).all()
-    assert before_after.loc["C3", "选址前覆盖率（%）"] == 0.0
+    assert (before_after["规划后覆盖率(%)"] >= before_after["规划前覆盖率(%)"]).all()
+    assert before_after.loc["C3", "规划前覆盖率(%)"] == 0.0

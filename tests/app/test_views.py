@@ -53,8 +53,8 @@ def test_community_details_translated(toy_dataset_and_analysis) -> None:
     details = views.community_details(analysis, "C3", lang="zh")
     assert details is not None
     assert details.loc["名称"].iloc[0] == "金家庄社区"
-    assert details.loc["类型"].iloc[0] == "城市社区"
-    assert details.loc["社区卫生服务站覆盖率（%）"].iloc[0] == "0.0"
+    assert details.loc["类型(城市/农村)"].iloc[0] == "城市社区"
+    assert details.loc["社区卫生服务站覆盖率(%)"].iloc[0] == "0.0"
     assert views.community_details(analysis, "nope", lang="zh") is None
 
 

@@ -75,6 +75,16 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
     "urban_minutes": ("城市服务圈(分钟)", "Urban circle (min)"),
     "rural_minutes": ("农村服务圈(分钟)", "Rural circle (min)"),
     "name_zh_category": ("类别名称", "Category name"),
+    # tables shown in the app
+    "indicator": ("指标", "Indicator"),
+    "severity": ("级别", "Severity"),
+    "layer": ("图层", "Layer"),
+    "message": ("说明", "Message"),
+    "file": ("文件", "File"),
+    "column": ("列", "Column"),
+    "count": ("条数", "Rows"),
+    "features": ("要素数", "Features"),
+    "share": ("人口比例(%)", "Share of residents (%)"),
 }
 
 # Column = <prefix><category key> or <category key><suffix>; labels take the category label.
