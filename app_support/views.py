@@ -11,7 +11,6 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from app_support.i18n import TEXT, category_label, t, translate_columns
 from app_support.mapping import MapLayers
@@ -93,23 +92,14 @@ def uncovered_points(dataset: Any, analysis: Any, category: str) -> gpd.GeoDataF
 
 
 def circles_of(analysis: Any, category: str) -> gpd.GeoDataFrame | None:
-    """Network service circle of one category, each community kind's circle kept to its own area.
+    """Merged network service circle of one category (each kind's circle kept to its own area).
 
-    Computed per category (not ``analysis.circles``, which draws every category at once) so
-    that switching the category draws only what is shown.
+    Drawn per category by :meth:`planning.analysis.Analysis.circles_for`, so switching the
+    category draws only what is shown.
     """
     if category == COMPLETE or category not in analysis.categories:
         return None
-    parts = analysis.service_circle(category)
-    if "kind" not in parts.columns or parts["kind"].nunique() < 2:
-        return parts
-    com = analysis.dataset.communities
-    table = analysis.community_table
-    rural_ids = set(table.index[table["kind"] == "rural"].astype(str))
-    rural_area = shapely.union_all(com.geometry[com["community_id"].astype(str).isin(rural_ids)].to_numpy())
-    geoms = [shapely.intersection(g, rural_area) if k == "rural" else shapely.difference(g, rural_area)
-             for k, g in zip(parts["kind"], parts.geometry, strict=True)]
-    return parts.set_geometry(gpd.GeoSeries(geoms, index=parts.index, crs=parts.crs))
+    return analysis.circles_for([category])
 
 
 def buffer_of(analysis: Any, category: str) -> gpd.GeoDataFrame | None:
