@@ -7,13 +7,19 @@ The other pages live in ``pages/``; shared logic lives in ``app_support/``.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from app_support import home
 from app_support.i18n import t
 from app_support.state import language_switch
 
-st.set_page_config(page_title="社区便民服务圈 · Service circles", layout="wide")
+ICON = Path(__file__).resolve().parent / "static" / "icon.png"
+
+# A local icon: the material-symbol icons of the pages would make the browser fetch the favicon
+# from the internet, which government intranets cannot reach.
+st.set_page_config(page_title="社区便民服务圈 · Service circles", page_icon=str(ICON), layout="wide")
 language = language_switch()
 pages = [
     st.Page(home.render, title=t("page.home", language), icon=":material/folder_open:", url_path="home",

@@ -91,6 +91,7 @@ def test_app_in_chromium(app_url: str) -> None:
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     failed: list[str] = []
+    outside: list[str] = []  # an intranet reaches nothing but the app itself
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:
@@ -104,8 +105,13 @@ def test_app_in_chromium(app_url: str) -> None:
                 if response.status >= 400 and response.request.resource_type in ("script", "stylesheet"):
                     failed.append(f"{response.url} (HTTP {response.status})")
 
+            def on_request(request) -> None:
+                if not request.url.startswith((app_url.rstrip("/"), "data:", "blob:", "about:")):
+                    outside.append(request.url)
+
             page.on("requestfailed", on_failed)
             page.on("response", on_response)
+            page.on("request", on_request)
 
             # Home: the default data set is loaded and described.
             page.goto(app_url)
@@ -204,3 +210,4 @@ def test_app_in_chromium(app_url: str) -> None:
         finally:
             browser.close()
     assert not failed, "scripts or styles failed to load:\n" + "\n".join(failed)
+    assert not outside, "requests left this machine:\n" + "\n".join(outside)
