@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from app_support.i18n import t, translate_columns
+from app_support.i18n import t
 
 FORMATS: tuple[str, ...] = ("gpkg", "shp", "geojson", "kml", "csv", "xlsx", "html")
 CRS_CHOICES: tuple[str, ...] = ("wgs84", "cgcs2000", "cgcs2000-gk", "gcj02")
@@ -63,12 +63,13 @@ def table_csvs(analysis: Any, *, siting: Any = None, lang: str = "zh") -> dict[s
         "category_summary": _category_summary(analysis, lang),
     }
     if siting is not None:
-        tables["recommended_sites"] = pd.DataFrame(siting.sites.drop(columns=siting.sites.geometry.name))
-        tables["before_after"] = siting.community_before_after.reset_index()
+        tables["recommended_sites"] = views.readable_sites(
+            pd.DataFrame(siting.sites.drop(columns=siting.sites.geometry.name)), lang=lang)
+        tables["before_after"] = views.readable_before_after(siting.community_before_after.reset_index(), lang=lang)
     out = {}
     for name, frame in tables.items():
         file_name = f"{t(f'layer.{name}', lang)}.csv".replace("/", "_")
-        out[file_name] = translate_columns(frame, lang).to_csv(index=False).encode("utf-8-sig")
+        out[file_name] = views.translate_table(analysis, frame, lang).to_csv(index=False).encode("utf-8-sig")
     return out
 
 

@@ -1,7 +1,9 @@
 """Every word the app shows, in Simplified Chinese (default) and English, from one table.
 
-Category names come from :mod:`geo.taxonomy`; everything else (labels, legends, messages, table
-and export column headers) is a key of :data:`TEXT`.
+Category names come from :mod:`geo.taxonomy`, column headers from :mod:`planning.labels`;
+everything else (labels, legends, messages) is a key of :data:`TEXT`. Notes of the siting engine
+(:class:`planning.candidates.Note`) keep their English text in the engine, which the command line
+prints too; their Chinese text is :data:`NOTES_ZH`, and :func:`note_text` picks one.
 
 Examples
 --------
@@ -182,6 +184,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "site.compare.pick": ("选择两个方案", "Choose two scenarios"),
     "site.no_scenarios": ("尚无已保存的方案。", "No saved scenarios yet."),
     "site.none_yet": ("设置参数后点击“开始选址”。", "Choose the options and press Recommend sites."),
+    "site.source.given": ("数据中的候选址", "given"),
+    "site.source.generated": ("自动生成", "generated"),
+    "site.outside_communities": ("（不在任何社区内）", "(outside communities)"),
     # export
     "exp.layers": ("图层与表格", "Layers and tables"),
     "exp.format": ("格式", "Format"),
@@ -211,6 +216,32 @@ TEXT: dict[str, tuple[str, str]] = {
     "yes": ("是", "yes"),
     "no": ("否", "no"),
 }
+
+
+#: Chinese text of the siting engine's notes, by note key, with the placeholders of the English
+#: templates in :data:`planning.candidates.NOTES` and :data:`planning.siting.NOTES`.
+NOTES_ZH: dict[str, str] = {
+    "candidates.excluded_small": "{n} 处数据中的候选址建筑面积小于 {min_m2:g} 平方米，未参与选址",
+    "candidates.generated": "按圈外居民分布（k-means 聚类）生成候选址 {n} 处",
+    "candidates.unknown_floor_area": "{n} 处候选址建筑面积未知，仍参与选址（未按最小建筑面积筛选）",
+    "siting.target_unmet": "目标覆盖率 {target_pct:g}% 无法达到：有 {unreached:.0f} 名居民不在任何候选址的服务圈内；"
+                           "已按可达到的最高覆盖率 {best:.1f}% 求解",
+    "siting.no_capacity": "{n} 处候选址没有服务容量或建筑面积，未参与按容量选址",
+    "siting.unreachable": "{points} 个需求点（共 {residents:.0f} 名居民）不在任何现有设施或候选址的服务圈内",
+    "siting.no_circles": "未绘制新址的服务圈（planning.circles 模块不可用）",
+}
+
+
+def note_text(note: object, lang: str = "zh") -> str:
+    """A note of the siting engine in ``lang``.
+
+    English is the note's own text; Chinese comes from :data:`NOTES_ZH` by the note's ``key`` and
+    ``values``. A note without a known key is shown as it is.
+    """
+    template = NOTES_ZH.get(str(getattr(note, "key", "") or ""))
+    if lang == "en" or template is None:
+        return str(note)
+    return template.format(**getattr(note, "values", {}))
 
 
 def t(key: str, lang: str = "zh", **values: object) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 import streamlit as st
 
 from app_support.i18n import category_label, t, translate_columns
+from app_support.views import readable_before_after
 
 SCENARIO_DIR = Path(tempfile.gettempdir()) / "service-circles-scenarios"
 
@@ -57,8 +58,8 @@ def render(dataset: Any, analysis: Any, result: Any | None, *, lang: str) -> Non
         first_col = by_category.columns[0]
         by_category[first_col] = by_category[first_col].map(lambda k: category_label(str(k), lang))
         st.dataframe(translate_columns(by_category, lang), hide_index=True, width="stretch")
-        st.dataframe(translate_columns(comparison.communities.reset_index(), lang), hide_index=True,
-                     width="stretch")
+        st.dataframe(translate_columns(readable_before_after(comparison.communities.reset_index(), lang=lang), lang),
+                     hide_index=True, width="stretch")
         # Kept for the export page (planning.export adds it as a "scenario_comparison" table).
         st.session_state["scenario_comparison"] = comparison.communities
 

@@ -151,15 +151,80 @@ def map_layers(dataset: Any, analysis: Any, category: str, *, lang: str, uncover
     )
 
 
+def display_value(value: Any, lang: str = "zh", *, percent: bool = False) -> str:
+    """A table cell as text: whole numbers without decimals (7,085), others and percentages with one
+    decimal, "—" when missing.
+
+    >>> display_value(7085.0), display_value(12.345), display_value(0.0, percent=True)
+    ('7,085', '12.3', '0.0')
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return t("yes" if value else "no", lang)
+    if isinstance(value, (int, np.integer)) and not percent:
+        return f"{int(value):,}"
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        if not np.isfinite(value):
+            return "—"
+        return f"{value:,.0f}" if float(value).is_integer() and not percent else f"{value:,.1f}"
+    return "—" if _missing(value) else str(value)
+
+
+def _missing(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # lists and arrays are values, not missing
+        return False
+
+
+def translate_table(analysis: Any, frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """:func:`translate_columns`, with indicator columns (``service_facility_coverage``…) headed
+    by the indicator's name from the targets."""
+    shown = translate_columns(frame, lang)
+    indicators = getattr(analysis, "indicators", None)
+    name_col = "name_en" if lang == "en" else "name_zh"
+    if indicators is None or not {"name", name_col} <= set(indicators.columns):
+        return shown
+    names = dict(zip(indicators["name"].astype(str), indicators[name_col].astype(str)))
+    taken = set(map(str, shown.columns))
+    rename = {c: names[c] for c in shown.columns if c in names and names[c] not in taken}
+    return shown.rename(columns=rename)
+
+
 def community_details(analysis: Any, community_id: str, *, lang: str) -> pd.DataFrame | None:
-    """One community's indicator row as a two-column (label, value) table."""
+    """One community's indicator row as a two-column (label, value) table of text."""
     table = analysis.community_table
     if community_id not in table.index:
         return None
-    row = readable_rows(analysis, table.loc[[community_id]], lang=lang)
-    shown = translate_columns(row.reset_index(), lang).T
-    shown.columns = [t("map.clicked", lang)]
-    return shown.astype(str)
+    row = readable_rows(analysis, table.loc[[community_id]], lang=lang).reset_index()
+    indicators = getattr(analysis, "indicators", None)
+    percent = {str(c) for c in row.columns if "pct" in str(c)}
+    if indicators is not None and {"name", "unit"} <= set(indicators.columns):
+        percent |= set(indicators.loc[indicators["unit"].astype(str) == "%", "name"].astype(str))
+    values = [display_value(v, lang, percent=str(c) in percent) for c, v in zip(row.columns, row.iloc[0].tolist())]
+    headers = list(map(str, translate_table(analysis, row, lang).columns))
+    return pd.DataFrame({t("map.clicked", lang): values}, index=headers)
+
+
+def readable_sites(sites: pd.DataFrame, *, lang: str) -> pd.DataFrame:
+    """Recommended sites with the candidate source in words of ``lang`` (a copy; the data's own
+    source codes, such as ``idle_building``, stay as they are)."""
+    out = sites.copy()
+    if "source" in out.columns:
+        out["source"] = out["source"].map(
+            lambda v: t(f"site.source.{v}", lang) if f"site.source.{v}" in TEXT else v)
+    return out
+
+
+def readable_before_after(frame: pd.DataFrame, *, lang: str) -> pd.DataFrame:
+    """The before/after table (index reset) with the demand outside communities named in ``lang``."""
+    from planning.siting import OUTSIDE_COMMUNITIES
+
+    out = frame.copy()
+    outside = t("site.outside_communities", lang)
+    for column in ("community_id", "name"):
+        if column in out.columns:
+            out[column] = out[column].map(lambda v: outside if v == OUTSIDE_COMMUNITIES else v)
+    return out
 
 
 def indicator_table(analysis: Any, *, lang: str) -> pd.DataFrame:

@@ -39,7 +39,7 @@ styled = shown.style.map(_highlight, subset=[pass_header]) if pass_header in sho
 st.dataframe(styled, hide_index=True, width="stretch")
 
 st.subheader(t("ind.community", lang))
-st.dataframe(translate_columns(views.community_table(analysis, lang=lang), lang), hide_index=True,
+st.dataframe(views.translate_table(analysis, views.community_table(analysis, lang=lang), lang), hide_index=True,
              width="stretch")
 
 st.subheader(t("ind.charts", lang))
@@ -88,7 +88,7 @@ result = state.siting_for(*latest) if latest and latest[0] == state.source() els
 if result is None:
     st.info(t("ind.no_siting", lang))
 else:
-    frame = result.community_before_after.reset_index()
+    frame = views.readable_before_after(result.community_before_after.reset_index(), lang=lang)
     value_cols = [c for c in ("pct_before", "pct_after") if c in frame.columns]
     long = frame.melt(id_vars=[c for c in ("name",) if c in frame.columns] or [frame.columns[0]],
                       value_vars=value_cols, var_name="when", value_name="pct")

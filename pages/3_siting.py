@@ -6,7 +6,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from app_support import scenarios_view, state, views
-from app_support.i18n import category_label, t, translate_columns
+from app_support.i18n import category_label, note_text, t, translate_columns
 from app_support.mapping import build_map
 from geo._errors import DataError
 from geo.taxonomy import CATEGORIES
@@ -78,21 +78,23 @@ st.markdown(
     + " · " + t("site.covered", lang, before=f"{result.covered_before:,}", after=f"{result.covered_after:,}")
 )
 for note in getattr(result, "notes", []) or []:
-    st.caption(str(note))
+    st.caption(note_text(note, lang))
 
+sites = views.readable_sites(result.sites, lang=lang)
 static = state.current_static_layers()
 layers = views.map_layers(dataset, analysis, result.category, lang=lang, roads=static["roads"],
                           facilities=static["facilities"],
-                          labels=state.data_labels(dataset), sites=result.sites,
+                          labels=state.data_labels(dataset), sites=sites,
                           site_circles=getattr(result, "circles", None),
                           circles=state.current_circles(result.category))
 st_folium(build_map(layers, lang=lang), key="siting_map", height=560, use_container_width=True,
           returned_objects=[])
 columns = [c for c in ("rank", "candidate_id", "name", "source", "floor_area_m2", "community_id", "newly_covered",
                        "cumulative_covered", "cumulative_pct") if c in result.sites.columns]
-st.dataframe(translate_columns(result.sites[columns], lang), hide_index=True, width="stretch")
+st.dataframe(translate_columns(sites[columns], lang), hide_index=True, width="stretch")
 with st.expander(t("layer.before_after", lang)):
-    st.dataframe(translate_columns(result.community_before_after.reset_index(), lang), hide_index=True,
-                 width="stretch")
+    st.dataframe(translate_columns(views.readable_before_after(result.community_before_after.reset_index(),
+                                                               lang=lang), lang),
+                 hide_index=True, width="stretch")
 
 scenarios_view.render(dataset, analysis, result, lang=lang)

@@ -53,7 +53,7 @@ from geo._errors import DataError
 from geo.dataset import Dataset
 from geo.taxonomy import CATEGORIES
 from planning._solvers import Solution, greedy_cover, greedy_median, solve_lscp, solve_mclp, solve_pmedian
-from planning.candidates import CANDIDATE_CHOICES, DEFAULT_GENERATED, candidate_sites
+from planning.candidates import CANDIDATE_CHOICES, DEFAULT_GENERATED, Note, candidate_sites
 from planning.settings import Settings
 from planning.travel import EPS_MINUTES, TravelModel
 
@@ -63,6 +63,17 @@ PMEDIAN_CUTOFF_FACTOR = 2.0
 #: Residents a new site can serve per m² of floor area when it has no capacity of its own:
 #: the plans ask ≥ 30 m² per 100 households, about 280 residents, i.e. roughly 10 per m².
 DEFAULT_PERSONS_PER_M2 = 10.0
+#: Community of demand points that lie in no community (before/after table).
+OUTSIDE_COMMUNITIES = "(outside communities)"
+#: English text of the siting notes: key → str.format template (see :class:`planning.candidates.Note`).
+NOTES: dict[str, str] = {
+    "siting.target_unmet": "the target {target_pct:g} % cannot be met: no candidate reaches {unreached:.0f} "
+                           "residents; solved for the reachable maximum {best:.1f} %",
+    "siting.no_capacity": "{n} candidate(s) without capacity or floor area left out of the capacitated model",
+    "siting.unreachable": "{points} demand point(s) with {residents:.0f} residents are outside every existing "
+                          "and candidate circle",
+    "siting.no_circles": "service circles of the new sites are not drawn (planning.circles is not available)",
+}
 # Budget (float64 cells) of one block of Dijkstra results: bounds memory on large networks.
 _BLOCK_CELLS = 20_000_000
 
@@ -136,12 +147,11 @@ def lscp(
     total = float(w.sum())
     reachable = (np.diff(sparse.csr_matrix(cover).indptr) > 0) & ~fixed
     need = target_pct / 100.0 * total - float(w[fixed].sum())
-    notes = []
+    notes: list[Note] = []
     if need > float(w[reachable].sum()) + 1e-9 * max(total, 1.0):
         best = 100.0 * (float(w[fixed].sum()) + float(w[reachable].sum())) / total if total else 0.0
-        notes.append(f"the target {target_pct:g} % cannot be met: no candidate reaches "
-                     f"{float(w[~fixed & ~reachable].sum()):.0f} residents; solved for the reachable "
-                     f"maximum {best:.1f} %")
+        notes.append(Note.of("siting.target_unmet", NOTES, target_pct=float(target_pct),
+                             unreached=float(w[~fixed & ~reachable].sum()), best=best))
         need = float(w[reachable].sum())
     sol = solve_lscp(cover, w, target_weight=max(need, 0.0), fixed_covered=fixed, capacity=capacity,
                      time_limit_s=time_limit_s)
@@ -309,6 +319,8 @@ class SitingResult:
     total_minutes_before: float | None = None
     total_minutes_after: float | None = None
     unreachable_population: float = 0.0
+    #: What was done or left out, for the user: English text; those made here and in
+    #: :mod:`planning.candidates` are :class:`planning.candidates.Note` with ``key`` and ``values``.
     notes: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
@@ -598,8 +610,7 @@ def recommend_sites(
                             file=str(dataset.source) if dataset.source else None, layer="candidates",
                             fix="add floor_area_m2 or capacity to the candidates, or switch capacities off")
         if missing.any():
-            notes.append(f"{int(missing.sum())} candidate(s) without capacity or floor area left out of the "
-                         "capacitated model")
+            notes.append(Note.of("siting.no_capacity", NOTES, n=int(missing.sum())))
             sites = sites.loc[~missing].reset_index(drop=True)
             cap_values = cap_values[~missing]
     cx = sites.geometry.x.to_numpy(dtype=float)
@@ -628,8 +639,7 @@ def recommend_sites(
         total_after_min = float(sol.objective)
     notes.extend(sol.notes)
     if unreachable_pop > 0:
-        notes.append(f"{len(unreachable)} demand point(s) with {unreachable_pop:.0f} residents are outside "
-                     "every existing and candidate circle")
+        notes.append(Note.of("siting.unreachable", NOTES, points=len(unreachable), residents=unreachable_pop))
 
     chosen, newly, served_share, saved = _rank(sol, cover, minutes, w, existing_cov, existing_min, limit, model)
     covered_before = float(w[existing_cov].sum())
@@ -746,7 +756,7 @@ def _community_before_after(
 ) -> pd.DataFrame:
     w = demand.population
     frame = pd.DataFrame({
-        "community_id": demand.community_id.fillna("(outside communities)").to_numpy(dtype=object),
+        "community_id": demand.community_id.fillna(OUTSIDE_COMMUNITIES).to_numpy(dtype=object),
         "population": w, "covered_before": w * before, "covered_after": w * after,
     })
     out = frame.groupby("community_id", sort=True)[["population", "covered_before", "covered_after"]].sum()
@@ -770,7 +780,7 @@ def _site_circles(dataset: Dataset, sites: gpd.GeoDataFrame, settings: Settings,
     try:
         from planning.circles import service_circles
     except ImportError:
-        notes.append("service circles of the new sites are not drawn (planning.circles is not available)")
+        notes.append(Note.of("siting.no_circles", NOTES))
         return _empty_circles(dataset)
     if len(sites) == 0:
         return _empty_circles(dataset)

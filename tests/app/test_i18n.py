@@ -71,3 +71,28 @@ def test_translate_columns_keeps_headers_distinct() -> None:
     assert list(out.columns) == ["人口", "col.population", "geometry"]
     clash = pd.DataFrame({"name": [1], "名称": [2]})
     assert list(translate_columns(clash, "zh").columns) == ["名称", "名称 (名称)"]
+
+
+def test_every_engine_note_has_chinese_text_with_the_same_placeholders() -> None:
+    from app_support.i18n import NOTES_ZH
+    from planning.candidates import NOTES as CANDIDATE_NOTES
+    from planning.siting import NOTES as SITING_NOTES
+
+    english = {**CANDIDATE_NOTES, **SITING_NOTES}
+    assert sorted(NOTES_ZH) == sorted(english)
+    for key, template in english.items():
+        assert set(re.findall(r"{(\w+)", NOTES_ZH[key])) == set(re.findall(r"{(\w+)", template)), key
+
+
+def test_note_text_in_both_languages() -> None:
+    from app_support.i18n import note_text
+    from planning.candidates import Note
+    from planning.siting import NOTES
+
+    note = Note.of("siting.unreachable", NOTES, points=21, residents=17763.0)
+    assert note_text(note, "en") == ("21 demand point(s) with 17763 residents are outside every existing and "
+                                     "candidate circle")
+    assert note_text(note, "zh") == "21 个需求点（共 17763 名居民）不在任何现有设施或候选址的服务圈内"
+    assert note_text(Note.of("candidates.generated", n=100), "zh") == "按圈外居民分布（k-means 聚类）生成候选址 100 处"
+    # A plain text note (no key) is shown as it is.
+    assert note_text("a plain note", "zh") == "a plain note"

@@ -55,7 +55,21 @@ def test_community_details_translated(toy_dataset_and_analysis) -> None:
     assert details.loc["名称"].iloc[0] == "金家庄社区"
     assert details.loc["类型(城市/农村)"].iloc[0] == "城市社区"
     assert details.loc["社区卫生服务站覆盖率(%)"].iloc[0] == "0.0"
+    # Counts without pointless decimals (population 800.0, households 320.0, 15.0 minutes).
+    assert details.loc["人口"].iloc[0] == "800"
+    assert details.loc["户数"].iloc[0] == "320"
+    assert details.loc["服务圈时间(分钟)"].iloc[0] == "15"
     assert views.community_details(analysis, "nope", lang="zh") is None
+
+
+def test_display_value_formats() -> None:
+    assert views.display_value(7085.0) == "7,085"
+    assert views.display_value(7085) == "7,085"
+    assert views.display_value(12.345) == "12.3"
+    assert views.display_value(60.0, percent=True) == "60.0"
+    assert views.display_value(float("nan")) == "—"
+    assert views.display_value(None) == "—"
+    assert views.display_value(True, "en") == "yes"
 
 
 def test_time_distribution_shares_add_up(toy_dataset_and_analysis) -> None:

@@ -418,3 +418,23 @@ def test_unreachable_residents_are_named(street, tmp_path: Path) -> None:
     r.write(tmp_path)
     layer = gpd.read_file(tmp_path / "sites.gpkg", layer="unreachable")
     assert sorted(layer.geometry.x - X0) == pytest.approx(sorted(DEMAND_X[far]))
+
+
+def test_notes_carry_key_and_values_for_translation(street) -> None:
+    """Each note is its English text (command line, JSON) with the key and values the app translates."""
+    _, analysis = street
+    small = line_dataset()
+    small.candidates = small.candidates.iloc[[0]]
+    r = recommend_sites(small, analysis, category="community_living_room", model="lscp", candidates="given")
+    by_key = {getattr(n, "key", None): n for n in r.notes}
+    assert {"siting.target_unmet", "siting.unreachable"} <= set(by_key)
+    far = DEMAND_X > 2_625
+    unreachable = by_key["siting.unreachable"]
+    assert unreachable.values == {"points": int(far.sum()),
+                                  "residents": pytest.approx(demand_population()[far].sum())}
+    assert unreachable == (f"{int(far.sum())} demand point(s) with {demand_population()[far].sum():.0f} residents "
+                           "are outside every existing and candidate circle")
+    target = by_key["siting.target_unmet"]
+    assert target.values["target_pct"] == 100.0
+    assert target.startswith("the target 100 % cannot be met")
+    assert r.to_json()["notes"] == [str(n) for n in r.notes]
