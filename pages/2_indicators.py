@@ -35,8 +35,9 @@ def _highlight(value: object) -> str:
 
 shown = translate_columns(table, lang)
 pass_header = column_label("pass", lang)
-styled = shown.style.map(_highlight, subset=[pass_header]) if pass_header in shown.columns else shown
-st.dataframe(styled, hide_index=True, width="stretch")
+styled = shown.style.map(_highlight, subset=[pass_header]) if pass_header in shown.columns else shown.style
+numbers = [column_label(c, lang) for c in ("value", "target") if column_label(c, lang) in shown.columns]
+st.dataframe(styled.format("{:,.1f}", subset=numbers, na_rep="—"), hide_index=True, width="stretch")
 
 st.subheader(t("ind.community", lang))
 st.dataframe(views.translate_table(analysis, views.community_table(analysis, lang=lang), lang), hide_index=True,
