@@ -428,6 +428,12 @@ def validate_population(gdf: gpd.GeoDataFrame, communities: gpd.GeoDataFrame, *,
                    file=file, column="population", count=int(blank.sum()))
     out = gdf.loc[~blank.to_numpy()].copy()
     out["population"] = population[~blank]
+    if not float(out["population"].sum()) > 0:
+        # Nobody to cover: every share of residents would be 0 / 0.
+        what = "is empty or 0" if blank.any() else "is 0"
+        raise DataError(f"the layer holds no residents (every population value {what})",
+                        file=file, layer=layer, column="population",
+                        fix="Give the number of residents of each point or grid cell")
     given = _text(out, "community_id") if "community_id" in out.columns else None
     out = out.drop(columns=["community_id"], errors="ignore")
     out["community_id"] = assign_community(out, communities)

@@ -304,10 +304,20 @@ def list_layers(path: str | Path) -> list[str]:
 
 def _assign_crs(gdf: gpd.GeoDataFrame, *, file: str, report: ValidationReport | None,
                 layer_name: str) -> gpd.GeoDataFrame:
-    if gdf.crs is not None:
-        return gdf
     geoms = gdf.geometry.to_numpy()
     present = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+    if gdf.crs is not None:
+        if len(present) and CRS.from_user_input(gdf.crs).is_geographic:
+            # GeoJSON is lon/lat by definition, so GDAL reads projected metres in a GeoJSON
+            # file without a "crs" member as degrees; projecting them would give nonsense.
+            minx, miny, maxx, maxy = shapely.total_bounds(present)
+            if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+                raise DataError(
+                    f"the layer says lon/lat degrees but its coordinates ({minx:.0f}, "
+                    f"{miny:.0f}) are not", file=file,
+                    fix="Save the layer again with its projection (GeoPackage, or a Shapefile "
+                    "with its .prj), or export it in WGS84 lon/lat")
+        return gdf
     if len(present) == 0:
         return gdf.set_crs(4326)
     minx, miny, maxx, maxy = shapely.total_bounds(present)

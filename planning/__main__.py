@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from pathlib import Path
 
 from geo._errors import DataError
 
@@ -33,9 +34,23 @@ def main(argv: list[str] | None = None) -> int:
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except (ValueError, FileNotFoundError, PermissionError) as exc:
+    except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a folder that cannot be written, a full disk, a file in the way …
+        print(f"error: {_os_message(exc)}", file=sys.stderr)
+        return 2
+
+
+def _os_message(exc: OSError) -> str:
+    """One line naming the path and the reason of a failed read or write."""
+    path = Path(exc.filename) if exc.filename else None
+    if path is not None and path.name.startswith("."):
+        path = path.parent  # a temporary file written beside the output: name its folder
+    reason = str(exc.strerror or exc).rstrip(".")
+    where = f"{path}: " if path is not None else ""
+    return (f"{where}{reason[:1].lower() + reason[1:]}. Check the path and its permissions; "
+            "for --out choose a folder you can write to.")
 
 
 if __name__ == "__main__":

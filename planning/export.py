@@ -149,7 +149,11 @@ def output_crs(key: str, layers: Mapping[str, gpd.GeoDataFrame]) -> OutputCRS:
         return OutputCRS(key, CRS.from_epsg(4490), "坐标系：CGCS2000 经纬度（EPSG:4490）",
                          "Coordinates: CGCS2000 longitude/latitude (EPSG:4490)")
     if key == "cgcs2000-gk":
-        crs = coords.cgcs2000_gk_crs(_centre_lon(layers))
+        try:
+            crs = coords.cgcs2000_gk_crs(_centre_lon(layers))
+        except DataError as exc:  # its fix names the analysis CRS, which is no export choice
+            raise DataError(exc.problem, fix="export with --crs wgs84 or cgcs2000 "
+                            "(longitude/latitude) instead") from None
         epsg = crs.to_epsg()
         cm = 75 + 3 * (int(epsg) - 4534) if epsg else None
         return OutputCRS(
@@ -394,6 +398,12 @@ def layer_styles(layers: Mapping[str, gpd.GeoDataFrame]) -> pd.DataFrame:
                                        "ui", "update_time"])
 
 
+def _check_suffix(out: Path, suffix: str, problem: str) -> None:
+    """Refuse a file name whose ending would make GIS tools and Excel misread the file."""
+    if out.suffix.lower() != suffix:
+        raise DataError(problem, file=out, fix=f"change the file name to {out.stem}{suffix}")
+
+
 def write_gpkg(layers: Mapping[str, gpd.GeoDataFrame], out: str | os.PathLike[str], *,
                tables: Mapping[str, pd.DataFrame] | None = None, crs: str = "wgs84",
                styles: bool = True, about: Mapping[str, str] | None = None) -> Path:
@@ -420,6 +430,7 @@ def write_gpkg(layers: Mapping[str, gpd.GeoDataFrame], out: str | os.PathLike[st
     pathlib.Path
     """
     out = Path(out)
+    _check_suffix(out, ".gpkg", "a GeoPackage export must end in .gpkg")
     converted, info = to_output_crs(layers, crs)
     # A table named like a layer (e.g. recommended_sites) holds the layer's rows: keep the layer.
     tables = {k: v for k, v in (tables or {}).items() if k not in converted}
@@ -485,6 +496,8 @@ def write_shapefile_zip(layers: Mapping[str, gpd.GeoDataFrame], out: str | os.Pa
     pathlib.Path
     """
     out = Path(out)
+    _check_suffix(out, ".zip", "a Shapefile export is a .zip of the layers' files and must end "
+                  "in .zip")
     encoding = str(encoding).lower().replace("_", "-")
     if encoding not in _shapefile.ENCODINGS:
         raise DataError(f"unknown encoding '{encoding}'", file=out,
@@ -812,6 +825,7 @@ def write_xlsx(tables: Mapping[str, pd.DataFrame], out: str | os.PathLike[str], 
     from openpyxl.utils import get_column_letter
 
     out = Path(out)
+    _check_suffix(out, ".xlsx", "an Excel export must end in .xlsx")
     if not tables:
         raise DataError("there are no tables to export", file=out, fix="run the analysis first")
     _check_names(list(tables), file=out)

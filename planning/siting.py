@@ -409,6 +409,7 @@ def _write_csv(path: Path, frame: pd.DataFrame) -> Path:
     os.close(fd)
     try:
         frame.to_csv(tmp, index=False, encoding="utf-8-sig")
+        os.chmod(tmp, _usual_mode())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -421,10 +422,18 @@ def _atomic_text(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        os.chmod(tmp, _usual_mode())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _usual_mode() -> int:
+    """Permissions of a new file (mkstemp makes its files private to the owner)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 # ---------------------------------------------------------------------------- adapter

@@ -50,10 +50,17 @@ def run(args: argparse.Namespace) -> int:
     from planning.analysis import analyze
     from planning.settings import Settings
 
+    if args.categories is not None and not args.categories.replace(",", " ").split():
+        raise DataError(f"--categories {args.categories!r} names no category",
+                        fix="Give comma-separated keys such as health,elderly_care, or leave "
+                        "--categories out for every category in the data")
     data = Path(args.data)
     if not data.exists():
         raise DataError("the data set does not exist", file=data,
                         fix="Give --data a data-set folder, GeoPackage or zip")
+    if args.out is not None and Path(args.out).exists() and not Path(args.out).is_dir():
+        raise DataError("--out names a file, but it must be a folder", file=args.out,
+                        fix="Give --out a folder (it is created when missing)")
     dataset = load_dataset(data, coords=args.coords)
     result = analyze(dataset, Settings(profile=args.profile), categories=args.categories,
                      targets=args.targets)

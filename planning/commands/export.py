@@ -90,6 +90,9 @@ def run(args: argparse.Namespace) -> int:
     if args.site_category is not None and args.site_category not in CATEGORIES:
         raise DataError(f"--site-category '{args.site_category}' is not a facility category",
                         fix=f"use one of {', '.join(CATEGORIES)}")
+    if args.new_sites is not None and args.site_category is None:
+        raise DataError("--new-sites needs --site-category",
+                        fix="give --site-category KEY, e.g. community_living_room")
     if args.new_sites is not None and args.new_sites < 1:
         raise DataError("--new-sites must be at least 1")
     out = Path(args.out)

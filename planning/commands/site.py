@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -77,12 +78,22 @@ def run(args: argparse.Namespace) -> int:
         raise DataError("the lscp model finds the number of sites itself", fix="give --target-pct instead")
     if args.new_sites is not None and args.new_sites < 1:
         raise DataError(f"--new-sites must be 1 or more, got {args.new_sites}", fix="give --new-sites 1 or more")
+    if not (args.persons_per_m2 > 0 and math.isfinite(args.persons_per_m2)):
+        raise DataError(f"--persons-per-m2 must be a positive number, got {args.persons_per_m2:g}",
+                        fix=f"give --persons-per-m2 such as {DEFAULT_PERSONS_PER_M2:g}")
+    if args.generated < 0:
+        raise DataError(f"--generated must be 0 or more, got {args.generated}",
+                        fix=f"give --generated such as {DEFAULT_GENERATED}, or --candidates given")
     if args.scenario and args.out is None:
         raise DataError("--scenario needs --out", fix="give --out DIR for the scenario GeoPackage")
     data = Path(args.data)
     if not data.exists():
         raise DataError("the data set does not exist", file=data,
                         fix="give --data a data-set folder, GeoPackage or zip")
+
+    if args.out is not None and Path(args.out).exists() and not Path(args.out).is_dir():
+        raise DataError("--out names a file, but it must be a folder", file=args.out,
+                        fix="Give --out a folder (it is created when missing)")
 
     dataset = load_dataset(data, coords=args.coords)
     settings = Settings(profile=args.profile)

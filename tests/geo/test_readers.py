@@ -75,6 +75,26 @@ def test_shapefile_without_prj_in_metres_is_refused(tmp_path):
         read_vector(path)
 
 
+def test_geojson_in_metres_without_crs_member_is_refused(tmp_path):
+    # GeoJSON is lon/lat by definition: GDAL reads UTM metres in a file without a "crs"
+    # member as degrees, and projecting them used to end in a geometry-library traceback.
+    path = tmp_path / "facilities.geojson"
+    frame = layer(32650)
+    x, y = frame.geometry.x.round(1), frame.geometry.y.round(1)
+    features = ",".join('{"type": "Feature", "properties": {"name": "%s"}, "geometry": '
+                        '{"type": "Point", "coordinates": [%s, %s]}}' % (n, a, b)
+                        for n, a, b in zip(NAMES, x, y))
+    path.write_text('{"type": "FeatureCollection", "features": [%s]}' % features, encoding="utf-8")
+    assert pyogrio.read_info(path)["crs"] == "EPSG:4326"  # what GDAL assumes
+    with pytest.raises(DataError, match=r"^facilities.geojson: the layer says lon/lat degrees but "
+                       rf"its coordinates \({x.min():.0f}, {y.min():.0f}\) are not\. Save the layer "
+                       r"again with its projection"):
+        read_vector(path)
+    # The same file in lon/lat degrees is read as it is.
+    frame.to_crs(4326).to_file(path, driver="GeoJSON")
+    assert np.allclose(read_vector(path).geometry.x, [p[0] for p in POINTS])
+
+
 def test_gcj02_csv_is_converted_to_wgs84(tmp_path):
     # (116.41024449916938, 39.91640428150164) is the published GCJ-02 value of the
     # WGS84 point (116.404, 39.915) (coordtransform's test).

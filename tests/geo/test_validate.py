@@ -90,6 +90,24 @@ def test_negative_and_non_numeric_population(report):
                for p in report.problems)
 
 
+def test_population_layer_without_residents_is_refused(report):
+    # A layer of zeros or blanks used to pass (inspect: "problems: none") and the analysis
+    # then reported 0 residents with no coverage share at all.
+    communities = v.validate_communities(toy_layers()["communities"], report=report)
+    gdf = points([(X0 + 100, Y0 + 100)] * 3, population=[0, 0, 0])
+    with pytest.raises(DataError) as caught:
+        v.validate_population(gdf, communities, report=report, file="population.csv")
+    assert str(caught.value) == (
+        "population.csv, layer 'population', column 'population': the layer holds no residents "
+        "(every population value is 0). Give the number of residents of each point or grid cell.")
+    gdf["population"] = [None, 0, None]
+    with pytest.raises(DataError, match=r"no residents \(every population value is empty or 0\)"):
+        v.validate_population(gdf, communities, report=report, file="population.csv")
+    gdf["population"] = [0, 7, 0]  # empty points beside one with residents are fine
+    out = v.validate_population(gdf, communities, report=report, file="population.csv")
+    assert list(out["population"]) == [0.0, 7.0, 0.0]
+
+
 def test_community_kind_inference_and_households(report):
     gdf = toy_layers()["communities"].drop(columns=["households"])
     gdf["name"] = ["花山社区", "采石村", "金家庄街道办", "新桥村委会"]

@@ -115,6 +115,13 @@ def test_bad_input(toy_dataset_dir: Path, tmp_path: Path) -> None:
         analyze_cmd.run(_args(data=toy_dataset_dir, categories="health,hospital"))
     with pytest.raises(DataError, match="does not exist"):
         analyze_cmd.run(_args(data=tmp_path / "nowhere"))
+    # An empty list used to give exit 0 with no category at all in the results.
+    for empty in ("", " , "):
+        with pytest.raises(DataError) as caught:
+            analyze_cmd.run(_args(data=toy_dataset_dir, categories=empty))
+        assert str(caught.value) == (
+            f"--categories {empty!r} names no category. Give comma-separated keys such as "
+            "health,elderly_care, or leave --categories out for every category in the data.")
 
 
 @pytest.mark.skipif(not ALL_COMMANDS, reason="the planning command dispatcher needs every command module")
@@ -165,3 +172,33 @@ def test_default_data_set_runs(capsys: pytest.CaptureFixture[str]) -> None:
     assert analyze_cmd.run(_args(json=True)) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["population"] > 0 and doc["categories"]
+
+
+@pytest.mark.skipif(not ALL_COMMANDS, reason="the planning command dispatcher needs every command module")
+def test_out_that_is_a_file_or_cannot_be_written_exits_2_with_one_line(
+        toy_dataset_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from planning.__main__ import main
+
+    # --out naming an existing file used to end in a FileExistsError traceback (exit 1).
+    existing = tmp_path / "notes.txt"
+    existing.write_text("keep me", encoding="utf-8")
+    for command in (["analyze"], ["site", "--category", "health", "--new-sites", "1"]):
+        assert main([*command, "--data", str(toy_dataset_dir), "--out", str(existing)]) == 2
+        out, err = capsys.readouterr()
+        assert out == ""
+        assert err == (f"error: {existing}: --out names a file, but it must be a folder. "
+                       "Give --out a folder (it is created when missing).\n")
+    assert existing.read_text(encoding="utf-8") == "keep me"
+
+    # A folder that cannot be written: one line naming the folder (not the temporary file).
+    def refuse(result: object, out: Path) -> None:
+        raise PermissionError(13, "Permission denied", str(out / ".analysis-x1y2.gpkg"))
+
+    monkeypatch.setattr(analyze_cmd, "write_outputs", refuse)
+    folder = tmp_path / "read-only"
+    assert main(["analyze", "--data", str(toy_dataset_dir), "--out", str(folder)]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == (f"error: {folder}: permission denied. Check the path and its permissions; "
+                   "for --out choose a folder you can write to.\n")

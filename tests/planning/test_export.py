@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
@@ -87,6 +88,18 @@ def test_output_crs_choices(layers: dict[str, gpd.GeoDataFrame]) -> None:
     assert "GCJ-02" in export.output_crs("gcj02", layers).note
     with pytest.raises(DataError, match="unknown output coordinate system"):
         export.output_crs("bd09", layers)
+
+
+def test_gauss_kruger_outside_china_names_an_export_choice(layers) -> None:
+    # The fix used to say "Use the UTM zone CRS", which is no choice of --crs.
+    abroad = {name: gdf.to_crs(4326).translate(-109.0, 15.5).set_crs(4326, allow_override=True)
+              for name, gdf in layers.items()}  # near Vaduz, 9.4°E 47.2°N
+    with pytest.raises(DataError) as caught:
+        export.output_crs("cgcs2000-gk", abroad)
+    assert re.fullmatch(r"longitude 9\.4\d\d is outside China's CGCS2000 3-degree zones "
+                        r"\(73\.5°E–136\.5°E\)\. export with --crs wgs84 or cgcs2000 "
+                        r"\(longitude/latitude\) instead\.", str(caught.value))
+    assert export.output_crs("cgcs2000", abroad).crs.to_epsg() == 4490
 
 
 # --- GeoPackage -------------------------------------------------------------------------------
@@ -177,6 +190,43 @@ def test_gpkg_keeps_old_file_when_export_fails(tmp_path: Path, layers) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["result.gpkg"]
     export.write_gpkg(layers, out)
     assert pyogrio.read_info(out, layer="communities")["features"] == 3
+
+
+@pytest.mark.parametrize(
+    ("write", "name", "expected"),
+    [
+        ("gpkg", "result.shp", "a GeoPackage export must end in .gpkg. change the file name to "
+                               "result.gpkg."),
+        ("gpkg", "result", "a GeoPackage export must end in .gpkg"),
+        ("shp", "result.gpkg", "a Shapefile export is a .zip of the layers' files and must end in "
+                               ".zip. change the file name to result.zip."),
+        ("xlsx", "result.csv", "an Excel export must end in .xlsx. change the file name to "
+                               "result.xlsx."),
+    ],
+)
+def test_gpkg_shapefile_and_xlsx_refuse_a_misleading_file_name(tmp_path: Path, layers, tables,
+                                                               write: str, name: str,
+                                                               expected: str) -> None:
+    # These used to write a GeoPackage called .shp, a zip called .gpkg or a workbook called
+    # .csv, which GIS tools and Excel then fail to open; the other formats already refused.
+    out = tmp_path / name
+    with pytest.raises(DataError) as caught:
+        if write == "gpkg":
+            export.write_gpkg(layers, out)
+        elif write == "shp":
+            export.write_shapefile_zip(layers, out)
+        else:
+            export.write_xlsx(tables, out)
+    assert str(caught.value).startswith(f"{out}: {expected}")
+    assert list(tmp_path.iterdir()) == []
+    # The right ending (any case) is written as before.
+    right = out.with_suffix({"gpkg": ".GPKG", "shp": ".zip", "xlsx": ".xlsx"}[write])
+    if write == "gpkg":
+        assert pyogrio.read_info(export.write_gpkg(layers, right), layer="communities")["features"] == 3
+    elif write == "shp":
+        assert zipfile.is_zipfile(export.write_shapefile_zip(layers, right))
+    else:
+        assert openpyxl.load_workbook(export.write_xlsx(tables, right)).sheetnames[0] == "指标与目标"
 
 
 # --- Shapefile --------------------------------------------------------------------------------

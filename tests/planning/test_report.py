@@ -271,6 +271,10 @@ def test_export_command_report(tmp_path: Path, toy_dataset_dir: Path,
     (["--format", "gpkg", "--category", "karaoke", "--out", "x.gpkg"], "not a facility category"),
     (["--format", "gpkg", "--data", "/nonexistent/data", "--out", "x.gpkg"], "does not exist"),
     (["--format", "gpkg", "--out", "/nonexistent/folder/x.gpkg"], "output folder does not exist"),
+    # --new-sites alone used to be ignored without a word: the export held no sites.
+    (["--format", "gpkg", "--new-sites", "3", "--out", "x.gpkg"],
+     "error: --new-sites needs --site-category. give --site-category KEY"),
+    (["--format", "gpkg", "--out", "x.shp"], "a GeoPackage export must end in .gpkg"),
 ])
 def test_export_command_bad_input(tmp_path: Path, toy_dataset_dir: Path,
                                   capsys: pytest.CaptureFixture[str], args: list[str],

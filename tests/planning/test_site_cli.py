@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import stat
 from pathlib import Path
 
 import geopandas as gpd
@@ -69,6 +71,23 @@ def test_target_pct_runs_set_covering_and_writes_files(data_dir: Path, tmp_path:
     assert (out_dir / "full.gpkg").exists()
 
 
+def test_written_files_get_the_usual_permissions(data_dir: Path, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    # sites.csv, communities_before_after.csv and siting.json used to be readable by their
+    # owner only (0600), unlike sites.gpkg beside them, so colleagues could not open them.
+    out_dir = tmp_path / "out"
+    old_umask = os.umask(0o022)
+    try:
+        code, _, err = _run(capsys, "--data", str(data_dir), "--category", "community_living_room",
+                            "--new-sites", "1", "--candidates", "given", "--out", str(out_dir))
+    finally:
+        os.umask(old_umask)
+    assert code == 0, err
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in out_dir.iterdir()}
+    assert modes == {"sites.gpkg": 0o644, "sites.csv": 0o644,
+                     "communities_before_after.csv": 0o644, "siting.json": 0o644}
+
+
 def test_pmedian_and_min_floor_area(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = _run(capsys, "--data", str(data_dir), "--category", "community_living_room",
                         "--new-sites", "1", "--model", "pmedian", "--candidates", "given",
@@ -96,6 +115,14 @@ def test_pmedian_and_min_floor_area(data_dir: Path, capsys: pytest.CaptureFixtur
         (["--category", "community_living_room", "--target-pct", "90", "--model", "mclp"], "needs --new-sites"),
         (["--category", "community_living_room", "--new-sites", "1", "--candidates", "given",
           "--min-floor-area", "5000"], "no candidate sites"),
+        # A capacity of 0 residents per m² used to be accepted and gave sites that serve nobody.
+        (["--category", "community_living_room", "--new-sites", "1", "--capacity",
+          "--persons-per-m2", "0"], "--persons-per-m2 must be a positive number, got 0. give"),
+        (["--category", "community_living_room", "--new-sites", "1", "--capacity",
+          "--persons-per-m2", "nan"], "--persons-per-m2 must be a positive number, got nan"),
+        # A negative count of generated candidates used to be taken silently as none.
+        (["--category", "community_living_room", "--new-sites", "1", "--generated", "-5"],
+         "--generated must be 0 or more, got -5"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(data_dir: Path, capsys: pytest.CaptureFixture[str],
