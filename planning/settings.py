@@ -81,6 +81,11 @@ class Settings:
         Whether e-bikes keep to one-way streets (cars always do, walking never does).
     circle_buffer_m : float
         Half-width of the band drawn around reachable roads for service-circle polygons.
+    min_piece_nodes : int
+        Road pieces cut off from the rest of the network with fewer nodes than this (and under
+        1 % of the network's nodes) are not snapped to: a point next to such a fragment (a
+        driveway or a path cut at the edge of the data) walks on to the nearest connected road
+        instead of reaching nothing. 0 snaps to every piece.
     """
 
     urban_circle_minutes: float = 15.0
@@ -94,6 +99,7 @@ class Settings:
     car_speeds_km_per_h: Mapping[str, float] = field(default_factory=_default_car_speeds, hash=False)
     ebike_respects_oneway: bool = False
     circle_buffer_m: float = 35.0
+    min_piece_nodes: int = 50
 
     def __post_init__(self) -> None:
         for name in ("urban_circle_minutes", "rural_circle_minutes", "walk_speed_m_per_min",
@@ -106,6 +112,8 @@ class Settings:
                 raise ValueError(
                     f"Setting {name} must be one of {', '.join(MODES)}, got {getattr(self, name)!r}."
                 )
+        if not (isinstance(self.min_piece_nodes, int) and self.min_piece_nodes >= 0):
+            raise ValueError(f"Setting min_piece_nodes must be a whole number ≥ 0, got {self.min_piece_nodes!r}.")
         if self.profile not in PROFILES:
             raise ValueError(f"Setting profile must be one of {', '.join(PROFILES)}, got {self.profile!r}.")
         speeds = dict(self.car_speeds_km_per_h)
@@ -142,11 +150,11 @@ class Settings:
 
     def speeds_key(self, mode: str) -> tuple[object, ...]:
         """Everything a travel-time matrix of ``mode`` depends on (a cache key)."""
-        walk = self.walk_speed()
+        walk = (self.walk_speed(), self.min_piece_nodes)
         if mode == "walk":
-            return ("walk", walk)
+            return ("walk", *walk)
         if mode == "ebike":
-            return ("ebike", float(self.ebike_speed_km_per_h), bool(self.ebike_respects_oneway), walk)
+            return ("ebike", float(self.ebike_speed_km_per_h), bool(self.ebike_respects_oneway), *walk)
         if mode == "car":
-            return ("car", tuple(sorted((k, float(v)) for k, v in self.car_speeds_km_per_h.items())), walk)
+            return ("car", tuple(sorted((k, float(v)) for k, v in self.car_speeds_km_per_h.items())), *walk)
         raise ValueError(f"Unknown travel mode {mode!r}; use one of {', '.join(MODES)}.")

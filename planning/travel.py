@@ -41,8 +41,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
-from scipy.sparse.csgraph import dijkstra
 
 from geo.network import HIGHWAY_CLASSES, RoadNetwork
 from planning.settings import MODES, Settings
@@ -158,7 +158,7 @@ class TravelModel:
             mode=mode,
             matrix=matrix,
             reverse=matrix.T.tocsr(),
-            node_mask=network.nodes_with_edges(usable),
+            node_mask=_snappable_nodes(network, matrix, usable, settings.min_piece_nodes),
             access_speed_m_per_min=settings.walk_speed(),
             edge_minutes=minutes,
             edge_forward=forward,
@@ -381,3 +381,19 @@ def minutes_to_nearest(
 ) -> np.ndarray:
     """Function form of :meth:`TravelModel.minutes_to_nearest`."""
     return model.minutes_to_nearest(source_x, source_y, target_x, target_y, limit_minutes=limit_minutes)
+
+
+def _snappable_nodes(network: RoadNetwork, matrix: csr_matrix, usable: np.ndarray, min_piece_nodes: int) -> np.ndarray:
+    """Nodes of usable roads, less those of small cut-off pieces (see ``Settings.min_piece_nodes``).
+
+    The largest piece is always kept, and so is every piece of at least 1 % of the nodes, so a
+    small hand-drawn network keeps all its pieces.
+    """
+    mask = network.nodes_with_edges(usable)
+    if min_piece_nodes <= 0 or not mask.any():
+        return mask
+    _, label = connected_components(matrix, directed=True, connection="weak")
+    size = np.bincount(label[mask], minlength=label.max() + 1)
+    small = (size < min_piece_nodes) & (size < 0.01 * mask.sum())
+    small[np.argmax(size)] = False
+    return mask & ~small[label]

@@ -93,6 +93,21 @@ def test_disconnected_component_is_unreachable() -> None:
     assert got[1] == pytest.approx(4.0)
 
 
+def test_points_next_to_a_cut_off_fragment_walk_on_to_the_connected_network() -> None:
+    # A 1,990 m street (200 nodes every 10 m) and, 100 m off it, a 10 m driveway piece that
+    # joins nothing: 2 nodes, under 50 and under 1 % of 202 nodes.
+    nodes = [(10.0 * i, 0.0) for i in range(200)] + [(500.0, 100.0), (510.0, 100.0)]
+    edges = [(i, i + 1) for i in range(199)] + [(200, 201)]
+    net = network(nodes, edges)
+    facility, resident = xy(0.0), xy(500.0, 95.0)  # the resident is 5 m from the driveway
+    got = TravelModel.for_mode(net, "walk", Settings()).minutes_to_nearest(*facility, *resident,
+                                                                           limit_minutes=np.inf)
+    # Walks 95 m to the street, then 500 m along it: 595 m at 75 m/min.
+    assert got[0] == pytest.approx(595.0 / 75.0)
+    every_piece = TravelModel.for_mode(net, "walk", Settings(min_piece_nodes=0))
+    assert np.isinf(every_piece.minutes_to_nearest(*facility, *resident, limit_minutes=np.inf)[0])
+
+
 def test_no_facilities_means_everything_unreachable() -> None:
     model = TravelModel.for_mode(line_network(3, 100.0), "walk", Settings())
     got = model.minutes_to_nearest(np.zeros(0), np.zeros(0), *xy(0.0), limit_minutes=15.0)
