@@ -229,6 +229,7 @@ NOTES_ZH: dict[str, str] = {
     "siting.no_capacity": "{n} 处候选址没有服务容量或建筑面积，未参与按容量选址",
     "siting.unreachable": "{points} 个需求点（共 {residents:.0f} 名居民）不在任何现有设施或候选址的服务圈内",
     "siting.no_circles": "未绘制新址的服务圈（planning.circles 模块不可用）",
+    "siting.no_gain": "所求 {asked} 处新址中有 {dropped} 处不能再让任何居民进入服务圈，未予推荐",
 }
 
 

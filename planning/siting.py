@@ -73,6 +73,8 @@ NOTES: dict[str, str] = {
     "siting.unreachable": "{points} demand point(s) with {residents:.0f} residents are outside every existing "
                           "and candidate circle",
     "siting.no_circles": "service circles of the new sites are not drawn (planning.circles is not available)",
+    "siting.no_gain": "{dropped} of the {asked} requested site(s) would bring no more residents into the circle "
+                      "and are not recommended",
 }
 # Budget (float64 cells) of one block of Dijkstra results: bounds memory on large networks.
 _BLOCK_CELLS = 20_000_000
@@ -651,6 +653,12 @@ def recommend_sites(
         notes.append(Note.of("siting.unreachable", NOTES, points=len(unreachable), residents=unreachable_pop))
 
     chosen, newly, served_share, saved = _rank(sol, cover, minutes, w, existing_cov, existing_min, limit, model)
+    if model == "mclp" and served_share is None and (newly <= 0).any():
+        # Once every reachable resident is covered, further sites add nobody: a planner should
+        # not be told to build them. Ranking puts them last, so the kept sites stay in order.
+        keep = newly > 0
+        notes.append(Note.of("siting.no_gain", NOTES, dropped=int((~keep).sum()), asked=len(chosen)))
+        chosen, newly = chosen[keep], newly[keep]
     covered_before = float(w[existing_cov].sum())
     covered_mask_after = existing_cov.copy()
     if len(chosen):

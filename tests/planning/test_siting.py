@@ -242,13 +242,26 @@ def test_recommend_mclp_on_street_matches_enumeration(street, p: int) -> None:
     assert r.covered_after == int(w[fixed].sum() + best)
     assert r.sites["newly_covered"].sum() == pytest.approx(best)
     # Marginal gains come in rank order, never increasing, and add up cumulatively.
-    assert list(r.sites["rank"]) == list(range(1, p + 1))
+    # Two sites reach every uncovered resident, so a third (adding nobody) is not recommended.
+    assert list(r.sites["rank"]) == list(range(1, min(p, 2) + 1))
     assert np.all(np.diff(r.sites["newly_covered"].to_numpy()) <= 1e-9)
     assert r.sites["cumulative_covered"].iloc[-1] == pytest.approx(r.covered_after)
-    chosen = tuple(sorted(int(c[1:]) - 1 for c in r.sites["candidate_id"]))
-    assert values[chosen] == pytest.approx(best)
+    chosen = sorted(int(c[1:]) - 1 for c in r.sites["candidate_id"])
+    assert float(w[cover[:, chosen].any(axis=1) & ~fixed].sum()) == pytest.approx(best)
     assert r.sites.crs == ds.crs
     assert r.sites["lon"].between(118.5, 118.7).all() and r.sites["lat"].between(31.5, 31.7).all()
+
+
+def test_mclp_does_not_recommend_sites_that_add_nobody(street) -> None:
+    ds, analysis = street
+    # Two sites (C1 + C4, or C2 + C5) already bring every uncovered resident into a circle, so
+    # of five requested sites three would add nobody.
+    r = recommend_sites(ds, analysis, category="community_living_room", new_sites=5, candidates="given")
+    assert len(r.sites) == 2 and (r.sites["newly_covered"] > 0).all()
+    assert r.covered_after == r.total_population
+    assert list(r.sites["rank"]) == [1, 2]
+    (note,) = [n for n in r.notes if getattr(n, "key", "") == "siting.no_gain"]
+    assert note.values == {"dropped": 3, "asked": 5}
 
 
 def test_recommend_lscp_on_street(street) -> None:
