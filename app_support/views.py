@@ -12,7 +12,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from app_support.i18n import TEXT, category_label, t, translate_columns
+from app_support.i18n import TEXT, category_label, note_text, t, translate_columns
 from app_support.mapping import MapLayers
 from geo.taxonomy import ESSENTIAL_CATEGORIES
 
@@ -242,6 +242,8 @@ def indicator_table(analysis: Any, *, lang: str) -> pd.DataFrame:
         table["communities_missing"] = table["communities_missing"].map(_as_text)
     if "scope" in table.columns:
         table["scope"] = table["scope"].map(lambda v: t(f"scope.{v}", lang) if f"scope.{v}" in TEXT else v)
+    if "note" in table.columns:
+        table["note"] = table["note"].map(lambda v: note_text(v, lang) if isinstance(v, str) else v)
     for column in ("value", "target"):
         if column in table.columns:
             table[column] = pd.to_numeric(table[column], errors="coerce").round(2)

@@ -44,6 +44,7 @@ from geo._errors import DataError
 from geo.dataset import Dataset
 from geo.taxonomy import CATEGORIES
 from planning.coverage import Coverage, _community_kinds, _locate
+from planning.notes import Note
 
 TARGETS_DIR = Path(__file__).resolve().parent / "targets"
 DEFAULT_TARGETS = "national_baseline"
@@ -240,22 +241,24 @@ def indicators(dataset: Dataset, cov: Coverage, targets: Targets | str | Path | 
     table["value"] = table["value"].astype(float)
     table["target"] = table["target"].astype(float)
     table["pass"] = table["pass"].astype(object)
+    # Notes stay Note objects (object column) so the app can show them in the user's language.
+    table["note"] = pd.Series([row["note"] for row in rows], index=table.index, dtype=object)
     communities = pd.DataFrame(per_community, index=pd.Index(ctx.ids, name="community_id"))
     return IndicatorResult(table=table, communities=communities,
                            missed=pd.Series(missed, dtype=object).reindex(ctx.ids))
 
 
 def _row(spec: Mapping[str, Any], *, name: str | None = None, scope: str, value: float,
-         missing: list[str] | None = None, note: str = "", name_zh: str | None = None,
+         missing: list[str] | None = None, note: Note = Note(""), name_zh: str | None = None,
          name_en: str | None = None) -> dict[str, Any]:
     target = spec.get("target")
     target_f = float(target) if target is not None else np.nan
     value = float(value) if value is not None else np.nan
     ok = _passes(value, None if target is None else target_f, spec.get("op", ">="))
     if not np.isfinite(value) and not note:
-        note = "no data"
+        note = Note.of("indicators.no_data")
     elif target is None and not note:
-        note = "reported, no target"
+        note = Note.of("indicators.no_target")
     return {
         "name": name or spec["name"],
         "name_zh": name_zh or spec.get("name_zh", spec["name"]),
@@ -295,7 +298,8 @@ def _compute(ctx: _Context, spec: Mapping[str, Any]) -> list[tuple[dict[str, Any
         values = (100.0 * has)[sel]
         known = values.dropna()
         value = float(known.mean()) if len(known) else np.nan
-        note = f"{int(values.isna().sum())} communities with unknown floor area" if values.isna().any() else ""
+        note = (Note.of("indicators.unknown_floor_area", n=int(values.isna().sum())) if values.isna().any()
+                else Note(""))
         return [(_row(spec, scope="community", value=value, missing=_failing(values, spec), note=note),
                  values)]
     if metric == "groups_with":
@@ -305,21 +309,22 @@ def _compute(ctx: _Context, spec: Mapping[str, Any]) -> list[tuple[dict[str, Any
         com = ctx.dataset.communities
         groups = (com[group].astype("object") if group in com.columns else
                   pd.Series([None] * len(com), dtype=object)).to_numpy()
-        note = ""
+        notes: list[Note] = []
         if pd.isna(groups).all():
             if group != "district":
-                return [(_row(spec, scope=group, value=np.nan, note=f"no {group} column"), None)]
+                return [(_row(spec, scope=group, value=np.nan, note=Note.of("indicators.no_group_column", group=group)),
+                         None)]
             groups = np.full(len(com), "(study area)", dtype=object)
-            note = "no district column: the study area counts as one district"
+            notes.append(Note.of("indicators.one_district"))
         groups = pd.Series(groups, index=ctx.ids)[sel]
         _, count = ctx.area_in([cat])
         per_group = count[sel].groupby(groups.to_numpy()).sum()
         ok_groups = set(per_group.index[per_group > 0])
         value = 100.0 * len(ok_groups) / len(per_group) if len(per_group) else np.nan
         if groups.isna().any():
-            note = (note + "; " if note else "") + f"{int(groups.isna().sum())} communities without a {group}"
+            notes.append(Note.of("indicators.without_group", n=int(groups.isna().sum()), group=group))
         missing = [cid for cid, g in groups.items() if pd.notna(g) and g not in ok_groups]
-        return [(_row(spec, scope=group, value=value, missing=missing, note=note), None)]
+        return [(_row(spec, scope=group, value=value, missing=missing, note=Note.joined(notes)), None)]
     if metric == "floor_area_per_100_households":
         cats = list(spec.get("categories", ["community_service_center"]))
         households = ctx.column("households")
@@ -332,13 +337,13 @@ def _compute(ctx: _Context, spec: Mapping[str, Any]) -> list[tuple[dict[str, Any
         total_h = float(households[sel][both].sum())
         value = 100.0 * float(area[sel][both].sum()) / total_h if total_h > 0 else np.nan
         unknown = int((~both).sum())
-        note = f"{unknown} communities without households or floor area" if unknown else ""
+        note = Note.of("indicators.unknown_households", n=unknown) if unknown else Note("")
         # The area total is only known when every facility of these categories has its area.
         fac_sel = np.isin(ctx.fac_category, cats) & np.isin(ctx.fac_community.astype(str), ctx.ids[sel])
         no_area = int(np.isnan(ctx.fac_area[fac_sel]).sum())
         if no_area:
             value = np.nan
-            note = f"no data: {no_area} facilities without floor_area_m2"
+            note = Note.of("indicators.no_floor_area", n=no_area)
         return [(_row(spec, scope="community", value=value, missing=_failing(per, spec), note=note), per)]
     if metric == "population_in_circle":
         out = []
@@ -363,15 +368,16 @@ def _compute(ctx: _Context, spec: Mapping[str, Any]) -> list[tuple[dict[str, Any
             return [(_row(spec, scope="population", value=np.nan), None)]
         value = ctx.cov.complete_summary()["coverage_pct"]
         per = _community_pct(ctx, ctx.cov.complete)
-        note = "categories: " + ", ".join(ctx.cov.complete_categories)
+        note = Note.of("indicators.complete_categories", categories=", ".join(ctx.cov.complete_categories))
         if spec.get("target") is None:
-            note += "; reported, no target"
+            note = Note.joined([note, Note.of("indicators.no_target")])
         return [(_row(spec, scope="population", value=value, missing=_failing(per, spec), note=note), None)]
     if metric in ("column_per_10k_population", "column_per_community"):
         column = spec["column"]
         values = ctx.column(column)
         if no_communities or values is None:
-            return [(_row(spec, scope="community", value=np.nan, note=f"no {column} column"), None)]
+            return [(_row(spec, scope="community", value=np.nan, note=Note.of("indicators.no_column", column=column)),
+                     None)]
         values = values[sel]
         if metric == "column_per_10k_population":
             pop = ctx.population[sel]

@@ -53,7 +53,8 @@ from geo._errors import DataError
 from geo.dataset import Dataset
 from geo.taxonomy import CATEGORIES
 from planning._solvers import Solution, greedy_cover, greedy_median, solve_lscp, solve_mclp, solve_pmedian
-from planning.candidates import CANDIDATE_CHOICES, DEFAULT_GENERATED, Note, candidate_sites
+from planning.candidates import CANDIDATE_CHOICES, DEFAULT_GENERATED, candidate_sites
+from planning.notes import Note
 from planning.settings import Settings
 from planning.travel import EPS_MINUTES, TravelModel
 
@@ -66,16 +67,6 @@ DEFAULT_PERSONS_PER_M2 = 10.0
 #: Community of demand points that lie in no community (before/after table).
 OUTSIDE_COMMUNITIES = "(outside communities)"
 #: English text of the siting notes: key → str.format template (see :class:`planning.candidates.Note`).
-NOTES: dict[str, str] = {
-    "siting.target_unmet": "the target {target_pct:g} % cannot be met: no candidate reaches {unreached:.0f} "
-                           "residents; solved for the reachable maximum {best:.1f} %",
-    "siting.no_capacity": "{n} candidate(s) without capacity or floor area left out of the capacitated model",
-    "siting.unreachable": "{points} demand point(s) with {residents:.0f} residents are outside every existing "
-                          "and candidate circle",
-    "siting.no_circles": "service circles of the new sites are not drawn (planning.circles is not available)",
-    "siting.no_gain": "{dropped} of the {asked} requested site(s) would bring no more residents into the circle "
-                      "and are not recommended",
-}
 # Budget (float64 cells) of one block of Dijkstra results: bounds memory on large networks.
 _BLOCK_CELLS = 20_000_000
 
@@ -152,7 +143,7 @@ def lscp(
     notes: list[Note] = []
     if need > float(w[reachable].sum()) + 1e-9 * max(total, 1.0):
         best = 100.0 * (float(w[fixed].sum()) + float(w[reachable].sum())) / total if total else 0.0
-        notes.append(Note.of("siting.target_unmet", NOTES, target_pct=float(target_pct),
+        notes.append(Note.of("siting.target_unmet", target_pct=float(target_pct),
                              unreached=float(w[~fixed & ~reachable].sum()), best=best))
         need = float(w[reachable].sum())
     sol = solve_lscp(cover, w, target_weight=max(need, 0.0), fixed_covered=fixed, capacity=capacity,
@@ -621,7 +612,7 @@ def recommend_sites(
                             file=str(dataset.source) if dataset.source else None, layer="candidates",
                             fix="add floor_area_m2 or capacity to the candidates, or switch capacities off")
         if missing.any():
-            notes.append(Note.of("siting.no_capacity", NOTES, n=int(missing.sum())))
+            notes.append(Note.of("siting.no_capacity", n=int(missing.sum())))
             sites = sites.loc[~missing].reset_index(drop=True)
             cap_values = cap_values[~missing]
     cx = sites.geometry.x.to_numpy(dtype=float)
@@ -650,14 +641,14 @@ def recommend_sites(
         total_after_min = float(sol.objective)
     notes.extend(sol.notes)
     if unreachable_pop > 0:
-        notes.append(Note.of("siting.unreachable", NOTES, points=len(unreachable), residents=unreachable_pop))
+        notes.append(Note.of("siting.unreachable", points=len(unreachable), residents=unreachable_pop))
 
     chosen, newly, served_share, saved = _rank(sol, cover, minutes, w, existing_cov, existing_min, limit, model)
     if model == "mclp" and served_share is None and (newly <= 0).any():
         # Once every reachable resident is covered, further sites add nobody: a planner should
         # not be told to build them. Ranking puts them last, so the kept sites stay in order.
         keep = newly > 0
-        notes.append(Note.of("siting.no_gain", NOTES, dropped=int((~keep).sum()), asked=len(chosen)))
+        notes.append(Note.of("siting.no_gain", dropped=int((~keep).sum()), asked=len(chosen)))
         chosen, newly = chosen[keep], newly[keep]
     covered_before = float(w[existing_cov].sum())
     covered_mask_after = existing_cov.copy()
@@ -797,7 +788,7 @@ def _site_circles(dataset: Dataset, sites: gpd.GeoDataFrame, settings: Settings,
     try:
         from planning.circles import service_circles
     except ImportError:
-        notes.append(Note.of("siting.no_circles", NOTES))
+        notes.append(Note.of("siting.no_circles"))
         return _empty_circles(dataset)
     if len(sites) == 0:
         return _empty_circles(dataset)

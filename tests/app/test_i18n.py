@@ -75,10 +75,8 @@ def test_translate_columns_keeps_headers_distinct() -> None:
 
 def test_every_engine_note_has_chinese_text_with_the_same_placeholders() -> None:
     from app_support.i18n import NOTES_ZH
-    from planning.candidates import NOTES as CANDIDATE_NOTES
-    from planning.siting import NOTES as SITING_NOTES
+    from planning.notes import NOTES as english
 
-    english = {**CANDIDATE_NOTES, **SITING_NOTES}
     assert sorted(NOTES_ZH) == sorted(english)
     for key, template in english.items():
         assert set(re.findall(r"{(\w+)", NOTES_ZH[key])) == set(re.findall(r"{(\w+)", template)), key
@@ -86,13 +84,17 @@ def test_every_engine_note_has_chinese_text_with_the_same_placeholders() -> None
 
 def test_note_text_in_both_languages() -> None:
     from app_support.i18n import note_text
-    from planning.candidates import Note
-    from planning.siting import NOTES
+    from planning.notes import Note
 
-    note = Note.of("siting.unreachable", NOTES, points=21, residents=17763.0)
+    note = Note.of("siting.unreachable", points=21, residents=17763.0)
     assert note_text(note, "en") == ("21 demand point(s) with 17763 residents are outside every existing and "
                                      "candidate circle")
     assert note_text(note, "zh") == "21 个需求点（共 17763 名居民）不在任何现有设施或候选址的服务圈内"
     assert note_text(Note.of("candidates.generated", n=100), "zh") == "按圈外居民分布（k-means 聚类）生成候选址 100 处"
+    joined = Note.joined([Note.of("indicators.one_district"), Note.of("indicators.without_group", n=2,
+                                                                                 group="district")])
+    assert note_text(joined, "en") == ("no district column: the study area counts as one district; "
+                                       "2 communities without a district")
+    assert note_text(joined, "zh") == "数据中没有区县列：研究范围按一个区县计；2 个社区缺少 district"
     # A plain text note (no key) is shown as it is.
     assert note_text("a plain note", "zh") == "a plain note"

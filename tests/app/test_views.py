@@ -90,3 +90,17 @@ def test_indicator_table_words(toy_dataset_and_analysis) -> None:
     table = views.indicator_table(analysis, lang="en")
     assert "indicator" in table.columns and "name_zh" not in table.columns
     assert set(table["pass"]) <= {"met", "missed", "no data"}
+
+
+def test_indicator_notes_in_the_chosen_language(toy_dataset_and_analysis) -> None:
+    _, analysis = toy_dataset_and_analysis
+    engine = analysis.indicators.set_index("name")["note"]
+    zh = views.indicator_table(analysis, lang="zh").set_index(analysis.indicators["name"])["note"]
+    en = views.indicator_table(analysis, lang="en").set_index(analysis.indicators["name"])["note"]
+    # The complete circle is reported without a target: two notes joined, each translated.
+    cats = "community_service_center, elderly_care, health, convenience_retail"
+    assert engine["complete_circle"] == f"categories: {cats}; reported, no target"
+    assert en["complete_circle"] == f"categories: {cats}; reported, no target"
+    assert zh["complete_circle"] == f"包含类别：{cats}；仅报告，无目标值"
+    assert engine["social_work_station_per_street"] == "no data"
+    assert zh["social_work_station_per_street"] == "无数据"
