@@ -96,9 +96,11 @@ def run(args: argparse.Namespace) -> int:
     if args.new_sites is not None and args.new_sites < 1:
         raise DataError("--new-sites must be at least 1")
     out = Path(args.out)
-    if not out.parent.exists():
-        raise DataError("the output folder does not exist", file=out,
-                        fix="create the folder first or choose another path")
+    try:  # a new folder for the output is made, as a planner naming out/plan.gpkg expects
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataError(f"cannot create the output folder ({exc.strerror or exc})", file=out.parent,
+                        fix="choose another path") from exc
     data = Path(args.data)
     if not data.exists():
         raise DataError("the data set does not exist", file=data,

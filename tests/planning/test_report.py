@@ -255,7 +255,7 @@ def test_export_command_gpkg_and_shapefile(tmp_path: Path, toy_dataset_dir: Path
 
 def test_export_command_report(tmp_path: Path, toy_dataset_dir: Path,
                                capsys: pytest.CaptureFixture[str]) -> None:
-    out = tmp_path / "report.html"
+    out = tmp_path / "new" / "folder" / "report.html"  # folders that do not exist yet are made
     code, _, stderr = _run(capsys, "--data", str(toy_dataset_dir), "--format", "html",
                            "--no-pdf", "--out", str(out))
     assert code == 0, stderr
@@ -270,7 +270,8 @@ def test_export_command_report(tmp_path: Path, toy_dataset_dir: Path,
     (["--format", "gpkg", "--crs", "bd09", "--out", "x.gpkg"], "--crs 'bd09' is not known"),
     (["--format", "gpkg", "--category", "karaoke", "--out", "x.gpkg"], "not a facility category"),
     (["--format", "gpkg", "--data", "/nonexistent/data", "--out", "x.gpkg"], "does not exist"),
-    (["--format", "gpkg", "--out", "/nonexistent/folder/x.gpkg"], "output folder does not exist"),
+    # x.blocker is a file, so no folder can be made below it.
+    (["--format", "gpkg", "--out", "x.blocker/x.gpkg"], "cannot create the output folder"),
     # --new-sites alone used to be ignored without a word: the export held no sites.
     (["--format", "gpkg", "--new-sites", "3", "--out", "x.gpkg"],
      "error: --new-sites needs --site-category. give --site-category KEY"),
@@ -280,6 +281,7 @@ def test_export_command_bad_input(tmp_path: Path, toy_dataset_dir: Path,
                                   capsys: pytest.CaptureFixture[str], args: list[str],
                                   words: str) -> None:
     args = [a if not a.startswith("x.") else str(tmp_path / a) for a in args]
+    (tmp_path / "x.blocker").write_text("a file, not a folder")
     if "--data" not in args:
         args += ["--data", str(toy_dataset_dir)]
     code, _, stderr = _run(capsys, *args)
