@@ -21,7 +21,7 @@ from typing import Literal
 
 import pandas as pd
 
-from geo.taxonomy import CATEGORIES, label as category_label_of
+from geo.taxonomy import label as category_label_of
 from planning import labels
 from planning.notes import JOINED
 

@@ -9,6 +9,7 @@ per-edge weights into a sparse adjacency matrix and snaps points to nodes.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +49,7 @@ HIGHWAY_CLASSES: tuple[str, ...] = (
 )
 _CLASS_CODE = {name: code for code, name in enumerate(HIGHWAY_CLASSES)}
 OTHER_CLASS = _CLASS_CODE["other"]
+_SNAP_FIRST_PASS_M = 500.0
 
 # Geofabrik shapefiles write oneway as F (forward), T (against the line), B (both).
 _ONEWAY_FORWARD = {"yes", "true", "1", "f", "forward"}
@@ -260,6 +262,9 @@ class RoadNetwork:
 
         Two-way edges (and every edge when ``respect_oneway`` is false) appear in both
         directions. Where two edges join the same pair of nodes the smaller weight wins.
+        Duplicate node pairs (a one-way and a two-way edge between the same nodes) are rare, so
+        they are found from a matrix of edge counts and only they are resolved: a million-node
+        build stays a few linear passes, with no global sort.
         """
         mask = np.ones(self.n_edges, dtype=bool) if usable is None else np.asarray(usable, dtype=bool)
         u, v, w = self.edge_u[mask], self.edge_v[mask], np.asarray(edge_weight, dtype=np.float64)[mask]
@@ -267,17 +272,22 @@ class RoadNetwork:
         rows = np.concatenate([u, v[both]])
         cols = np.concatenate([v, u[both]])
         data = np.concatenate([w, w[both]])
-        # Keep the minimum for duplicate (row, col) pairs: sort by weight descending so the
-        # smallest is written last, then build from unique keys.
-        order = np.lexsort((-data, cols, rows))
-        rows, cols, data = rows[order], cols[order], data[order]
-        last = np.ones(len(rows), dtype=bool)
-        last[:-1] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
-        rows, cols, data = rows[last], cols[last], data[last]
-        # Zero weights would vanish from a sparse matrix; keep them as a tiny positive time.
-        data = np.maximum(data, 1e-9)
         n = self.n_nodes
-        return csr_matrix((data, (rows, cols)), shape=(n, n))
+        counts = csr_matrix((np.ones(len(rows), dtype=np.int32), (rows, cols)), shape=(n, n))
+        counts.sum_duplicates()
+        matrix = csr_matrix((data, (rows, cols)), shape=(n, n))
+        matrix.sum_duplicates()
+        if (counts.data > 1).any():
+            # Same sparsity pattern and order as ``counts``: fix the summed entries with the minimum.
+            dup_pos = np.flatnonzero(counts.data > 1)
+            dup_rows = np.searchsorted(counts.indptr, dup_pos, side="right") - 1
+            dup_key = dup_rows.astype(np.int64) * n + counts.indices[dup_pos]
+            key = rows.astype(np.int64) * n + cols
+            sel = np.isin(key, dup_key)
+            smallest = pd.Series(data[sel]).groupby(key[sel]).min()
+            matrix.data[dup_pos] = smallest.reindex(dup_key).to_numpy()
+        # csgraph reads stored entries as edges, so an edge of zero weight stays an edge.
+        return matrix
 
     def nodes_with_edges(self, usable: np.ndarray | None = None) -> np.ndarray:
         """Boolean mask of nodes touched by at least one (usable) edge."""
@@ -293,9 +303,12 @@ class RoadNetwork:
         y: np.ndarray,
         *,
         node_mask: np.ndarray | None = None,
-        key: Any = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Nearest node of every point, in one KD-tree query.
+
+        The tree over the allowed nodes is built once and kept (one per ``node_mask``). Large
+        batches are queried in spatial order, which keeps the tree walk in cache and roughly
+        halves the time for a million points.
 
         Parameters
         ----------
@@ -303,8 +316,6 @@ class RoadNetwork:
             Point coordinates in the network CRS.
         node_mask : numpy.ndarray, optional
             Only these nodes may be snapped to (e.g. nodes of a mode's usable edges).
-        key : hashable, optional
-            Cache key for the KD-tree built over ``node_mask`` (one tree per key is kept).
 
         Returns
         -------
@@ -313,21 +324,37 @@ class RoadNetwork:
         distance_m : numpy.ndarray
             Straight-line distance to it in metres.
         """
-        tree_key = "__all__" if node_mask is None else key
-        cached = self._kdtrees.get(tree_key) if tree_key is not None else None
-        if cached is None:
+        x = np.asarray(x, dtype=np.float64)
+        y = np.asarray(y, dtype=np.float64)
+        if len(x) == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+        if not (np.isfinite(x).all() and np.isfinite(y).all()):
+            raise ValueError("Points to snap have missing or infinite coordinates.")
+        tree, ids = self._kdtree(node_mask)
+        order = _spatial_order(x, y) if len(x) > 50_000 else None
+        pts = np.column_stack([x, y]) if order is None else np.column_stack([x[order], y[order]])
+        # A first pass bounded at 500 m prunes most of the tree walk; the rare points farther
+        # from every road are queried again without the bound.
+        dist, pos = tree.query(pts, k=1, workers=-1, distance_upper_bound=_SNAP_FIRST_PASS_M)
+        far = np.flatnonzero(~np.isfinite(dist))
+        if len(far):
+            dist[far], pos[far] = tree.query(pts[far], k=1, workers=-1)
+        node = ids[pos].astype(np.int64)
+        if order is None:
+            return node, dist
+        node_out, dist_out = np.empty_like(node), np.empty_like(dist)
+        node_out[order], dist_out[order] = node, dist
+        return node_out, dist_out
+
+    def _kdtree(self, node_mask: np.ndarray | None) -> tuple[cKDTree, np.ndarray]:
+        key = ("__all__" if node_mask is None
+               else hashlib.blake2b(np.packbits(node_mask).tobytes(), digest_size=16).digest())
+        if key not in self._kdtrees:
             ids = np.arange(self.n_nodes) if node_mask is None else np.flatnonzero(node_mask)
             if len(ids) == 0:
                 raise ValueError("The road network has no usable nodes to snap to.")
-            cached = (cKDTree(np.column_stack([self.node_x[ids], self.node_y[ids]])), ids)
-            if tree_key is not None:
-                self._kdtrees[tree_key] = cached
-        tree, ids = cached
-        pts = np.column_stack([np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)])
-        if len(pts) == 0:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
-        dist, pos = tree.query(pts, k=1, workers=-1)
-        return ids[pos].astype(np.int64), dist
+            self._kdtrees[key] = (cKDTree(np.column_stack([self.node_x[ids], self.node_y[ids]])), ids)
+        return self._kdtrees[key]
 
     def edges_frame(self, edge_index: np.ndarray | None = None) -> gpd.GeoDataFrame:
         """Edges as a GeoDataFrame of straight LineStrings (for maps and base layers)."""
@@ -378,3 +405,10 @@ class RoadNetwork:
                 edge_oneway=z["edge_oneway"],
                 source=str(z["source"]),
             )
+
+
+def _spatial_order(x: np.ndarray, y: np.ndarray, cell_m: float = 250.0) -> np.ndarray:
+    """Order of points by 250 m cell (row by row), for cache-friendly KD-tree queries."""
+    cx = ((x - x.min()) // cell_m).astype(np.int64)
+    cy = ((y - y.min()) // cell_m).astype(np.int64)
+    return np.argsort(cy * (int(cx.max()) + 1) + cx, kind="stable")

@@ -33,16 +33,13 @@ array([10.])
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
-from scipy.spatial import cKDTree
 
 from geo.network import HIGHWAY_CLASSES, RoadNetwork
 from planning.settings import MODES, Settings
@@ -56,8 +53,6 @@ _NO_EBIKE = frozenset({"motorway", "motorway_link", "steps"})
 # Budget (float64 cells) of one dense block of per-source distances.
 _BLOCK_CELLS = 20_000_000
 _CACHE_ATTR = "_travel_models"
-_TREE_ATTR = "_travel_snap_trees"
-_SNAP_FIRST_PASS_M = 500.0
 
 
 def _usable_classes(mode: str, settings: Settings) -> frozenset[str]:
@@ -107,7 +102,6 @@ class TravelModel:
     edge_minutes: np.ndarray
     edge_forward: np.ndarray
     edge_backward: np.ndarray
-    _snap_tree: tuple[cKDTree, np.ndarray] | None = field(default=None, repr=False)
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -150,7 +144,7 @@ class TravelModel:
             respect_oneway = mode == "ebike" and settings.ebike_respects_oneway
         with np.errstate(invalid="ignore"):
             minutes = np.where(usable, length / np.where(usable, speed, 1.0), np.inf)
-        matrix = _adjacency(network, minutes, usable=usable, respect_oneway=respect_oneway)
+        matrix = network.adjacency(minutes, usable=usable, respect_oneway=respect_oneway)
         forward = usable.copy()
         backward = usable & (~network.edge_oneway if respect_oneway else True)
         return cls(
@@ -173,51 +167,18 @@ class TravelModel:
     def snap(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Nearest usable node of every point and the minutes of the walk to it.
 
-        One KD-tree query for all points (the tree is built once per set of usable nodes and
-        shared by modes with the same nodes). Points are queried in spatial order, which keeps
-        the tree walk in cache and roughly halves the time for a million points.
+        One KD-tree query for all points (:meth:`geo.network.RoadNetwork.snap`; the tree is
+        built once per set of usable nodes and shared by modes with the same nodes).
 
         Returns
         -------
         node : numpy.ndarray (int64)
         access_minutes : numpy.ndarray (float64)
         """
-        x = np.asarray(x, dtype=np.float64)
-        y = np.asarray(y, dtype=np.float64)
-        if len(x) == 0:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
-        if not (np.isfinite(x).all() and np.isfinite(y).all()):
-            raise ValueError("Points to snap have missing or infinite coordinates.")
-        tree, ids = self._tree()
-        order = _spatial_order(x, y) if len(x) > 50_000 else None
-        pts = np.column_stack([x, y]) if order is None else np.column_stack([x[order], y[order]])
-        # A first pass bounded at 500 m prunes most of the tree walk; the rare points farther
-        # from every road are queried again without the bound.
-        dist, pos = tree.query(pts, k=1, workers=-1, distance_upper_bound=_SNAP_FIRST_PASS_M)
-        far = np.flatnonzero(~np.isfinite(dist))
-        if len(far):
-            dist[far], pos[far] = tree.query(pts[far], k=1, workers=-1)
-        node = ids[pos].astype(np.int64)
-        if order is not None:
-            node_out = np.empty_like(node)
-            dist_out = np.empty_like(dist)
-            node_out[order] = node
-            dist_out[order] = dist
-            node, dist = node_out, dist_out
+        if len(np.asarray(x)) and not self.node_mask.any():
+            raise ValueError(f"The road network has no roads usable by mode {self.mode!r}.")
+        node, dist = self.network.snap(x, y, node_mask=self.node_mask)
         return node, dist / self.access_speed_m_per_min
-
-    def _tree(self) -> tuple[cKDTree, np.ndarray]:
-        if self._snap_tree is None:
-            trees: dict[bytes, tuple[cKDTree, np.ndarray]] = self.network.__dict__.setdefault(_TREE_ATTR, {})
-            key = hashlib.blake2b(np.packbits(self.node_mask).tobytes(), digest_size=16).digest()
-            if key not in trees:
-                ids = np.flatnonzero(self.node_mask)
-                if len(ids) == 0:
-                    raise ValueError(f"The road network has no roads usable by mode {self.mode!r}.")
-                pts = np.column_stack([self.network.node_x[ids], self.network.node_y[ids]])
-                trees[key] = (cKDTree(pts), ids)
-            self._snap_tree = trees[key]
-        return self._snap_tree
 
     # ------------------------------------------------------------------ shortest paths
     def node_minutes_to_nearest(
@@ -310,45 +271,6 @@ class TravelModel:
             dist = np.atleast_2d(dist) + offset[start:stop, None]
             rows, nodes = np.nonzero(dist <= limit)
             yield rows + start, nodes, dist[rows, nodes]
-
-
-def _spatial_order(x: np.ndarray, y: np.ndarray, cell_m: float = 250.0) -> np.ndarray:
-    """Order of points by 250 m cell (row by row), for cache-friendly KD-tree queries."""
-    cx = ((x - x.min()) // cell_m).astype(np.int64)
-    cy = ((y - y.min()) // cell_m).astype(np.int64)
-    return np.argsort(cy * (int(cx.max()) + 1) + cx, kind="stable")
-
-
-def _adjacency(network: RoadNetwork, edge_minutes: np.ndarray, *, usable: np.ndarray,
-               respect_oneway: bool) -> csr_matrix:
-    """Directed CSR of edge minutes; the smallest time wins where edges join the same nodes.
-
-    The same matrix as ``RoadNetwork.adjacency`` but built without a global sort: duplicate
-    node pairs (a one-way and a two-way edge between the same nodes) are rare, so they are found
-    from a matrix of edge counts and only they are resolved, which keeps a million-node build
-    to a few linear passes.
-    """
-    u, v, w = network.edge_u[usable], network.edge_v[usable], edge_minutes[usable]
-    both = np.ones(len(u), dtype=bool) if not respect_oneway else ~network.edge_oneway[usable]
-    rows = np.concatenate([u, v[both]])
-    cols = np.concatenate([v, u[both]])
-    data = np.concatenate([w, w[both]]).astype(np.float64)
-    n = network.n_nodes
-    counts = csr_matrix((np.ones(len(rows), dtype=np.int32), (rows, cols)), shape=(n, n))
-    counts.sum_duplicates()
-    matrix = csr_matrix((data, (rows, cols)), shape=(n, n))
-    matrix.sum_duplicates()
-    if (counts.data > 1).any():
-        # Same sparsity pattern and order as ``counts``: fix the summed entries with the minimum.
-        dup_pos = np.flatnonzero(counts.data > 1)
-        dup_rows = np.searchsorted(counts.indptr, dup_pos, side="right") - 1
-        dup_key = dup_rows.astype(np.int64) * n + counts.indices[dup_pos]
-        key = rows.astype(np.int64) * n + cols
-        sel = np.isin(key, dup_key)
-        smallest = pd.Series(data[sel]).groupby(key[sel]).min()
-        matrix.data[dup_pos] = smallest.reindex(dup_key).to_numpy()
-    # csgraph reads stored entries as edges, so an edge of zero minutes stays an edge.
-    return matrix
 
 
 def points_minutes(
