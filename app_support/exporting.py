@@ -1,4 +1,4 @@
-"""Files for the export page: :mod:`planning.export` writes them, the page offers them for download."""
+"""Files for the export page: :mod:`planning.output.export` writes them, the page offers them for download."""
 
 from __future__ import annotations
 
@@ -40,8 +40,8 @@ def crs_name(key: str, lang: str) -> str:
 def export_files(analysis: Any, *, fmt: str, crs: str = "wgs84", encoding: str = "utf-8",
                  siting: Any = None, scenario_comparison: pd.DataFrame | None = None,
                  lang: str = "zh") -> list[tuple[str, bytes, str]]:
-    """(file name, bytes, MIME type) of every file :func:`planning.export.export_analysis` writes."""
-    from planning.export import export_analysis
+    """(file name, bytes, MIME type) of every file :func:`planning.output.export.export_analysis` writes."""
+    from planning.output.export import export_analysis
 
     stem = f"{analysis.dataset.name}_service_circles"
     with tempfile.TemporaryDirectory(prefix="service-circles-export-") as work:

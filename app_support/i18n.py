@@ -1,10 +1,9 @@
 """Every word the app shows, in Simplified Chinese (default) and English, from one table.
 
-Category names come from :mod:`geo.taxonomy`, column headers from :mod:`planning.labels`;
+Category names come from :mod:`geo.taxonomy`, column headers from :mod:`planning.texts`;
 everything else (labels, legends, messages) is a key of :data:`TEXT`. Notes of the engine
-(:class:`planning.notes.Note`) keep their English text in the engine (:data:`planning.notes.NOTES`),
-which the command line prints too; their Chinese text is :data:`NOTES_ZH`, and :func:`note_text`
-picks one.
+(:class:`planning.texts.Note`) and their Chinese text live in :mod:`planning.texts`
+(:func:`planning.texts.note_text`), shared with the report.
 
 Examples
 --------
@@ -22,8 +21,7 @@ from typing import Literal
 import pandas as pd
 
 from geo.taxonomy import label as category_label_of
-from planning import labels
-from planning.notes import JOINED
+from planning import texts
 
 Language = Literal["zh", "en"]
 LANGUAGES: tuple[Language, ...] = ("zh", "en")
@@ -220,46 +218,6 @@ TEXT: dict[str, tuple[str, str]] = {
 }
 
 
-#: Chinese text of the engine's notes, by note key, with the placeholders of the English
-#: templates in :data:`planning.notes.NOTES`.
-NOTES_ZH: dict[str, str] = {
-    "candidates.excluded_small": "{n} 处数据中的候选址建筑面积小于 {min_m2:g} 平方米，未参与选址",
-    "candidates.generated": "按圈外居民分布（k-means 聚类）生成候选址 {n} 处",
-    "candidates.unknown_floor_area": "{n} 处候选址建筑面积未知，仍参与选址（未按最小建筑面积筛选）",
-    "siting.target_unmet": "目标覆盖率 {target_pct:g}% 无法达到：有 {unreached:.0f} 名居民不在任何候选址的服务圈内；"
-                           "已按可达到的最高覆盖率 {best:.1f}% 求解",
-    "siting.no_capacity": "{n} 处候选址没有服务容量或建筑面积，未参与按容量选址",
-    "siting.unreachable": "{points} 个需求点（共 {residents:.0f} 名居民）不在任何现有设施或候选址的服务圈内",
-    "siting.no_circles": "未绘制新址的服务圈（planning.circles 模块不可用）",
-    "siting.no_gain": "所求 {asked} 处新址中有 {dropped} 处不能再让任何居民进入服务圈，未予推荐",
-    "indicators.no_data": "无数据",
-    "indicators.no_target": "仅报告，无目标值",
-    "indicators.unknown_floor_area": "{n} 个社区的设施建筑面积未知",
-    "indicators.no_group_column": "数据中没有 {group} 列",
-    "indicators.one_district": "数据中没有区县列：研究范围按一个区县计",
-    "indicators.without_group": "{n} 个社区缺少 {group}",
-    "indicators.unknown_households": "{n} 个社区缺少户数或设施建筑面积",
-    "indicators.no_floor_area": "无数据：{n} 处设施缺少建筑面积（floor_area_m2）",
-    "indicators.complete_categories": "包含类别：{categories}",
-    "indicators.no_column": "数据中没有 {column} 列",
-}
-
-
-def note_text(note: object, lang: str = "zh") -> str:
-    """A note of the engine in ``lang``.
-
-    English is the note's own text; Chinese comes from :data:`NOTES_ZH` by the note's ``key`` and
-    ``values`` (a joined note part by part). A note without a known key is shown as it is.
-    """
-    key = str(getattr(note, "key", "") or "")
-    if key == JOINED and lang != "en":
-        return "；".join(note_text(part, lang) for part in getattr(note, "values", {}).get("parts", []))
-    template = NOTES_ZH.get(key)
-    if lang == "en" or template is None:
-        return str(note)
-    return template.format(**getattr(note, "values", {}))
-
-
 def t(key: str, lang: str = "zh", **values: object) -> str:
     """The text of ``key`` in ``lang`` with ``values`` filled in; unknown keys show as they are."""
     pair = TEXT.get(key)
@@ -277,9 +235,9 @@ def category_label(key: str, lang: str = "zh") -> str:
 def column_label(column: str, lang: str = "zh") -> str:
     """Header of a result column (``coverage_pct_health`` → ``社区卫生服务站覆盖率(%)``).
 
-    Column headers live in one table, :mod:`planning.labels`, shared with the file exports.
+    Column headers live in one table, :mod:`planning.texts`, shared with the file exports.
     """
-    return labels.column_label(column, "en" if lang == "en" else "zh")
+    return texts.column_label(column, "en" if lang == "en" else "zh")
 
 
 def translate_columns(frame: pd.DataFrame, lang: str = "zh",

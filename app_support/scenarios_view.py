@@ -16,7 +16,7 @@ SCENARIO_DIR = Path(tempfile.gettempdir()) / "service-circles-scenarios"
 
 def _scenarios_module() -> Any | None:
     try:
-        from planning import scenarios
+        from planning.siting import scenarios
     except ImportError:
         return None
     return scenarios
@@ -34,7 +34,7 @@ def render(dataset: Any, analysis: Any, result: Any | None, *, lang: str) -> Non
     module = _scenarios_module()
     st.subheader(t("site.compare", lang))
     if module is None:
-        st.caption(t("msg.not_available", lang, name="planning.scenarios"))
+        st.caption(t("msg.not_available", lang, name="planning.siting.scenarios"))
         return
     folder = scenario_folder(dataset)
     if result is not None:
@@ -60,7 +60,7 @@ def render(dataset: Any, analysis: Any, result: Any | None, *, lang: str) -> Non
         st.dataframe(translate_columns(by_category, lang), hide_index=True, width="stretch")
         st.dataframe(translate_columns(readable_before_after(comparison.communities.reset_index(), lang=lang), lang),
                      hide_index=True, width="stretch")
-        # Kept for the export page (planning.export adds it as a "scenario_comparison" table).
+        # Kept for the export page (planning.output.export adds it as a "scenario_comparison" table).
         st.session_state["scenario_comparison"] = comparison.communities
 
 

@@ -182,10 +182,9 @@ def load_source(source_key: str, coords_system: str | None = None) -> Any:
 @st.cache_resource(max_entries=8, show_spinner=False)
 def analysis_for(source_key: str, coords_system: str | None, items: tuple[tuple[str, Any], ...],
                  targets_name: str | None) -> Any:
-    """:func:`planning.analysis.analyze` of a source with the given settings and targets."""
-    from planning.analysis import analyze
-
+    """:func:`planning.access.analysis.analyze` of a source with the given settings and targets."""
     from geo.taxonomy import CATEGORIES
+    from planning.access.analysis import analyze
 
     dataset = load_source(source_key, coords_system)
     present = set(dataset.facilities["category"].astype(str)) if len(dataset.facilities) else set()

@@ -12,9 +12,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from app_support.i18n import TEXT, category_label, note_text, t, translate_columns
+from app_support.i18n import TEXT, category_label, t, translate_columns
 from app_support.mapping import MapLayers
 from geo.taxonomy import ESSENTIAL_CATEGORIES
+from planning import columns
+from planning.texts import note_text
 
 COMPLETE = "__complete__"
 #: Columns of the community indicator row shown in map popups (besides coverage).
@@ -36,7 +38,7 @@ def essential_in(analysis: Any) -> list[str]:
 
 
 def coverage_column(category: str) -> str:
-    return "complete_circle_pct" if category == COMPLETE else f"coverage_pct_{category}"
+    return "complete_circle_pct" if category == COMPLETE else columns.coverage_pct(category)
 
 
 def covered_flags(analysis: Any, category: str) -> pd.Series:
@@ -94,7 +96,7 @@ def uncovered_points(dataset: Any, analysis: Any, category: str) -> gpd.GeoDataF
 def circles_of(analysis: Any, category: str) -> gpd.GeoDataFrame | None:
     """Merged network service circle of one category (each kind's circle kept to its own area).
 
-    Drawn per category by :meth:`planning.analysis.Analysis.circles_for`, so switching the
+    Drawn per category by :meth:`planning.access.analysis.Analysis.circles_for`, so switching the
     category draws only what is shown.
     """
     if category == COMPLETE or category not in analysis.categories:

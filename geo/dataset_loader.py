@@ -310,7 +310,9 @@ def _read_road_layer(src: LayerSource, *, crs: CRS, setting: Any,
     name = src.path.name.lower()
     if src.inner_layer is None and name.endswith(ROAD_FILE_SUFFIXES):
         # OpenStreetMap files are WGS84 by definition; the coords setting does not apply.
-        from geo.roads import read_roads  # the OSM parser loads only when an OSM file is given
+        from geo.roads import (
+            read_roads,  # the OSM parser loads only when an OSM file is given
+        )
 
         return read_roads(src.path, crs=crs)
     lines = read_vector(src.path, layer=src.inner_layer,

@@ -3,7 +3,7 @@
 Every vertex of every road line is a node, so each edge is a straight segment. This keeps
 service-circle geometry exact (a circle ends part-way along a segment) and lets networks of a
 million nodes live in a few NumPy arrays. Travel modes (which classes a mode may use, at what
-speed, whether one-way streets apply) belong to :mod:`planning.travel`; this module only turns
+speed, whether one-way streets apply) belong to :mod:`planning.access.travel`; this module only turns
 per-edge weights into a sparse adjacency matrix and snaps points to nodes.
 """
 

@@ -6,10 +6,11 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from app_support import scenarios_view, state, views
-from app_support.i18n import category_label, note_text, t, translate_columns
+from app_support.i18n import category_label, t, translate_columns
 from app_support.mapping import build_map
 from geo._errors import DataError
 from geo.taxonomy import CATEGORIES
+from planning.texts import note_text
 
 MODELS = ("mclp", "lscp", "pmedian")
 CANDIDATES = ("both", "given", "generated")

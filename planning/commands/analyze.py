@@ -23,7 +23,7 @@ import pandas as pd
 from geo._errors import DataError
 
 if TYPE_CHECKING:
-    from planning.analysis import Analysis
+    from planning.access.analysis import Analysis
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "data" / "xian"
 
@@ -46,8 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from geo.dataset_loader import load_dataset
-
-    from planning.analysis import analyze
+    from planning.access.analysis import analyze
     from planning.settings import Settings
 
     if args.categories is not None and not args.categories.replace(",", " ").split():

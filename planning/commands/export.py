@@ -72,9 +72,8 @@ def _check_choice(value: str, choices: tuple[str, ...], option: str) -> str:
 def run(args: argparse.Namespace) -> int:
     from geo.dataset_loader import load_dataset
     from geo.taxonomy import CATEGORIES
-
-    from planning import export, report
-    from planning.analysis import analyze
+    from planning.access.analysis import analyze
+    from planning.output import export, report
     from planning.settings import Settings
 
     fmt = _check_choice(args.fmt, FORMATS, "--format")

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from geo._errors import DataError
-from planning.candidates import CANDIDATE_CHOICES, DEFAULT_GENERATED
 from planning.siting import DEFAULT_PERSONS_PER_M2, MODELS
+from planning.siting.candidates import CANDIDATE_CHOICES, DEFAULT_GENERATED
 
 if TYPE_CHECKING:
     from planning.siting import SitingResult
@@ -63,8 +63,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from geo.dataset_loader import load_dataset
     from geo.taxonomy import CATEGORIES
-
-    from planning.analysis import analyze
+    from planning.access.analysis import analyze
     from planning.settings import Settings
     from planning.siting import recommend_sites
 
@@ -108,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
     if args.out is not None:
         written = result.write(Path(args.out))
         if args.scenario:
-            from planning.scenarios import save_scenario
+            from planning.siting.scenarios import save_scenario
 
             written.append(save_scenario(Path(args.out) / f"{args.scenario}.gpkg", analysis, result,
                                          name=args.scenario))

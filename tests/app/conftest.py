@@ -21,7 +21,7 @@ def toy_source(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture(scope="session")
 def toy_dataset_and_analysis(toy_source: str):
     from geo.dataset_loader import load_dataset
-    from planning.analysis import analyze
+    from planning.access.analysis import analyze
 
     dataset = load_dataset(Path(toy_source.partition(":")[2]))
     return dataset, analyze(dataset)

@@ -74,8 +74,8 @@ def test_translate_columns_keeps_headers_distinct() -> None:
 
 
 def test_every_engine_note_has_chinese_text_with_the_same_placeholders() -> None:
-    from app_support.i18n import NOTES_ZH
-    from planning.notes import NOTES as english
+    from planning.texts import NOTES as english
+    from planning.texts import NOTES_ZH
 
     assert sorted(NOTES_ZH) == sorted(english)
     for key, template in english.items():
@@ -83,8 +83,7 @@ def test_every_engine_note_has_chinese_text_with_the_same_placeholders() -> None
 
 
 def test_note_text_in_both_languages() -> None:
-    from app_support.i18n import note_text
-    from planning.notes import Note
+    from planning.texts import Note, note_text
 
     note = Note.of("siting.unreachable", points=21, residents=17763.0)
     assert note_text(note, "en") == ("21 demand point(s) with 17763 residents are outside every existing and "

@@ -9,8 +9,16 @@ import numpy as np
 import pytest
 import shapely
 
-from app_support.mapping import (COVERAGE_COLORS, NO_DATA_COLOR, MapLayers, build_map, coverage_color,
-                                 layer_json, legend_html, to_display)
+from app_support.mapping import (
+    COVERAGE_COLORS,
+    NO_DATA_COLOR,
+    MapLayers,
+    build_map,
+    coverage_color,
+    layer_json,
+    legend_html,
+    to_display,
+)
 
 CRS = "EPSG:32650"
 

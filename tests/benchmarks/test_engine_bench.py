@@ -23,10 +23,10 @@ import pytest
 from scipy.sparse.csgraph import dijkstra
 
 from geo.synthetic import synthetic_dataset
-from planning.analysis import analyze
-from planning.coverage import coverage, facility_points
+from planning.access.analysis import analyze
+from planning.access.coverage import coverage, facility_points
+from planning.access.travel import EPS_MINUTES, TravelModel, points_minutes
 from planning.settings import Settings
-from planning.travel import EPS_MINUTES, TravelModel, points_minutes
 
 pytestmark = pytest.mark.benchmark
 XIAN = os.path.join(os.path.dirname(__file__), "..", "..", "data", "xian")

@@ -19,9 +19,8 @@ N_NODES = 10_000
 @pytest.mark.benchmark
 def test_export_every_format(tmp_path: Path) -> None:
     from geo.synthetic import synthetic_dataset
-
-    from planning import export
-    from planning.analysis import analyze
+    from planning.access.analysis import analyze
+    from planning.output import export
 
     t0 = time.perf_counter()
     analysis = analyze(synthetic_dataset(N_NODES, seed=0))

@@ -13,7 +13,8 @@ import pytest
 from scipy import sparse
 from scipy.spatial import cKDTree
 
-from planning._solvers import reduce_coverage, solve_mclp
+from planning.siting._reduce import reduce_coverage
+from planning.siting._solvers import solve_mclp
 
 N_DEMAND = 100_000
 N_CANDIDATES = 2_000

@@ -15,7 +15,7 @@ import pytest
 
 from geo._errors import DataError
 from geo.dataset_loader import load_dataset
-from planning.analysis import analyze
+from planning.access.analysis import analyze
 from planning.commands import analyze as analyze_cmd
 from planning.settings import Settings
 from tests.planning._engine_fixtures import dataset, line_network
@@ -95,7 +95,7 @@ def test_failed_write_keeps_the_previous_file(toy_dataset_dir: Path, tmp_path: P
     assert analyze_cmd.run(_args(data=toy_dataset_dir, out=out)) == 0
     before = (out / "analysis.gpkg").read_bytes()
 
-    from planning.analysis import Analysis
+    from planning.access.analysis import Analysis
 
     def broken(self: Analysis, **kw: object) -> dict:
         layers = original(self, **kw)

@@ -6,7 +6,11 @@ import numpy as np
 import pytest
 
 from geo._errors import DataError
-from planning.candidates import candidate_sites, generated_candidates, given_candidates
+from planning.siting.candidates import (
+    candidate_sites,
+    generated_candidates,
+    given_candidates,
+)
 
 from ._siting_line import X0, Y0, line_dataset
 
@@ -84,7 +88,7 @@ def test_notes_are_english_text_with_key_and_values() -> None:
     import copy
     import pickle
 
-    from planning.notes import NOTES, Note
+    from planning.texts import NOTES, Note
 
     ds = line_dataset()
     cands = candidate_sites(ds, np.array([X0, X0 + 300.0]), np.array([Y0 + 20.0, Y0 + 20.0]),

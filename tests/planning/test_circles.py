@@ -8,10 +8,18 @@ import numpy as np
 import pytest
 import shapely
 
-from planning.circles import buffer_circles, reached_segments, service_circles
+from planning.access.circles import buffer_circles, reached_segments, service_circles
+from planning.access.travel import TravelModel
 from planning.settings import Settings
-from planning.travel import TravelModel
-from tests.planning._engine_fixtures import X0, Y0, dataset, grid_network, line_network, network, xy
+from tests.planning._engine_fixtures import (
+    X0,
+    Y0,
+    dataset,
+    grid_network,
+    line_network,
+    network,
+    xy,
+)
 
 
 def _band_area(length_m: float, half_width_m: float) -> float:
@@ -103,7 +111,7 @@ def test_merged_circle_uses_each_communitys_own_circle() -> None:
     # The 12 km town-and-village road of test_coverage: health at x = 0. Town residents walk
     # 15 minutes (1125 m); villagers ride 30 minutes by e-bike (7500 m), shown only inside the
     # village (x 6000–12000).
-    from planning.analysis import analyze
+    from planning.access.analysis import analyze
     from tests.planning.test_coverage import COMMUNITIES, POPULATION
 
     data = dataset(line_network(161, 75.0), communities=COMMUNITIES,

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from geo._errors import DataError
-from planning.coverage import coverage, resolve_categories
+from planning.access.coverage import coverage, resolve_categories
 from planning.settings import Settings
 from tests.planning._engine_fixtures import dataset, line_network, network
 

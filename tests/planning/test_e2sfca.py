@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from geo._errors import DataError
-from planning.e2sfca import decay_weight, e2sfca
+from planning.access.e2sfca import decay_weight, e2sfca
 from planning.settings import Settings
 from tests.planning._engine_fixtures import dataset, line_network
 

@@ -19,8 +19,8 @@ from pyproj import CRS, Transformer
 
 from geo._errors import DataError
 from geo.coords import wgs84_to_gcj02
-from planning import export
-from planning._shapefile import short_field_names
+from planning.output import export
+from planning.output._shapefile import short_field_names
 from tests.planning import _export_layers as fx
 
 LAYER_NAMES = ["communities", "facilities", "demand", "circles", "uncovered", "recommended_sites"]
@@ -480,13 +480,13 @@ def test_export_analysis_with_siting_and_scenarios(tmp_path: Path, toy_dataset_d
     from types import SimpleNamespace
 
     from geo.dataset_loader import load_dataset
-    from planning.analysis import analyze
+    from planning.access.analysis import analyze
     from planning.siting import recommend_sites
 
     dataset = load_dataset(toy_dataset_dir)
     analysis = analyze(dataset, categories=["elderly_care", "health"])
     siting = recommend_sites(dataset, analysis, category="elderly_care", new_sites=1)
-    # Stand-in for planning.scenarios.Comparison (same attributes), to keep this test fast.
+    # Stand-in for planning.siting.scenarios.Comparison (same attributes), to keep this test fast.
     comparison = SimpleNamespace(
         categories=pd.DataFrame({"baseline_pct": [46.0], "A_pct": [80.0], "B_pct": [75.0]},
                                 index=pd.Index(["elderly_care"], name="category")),

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 from geo._errors import DataError
-from planning.coverage import coverage
-from planning.indicators import available_targets, indicators, load_targets
+from planning.access.coverage import coverage
+from planning.access.indicators import available_targets, indicators, load_targets
 from planning.settings import Settings
 from tests.planning._engine_fixtures import dataset, line_network
 

@@ -10,8 +10,10 @@ import pyogrio
 import pytest
 
 from geo._errors import DataError
-from planning.analysis import analyze
-from planning.scenarios import (
+from planning.access.analysis import analyze
+from planning.settings import Settings
+from planning.siting import recommend_sites
+from planning.siting.scenarios import (
     compare_scenarios,
     load_scenario,
     save_scenario,
@@ -20,8 +22,6 @@ from planning.scenarios import (
     with_scenario,
     write_scenario,
 )
-from planning.settings import Settings
-from planning.siting import recommend_sites
 
 from ._siting_line import DEMAND_X, by_hand_existing, demand_population, line_dataset
 

@@ -13,10 +13,11 @@ from scipy import sparse
 
 from geo._errors import DataError
 from geo.network import RoadNetwork
-from planning._solvers import improve_cover, improve_median, lagrangian_median, reduce_coverage
-from planning.siting import lscp, mclp, minutes_matrix, pmedian, recommend_sites
+from planning.access.travel import TravelModel
 from planning.settings import Settings
-from planning.travel import TravelModel
+from planning.siting import lscp, mclp, minutes_matrix, pmedian, recommend_sites
+from planning.siting._greedy import improve_cover, improve_median, lagrangian_median
+from planning.siting._reduce import reduce_coverage
 
 from ._siting_line import (
     CANDIDATE_X,
@@ -218,7 +219,7 @@ def test_minutes_matrix_on_the_street_matches_hand_values() -> None:
 # ---------------------------------------------------------------------------- adapter
 @pytest.fixture(scope="module")
 def street():
-    from planning.analysis import analyze
+    from planning.access.analysis import analyze
 
     ds = line_dataset()
     return ds, analyze(ds, Settings(), categories=["community_living_room"])
@@ -303,7 +304,7 @@ def test_recommend_pmedian_on_street_matches_enumeration(street) -> None:
 
 def test_category_left_out_of_the_analysis_keeps_its_facilities(street) -> None:
     ds, _ = street
-    from planning.analysis import analyze
+    from planning.access.analysis import analyze
 
     other = line_dataset()
     other.facilities = other.facilities.assign(category="elderly_care")

@@ -8,9 +8,16 @@ import networkx as nx
 import numpy as np
 import pytest
 
+from planning.access.travel import TravelModel
 from planning.settings import Settings
-from planning.travel import TravelModel
-from tests.planning._engine_fixtures import X0, Y0, grid_network, line_network, network, xy
+from tests.planning._engine_fixtures import (
+    X0,
+    Y0,
+    grid_network,
+    line_network,
+    network,
+    xy,
+)
 
 
 def test_line_walk_minutes_and_access_leg() -> None:

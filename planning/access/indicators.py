@@ -43,10 +43,10 @@ import pandas as pd
 from geo._errors import DataError
 from geo.dataset import Dataset
 from geo.taxonomy import CATEGORIES
-from planning.coverage import Coverage, _community_kinds, _locate
-from planning.notes import Note
+from planning.access.coverage import Coverage, _community_kinds, _locate
+from planning.texts import Note
 
-TARGETS_DIR = Path(__file__).resolve().parent / "targets"
+TARGETS_DIR = Path(__file__).resolve().parent.parent / "targets"
 DEFAULT_TARGETS = "national_baseline"
 _OPS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "==": operator.eq,
@@ -215,7 +215,7 @@ def indicators(dataset: Dataset, cov: Coverage, targets: Targets | str | Path | 
     Parameters
     ----------
     dataset : geo.dataset.Dataset
-    cov : planning.coverage.Coverage
+    cov : planning.access.coverage.Coverage
     targets : Targets or name or path, optional
         Default: ``national_baseline``.
 

@@ -7,7 +7,7 @@ base64; the file loads nothing from the network, opens offline and prints on A4.
 
 Examples
 --------
->>> from planning.report import ReportContent, render_report   # doctest: +SKIP
+>>> from planning.output.report import ReportContent, render_report   # doctest: +SKIP
 >>> html = render_report(ReportContent(title="雨山区服务圈评估", layers=..., tables=...))  # doctest: +SKIP
 """
 
@@ -35,14 +35,15 @@ from pyproj import CRS
 
 from geo._errors import DataError
 from geo.taxonomy import CATEGORIES
-from planning.labels import column_label
-from planning._qml import COVERAGE_CLASSES, coverage_colour
+from planning import columns
+from planning.output.styles import COVERAGE_CLASSES, coverage_colour
+from planning.texts import column_label
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from planning.analysis import Analysis
+    from planning.access.analysis import Analysis
 
 Language = Literal["zh", "en"]
 
@@ -175,7 +176,7 @@ def report_content(analysis: Analysis, *, siting: Any = None,
                    scenario_comparison: Any = None, crs_note: str = "",
                    lang: Language = "zh") -> ReportContent:
     """:class:`ReportContent` of an analysis (and optional siting result / scenario comparison)."""
-    from planning.export import analysis_about, analysis_layers
+    from planning.output.export import analysis_about, analysis_layers
 
     # Circle polygons are slow to draw and the maps show residents outside instead.
     layers, tables = analysis_layers(analysis, siting=siting,
@@ -358,8 +359,8 @@ def _label(key: str, lang: Language) -> str:
 
 def overview_map(content: ReportContent, *, lang: Language) -> str:
     """Base64 PNG: communities by complete-circle coverage, residents outside, facilities."""
-    from matplotlib.figure import Figure
     import matplotlib
+    from matplotlib.figure import Figure
 
     layers = content.layers
     crs = _map_crs(layers)
@@ -383,8 +384,8 @@ def overview_map(content: ReportContent, *, lang: Language) -> str:
 
 def category_maps(content: ReportContent, *, lang: Language, max_categories: int = 16) -> str:
     """Base64 PNG: one small map per category (coverage by community, residents outside)."""
-    from matplotlib.figure import Figure
     import matplotlib
+    from matplotlib.figure import Figure
 
     layers = content.layers
     crs = _map_crs(layers)
@@ -402,7 +403,7 @@ def category_maps(content: ReportContent, *, lang: Language, max_categories: int
                    if uncovered is not None and "category" in uncovered else None)
             fac = (facilities[facilities["category"] == cat]
                    if facilities is not None and "category" in facilities else None)
-            _coverage_map(ax, communities, f"coverage_pct_{cat}", out, fac)
+            _coverage_map(ax, communities, columns.coverage_pct(cat), out, fac)
             ax.set_title(_label(cat, lang), fontsize=9)
         for ax in axes[len(cats):]:
             ax.set_axis_off()
@@ -412,8 +413,8 @@ def category_maps(content: ReportContent, *, lang: Language, max_categories: int
 
 def sites_map(content: ReportContent, *, lang: Language) -> str | None:
     """Base64 PNG: recommended sites, their circles, and community coverage after siting."""
-    from matplotlib.figure import Figure
     import matplotlib
+    from matplotlib.figure import Figure
 
     layers = content.layers
     if "recommended_sites" not in layers:
@@ -430,7 +431,7 @@ def sites_map(content: ReportContent, *, lang: Language) -> str | None:
     facilities = layers.get("facilities")
     if facilities is not None and category and "category" in facilities:
         facilities = _metric(facilities[facilities["category"] == category], crs)
-    column = f"coverage_pct_{category}" if category else None
+    column = columns.coverage_pct(category) if category else None
     before_after = content.tables.get("siting_before_after")
     if (before_after is not None and "pct_after" in before_after
             and "community_id" in communities):
@@ -451,8 +452,8 @@ def sites_map(content: ReportContent, *, lang: Language) -> str | None:
 
 def coverage_chart(content: ReportContent, *, lang: Language) -> str | None:
     """Base64 PNG: horizontal bars of population coverage per category, against 100 %."""
-    from matplotlib.figure import Figure
     import matplotlib
+    from matplotlib.figure import Figure
 
     summary = content.tables.get("category_summary")
     if summary is None or not len(summary) or "coverage_pct" not in summary:
@@ -507,8 +508,8 @@ def weighted_percentile(minutes: np.ndarray, weights: np.ndarray, q: float) -> f
 
 def travel_time_chart(content: ReportContent, *, lang: Language) -> str | None:
     """Base64 PNG: cumulative share of residents within t minutes, per category and kind."""
-    from matplotlib.figure import Figure
     import matplotlib
+    from matplotlib.figure import Figure
 
     demand = content.layers.get("demand")
     if demand is None or not len(demand):
@@ -524,7 +525,7 @@ def travel_time_chart(content: ReportContent, *, lang: Language) -> str | None:
             part = demand if "kind" not in demand else demand[demand["kind"] == kind]
             weights = part["population"].astype(float).fillna(0.0).to_numpy()
             for cat in content.categories:
-                col = f"minutes_{cat}"
+                col = columns.minutes(cat)
                 if col not in part:
                     continue
                 minutes = part[col].astype(float).to_numpy()
@@ -556,7 +557,7 @@ def travel_time_table(content: ReportContent) -> pd.DataFrame:
         return pd.DataFrame(columns=["category", "median", "p90", "unreachable"])
     weights = demand["population"].astype(float).fillna(0.0).to_numpy()
     for cat in content.categories:
-        col = f"minutes_{cat}"
+        col = columns.minutes(cat)
         if col not in demand:
             continue
         minutes = demand[col].astype(float).to_numpy()
@@ -843,7 +844,7 @@ def render_report(content: ReportContent, *, lang: Language = "zh") -> str:
         if "complete_circle_pct" in table:
             table = table.sort_values("complete_circle_pct", na_position="last", kind="stable")
         # Per-category columns fit an A4 page for a few categories; the exports have them all.
-        per_category = ([f"coverage_pct_{c}" for c in content.categories]
+        per_category = ([columns.coverage_pct(c) for c in content.categories]
                         if len(content.categories) <= 6 else [])
         keep = [c for c in ("name", "kind", "population", "households", "circle_minutes",
                             *per_category, "complete_circle_pct",
@@ -1000,11 +1001,11 @@ def write_analysis_report(analysis: Analysis, out: str | os.PathLike[str], *,
     """:func:`write_report` for an analysis (and optional siting result / scenario comparison).
 
     ``crs`` names the coordinate system of the overlays exported with the report
-    (see :data:`planning.export.OUTPUT_CRS`); its note goes into the settings section.
+    (see :data:`planning.output.export.OUTPUT_CRS`); its note goes into the settings section.
     """
     crs_note = ""
     if crs:
-        from planning.export import output_crs
+        from planning.output.export import output_crs
 
         crs_note = output_crs(crs, {"communities": analysis.dataset.communities}).note
     content = report_content(analysis, siting=siting, scenario_comparison=scenario_comparison,

@@ -190,7 +190,7 @@ def save_scenario(path: str | Path, analysis: Any, result: Any, *, name: str) ->
 
 def write_scenario(scenario: Scenario, path: str | Path) -> Path:
     """Write the scenario to a GeoPackage (replacing ``path`` only once the new file is complete)."""
-    from planning.siting import write_geopackage
+    from planning.siting.result import write_geopackage
 
     path = Path(path)
     if path.suffix.lower() != ".gpkg":
@@ -289,7 +289,7 @@ def with_scenario(dataset: Dataset, scenario: Scenario) -> Dataset:
 
 def _recomputed(dataset: Dataset, scenario: Scenario, settings: Settings, categories: list[str]) -> Scenario:
     """The scenario with its coverage tables recomputed on ``dataset``."""
-    from planning.coverage import coverage
+    from planning.access.coverage import coverage
 
     def shares(ds: Dataset) -> tuple[pd.DataFrame, Any]:
         cov = coverage(ds, settings, categories=categories)

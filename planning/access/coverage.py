@@ -3,7 +3,7 @@
 Each demand point takes the circle (time and travel mode) of the community it lies in: urban
 communities 15 minutes walking, rural ones 30 minutes by the rural mode (``Settings``). Points
 outside every community take the urban circle and are counted. Per category and mode there is
-one multi-source shortest-path run (see :mod:`planning.travel`); demand points are snapped once
+one multi-source shortest-path run (see :mod:`planning.access.travel`); demand points are snapped once
 per mode. Unreachable points get ``inf`` minutes, never a stand-in number.
 
 Examples
@@ -29,8 +29,9 @@ import shapely
 from geo._errors import DataError
 from geo.dataset import Dataset
 from geo.taxonomy import CATEGORIES, ESSENTIAL_CATEGORIES
+from planning import columns
+from planning.access.travel import EPS_MINUTES, TravelModel, points_minutes
 from planning.settings import Settings
-from planning.travel import EPS_MINUTES, TravelModel, points_minutes
 
 #: Kind given to demand points that lie outside every community.
 OUTSIDE_KIND = "urban"
@@ -150,7 +151,7 @@ class Coverage:
         out["circle_minutes"] = np.where(out["kind"] == "rural", self.rural_circle_minutes,
                                          self.urban_circle_minutes)
         for cat in self.categories:
-            out[f"coverage_pct_{cat}"] = _pct(sums[cat].fillna(0.0).to_numpy(), population.to_numpy())
+            out[columns.coverage_pct(cat)] = _pct(sums[cat].fillna(0.0).to_numpy(), population.to_numpy())
         if self.complete_categories:
             out["complete_circle_pct"] = _pct(sums["_complete"].fillna(0.0).to_numpy(),
                                               population.to_numpy())

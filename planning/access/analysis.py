@@ -28,12 +28,19 @@ import shapely
 
 from geo.dataset import Dataset
 from geo.taxonomy import CATEGORIES
-from planning.circles import buffer_circles, service_circles
-from planning.coverage import Coverage, coverage, facility_points
-from planning.e2sfca import Decay, E2SFCAResult, Supply, e2sfca
-from planning.indicators import IndicatorResult, Targets, _Context, indicators, load_targets
+from planning import columns
+from planning.access.circles import buffer_circles, service_circles
+from planning.access.coverage import Coverage, coverage, facility_points
+from planning.access.e2sfca import Decay, E2SFCAResult, Supply, e2sfca
+from planning.access.indicators import (
+    IndicatorResult,
+    Targets,
+    _Context,
+    indicators,
+    load_targets,
+)
+from planning.access.travel import TravelModel
 from planning.settings import Settings
-from planning.travel import TravelModel
 
 
 class Analysis:
@@ -44,8 +51,8 @@ class Analysis:
     dataset : geo.dataset.Dataset
     settings : Settings
     categories : list of str
-    coverage : planning.coverage.Coverage
-    targets : planning.indicators.Targets
+    coverage : planning.access.coverage.Coverage
+    targets : planning.access.indicators.Targets
     demand_minutes : pandas.DataFrame
         Minutes per demand point (index of the population layer) and category; ``inf`` unreachable.
     circle_minutes : pandas.Series
@@ -89,7 +96,7 @@ class Analysis:
                              if "households" in com.columns else np.nan)
         out["circle_minutes"] = base["circle_minutes"]
         for col in base.columns:
-            if col.startswith("coverage_pct_"):
+            if columns.is_measure(col, "coverage_pct"):
                 out[col] = base[col]
         out["complete_circle_pct"] = base["complete_circle_pct"]
         out["floor_area_per_100_households"] = self._floor_area_per_100(out["households"])
@@ -236,7 +243,7 @@ class Analysis:
 
     # ------------------------------------------------------------------ accessibility
     def accessibility(self, category: str, *, supply: Supply = "auto", decay: Decay = "gaussian") -> E2SFCAResult:
-        """E2SFCA supply per resident of one category (see :mod:`planning.e2sfca`)."""
+        """E2SFCA supply per resident of one category (see :mod:`planning.access.e2sfca`)."""
         return e2sfca(self.dataset, self.settings, category=category, coverage=self.coverage,
                       supply=supply, decay=decay)
 
@@ -258,7 +265,7 @@ class Analysis:
                 "community_id": str(cid),
                 "kind": str(row["kind"]),
                 "population": _int(row["population"]),
-                "coverage_pct": {cat: _num(row[f"coverage_pct_{cat}"]) for cat in self.categories},
+                "coverage_pct": {cat: _num(row[columns.coverage_pct(cat)]) for cat in self.categories},
             }
             for cid, row in table.iterrows()
         ]
@@ -313,8 +320,8 @@ class Analysis:
         }
         for cat in self.categories:
             minutes = cov.demand_minutes[cat].to_numpy()
-            data[f"minutes_{cat}"] = np.where(np.isfinite(minutes), minutes, np.nan)
-            data[f"covered_{cat}"] = cov.covered[cat].to_numpy()
+            data[columns.minutes(cat)] = np.where(np.isfinite(minutes), minutes, np.nan)
+            data[columns.covered(cat)] = cov.covered[cat].to_numpy()
         data["complete_circle"] = cov.complete.to_numpy()
         return gpd.GeoDataFrame(data, geometry=geoms.to_numpy(), crs=self.dataset.crs, index=pop.index)
 
@@ -323,8 +330,8 @@ class Analysis:
         for cat in self.categories:
             miss = ~self.coverage.covered[cat].to_numpy()
             part = demand.loc[miss, ["population", "community_id", "kind", "circle_minutes",
-                                     f"minutes_{cat}", demand.geometry.name]]
-            part = part.rename(columns={f"minutes_{cat}": "minutes"})
+                                     columns.minutes(cat), demand.geometry.name]]
+            part = part.rename(columns={columns.minutes(cat): "minutes"})
             part.insert(0, "category", cat)
             frames.append(part)
         if not frames:

@@ -12,7 +12,7 @@ Examples
 >>> import numpy as np
 >>> from geo.network import RoadNetwork
 >>> from planning.settings import Settings
->>> from planning.travel import TravelModel
+>>> from planning.access.travel import TravelModel
 >>> net = RoadNetwork.from_arrays(crs=32650, node_x=np.array([0.0, 1500.0]), node_y=np.zeros(2),
 ...                               edge_u=np.array([0]), edge_v=np.array([1]))
 >>> model = TravelModel.for_mode(net, "walk", Settings())
@@ -30,7 +30,7 @@ import numpy as np
 import shapely
 from scipy.sparse import csr_matrix
 
-from planning.travel import EPS_MINUTES, TravelModel
+from planning.access.travel import EPS_MINUTES, TravelModel
 
 
 def reached_segments(
@@ -97,7 +97,7 @@ def service_circles(
 
     Parameters
     ----------
-    model : planning.travel.TravelModel
+    model : planning.access.travel.TravelModel
         Network and travel mode.
     facility_x, facility_y : numpy.ndarray
         Facility coordinates in the network CRS.

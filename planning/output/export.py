@@ -3,7 +3,7 @@ KML/KMZ, CSV and XLSX.
 
 The writers take plain layers (``dict[str, GeoDataFrame]`` in any CRS) and tables
 (``dict[str, DataFrame]``), so they work on any result; :func:`export_analysis` feeds them an
-:class:`planning.analysis.Analysis` (and optionally siting results and a scenario comparison).
+:class:`planning.access.analysis.Analysis` (and optionally siting results and a scenario comparison).
 Every file says which coordinate system it uses, and every save first writes a temporary file
 in the target folder and then replaces the old file, so a failed export never destroys it.
 
@@ -11,7 +11,7 @@ Examples
 --------
 >>> import geopandas as gpd
 >>> from shapely.geometry import Point
->>> from planning.export import write_gpkg
+>>> from planning.output.export import write_gpkg
 >>> sites = gpd.GeoDataFrame({"name": ["和平社区客厅"]}, geometry=[Point(668000, 3500000)],
 ...                          crs=32650)
 >>> write_gpkg({"recommended_sites": sites}, "/tmp/overlay.gpkg", crs="cgcs2000").name
@@ -44,37 +44,23 @@ from pyproj import CRS
 from geo import coords
 from geo._errors import DataError
 from geo.taxonomy import CATEGORIES
-from planning import _shapefile
-from planning.labels import Language, column_label, column_labels
-from planning._qml import coverage_colour, qml_categories, qml_coverage, rgb
+from planning.output import _shapefile
+from planning.output.styles import coverage_colour, qml_categories, qml_coverage, rgb
+from planning.texts import (
+    LAYER_TITLES,
+    TABLE_TITLES,
+    Language,
+    column_label,
+    column_labels,
+)
 
 if TYPE_CHECKING:
-    from planning.analysis import Analysis
+    from planning.access.analysis import Analysis
 
 FORMATS: tuple[str, ...] = ("gpkg", "shp", "geojson", "kml", "kmz", "csv", "xlsx", "html")
 OUTPUT_CRS: tuple[str, ...] = ("wgs84", "cgcs2000", "cgcs2000-gk", "gcj02")
 ENCODINGS: tuple[str, ...] = ("utf-8", "gbk")
 
-#: Layer and table names with their (zh, en) titles, in the order files list them.
-LAYER_TITLES: dict[str, tuple[str, str]] = {
-    "communities": ("社区/村（含指标）", "Communities and villages (with indicators)"),
-    "facilities": ("现状设施", "Existing facilities"),
-    "demand": ("需求点（人口）及到各类设施时间", "Demand points (population) with travel times"),
-    "circles": ("服务圈（按设施类别）", "Service circles by category"),
-    "uncovered": ("服务圈外人口（按设施类别）", "Residents outside the circle, by category"),
-    "recommended_sites": ("推荐选址", "Recommended sites"),
-    "site_circles": ("新增设施服务圈", "Service circles of the new sites"),
-    "scenario_communities": ("方案比较（按社区）", "Scenario comparison by community"),
-}
-TABLE_TITLES: dict[str, tuple[str, str]] = {
-    "indicators": ("指标与目标", "Indicators against targets"),
-    "community_table": ("社区指标", "Indicators by community"),
-    "category_summary": ("分类覆盖", "Coverage by category"),
-    "recommended_sites": ("推荐选址", "Recommended sites"),
-    "siting_before_after": ("选址前后对比", "Before and after siting"),
-    "scenario_comparison": ("方案比较", "Scenario comparison"),
-    "scenario_communities": ("方案比较（按社区）", "Scenario comparison by community"),
-}
 # Geometry type of a layer that happens to be empty (Shapefiles need one).
 _EMPTY_GEOMETRY = {"communities": "MultiPolygon", "circles": "MultiPolygon",
                    "site_circles": "MultiPolygon", "scenario_communities": "MultiPolygon"}
@@ -886,7 +872,7 @@ def export_layers(layers: Mapping[str, gpd.GeoDataFrame], tables: Mapping[str, p
         return write_xlsx(tables, out, headers=headers, about=about)
     if fmt == "html":
         raise DataError("the HTML report needs the analysis", fix="use export_analysis or "
-                        "planning.report.write_report")
+                        "planning.output.report.write_report")
     raise DataError(f"unknown export format '{fmt}'", fix=f"use one of {', '.join(FORMATS)}")
 
 
@@ -921,7 +907,7 @@ def analysis_layers(analysis: Analysis, *, siting: Any = None,
     if scenario_comparison is not None:
         if hasattr(scenario_comparison, "categories") and hasattr(scenario_comparison,
                                                                   "communities"):
-            # planning.scenarios.Comparison: a table per category, and per community on the map.
+            # planning.siting.scenarios.Comparison: a table per category, and per community on the map.
             tables["scenario_comparison"] = scenario_comparison.categories
             per_community = pd.DataFrame(scenario_comparison.communities)
             tables["scenario_communities"] = per_community
@@ -969,7 +955,7 @@ def export_analysis(analysis: Analysis, *, fmt: str, out: str | os.PathLike[str]
 
     Parameters
     ----------
-    analysis : planning.analysis.Analysis
+    analysis : planning.access.analysis.Analysis
     fmt : {"gpkg", "shp", "geojson", "kml", "kmz", "csv", "xlsx", "html"}
     out : path
         File to write (for ``html`` a PDF is written beside it when Chromium is installed).
@@ -977,7 +963,7 @@ def export_analysis(analysis: Analysis, *, fmt: str, out: str | os.PathLike[str]
         See the writer of each format.
     siting : planning.siting.SitingResult, optional
         Adds the ``recommended_sites`` and ``site_circles`` layers and their tables.
-    scenario_comparison : planning.scenarios.Comparison, DataFrame or GeoDataFrame, optional
+    scenario_comparison : planning.siting.scenarios.Comparison, DataFrame or GeoDataFrame, optional
         Adds the ``scenario_comparison`` table (per category) and the ``scenario_communities``
         layer and table (per community).
     lang : {"zh", "en"}
@@ -994,7 +980,7 @@ def export_analysis(analysis: Analysis, *, fmt: str, out: str | os.PathLike[str]
                                      scenario_comparison=scenario_comparison)
     about = analysis_about(analysis, lang=lang)
     if str(fmt).lower() == "html":
-        from planning import report
+        from planning.output import report
 
         html_path, pdf_path, _ = report.write_analysis_report(
             analysis, out, siting=siting, scenario_comparison=scenario_comparison, crs=crs,

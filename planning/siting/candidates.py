@@ -9,7 +9,7 @@ centre moved to its nearest road node so that it is reachable over the network.
 Examples
 --------
 >>> from geo.synthetic import synthetic_dataset                       # doctest: +SKIP
->>> from planning.analysis import analyze                             # doctest: +SKIP
+>>> from planning.access.analysis import analyze                             # doctest: +SKIP
 >>> ds = synthetic_dataset(2_000)                                     # doctest: +SKIP
 >>> cands = candidate_sites(ds, analyze(ds), category="community_living_room")  # doctest: +SKIP
 >>> cands.sites["source"].value_counts()                              # doctest: +SKIP
@@ -26,7 +26,7 @@ import pandas as pd
 
 from geo._errors import DataError
 from geo.dataset import Dataset
-from planning.notes import Note
+from planning.texts import Note
 
 CandidateChoice = Literal["given", "generated", "both"]
 CANDIDATE_CHOICES: tuple[str, ...] = ("given", "generated", "both")

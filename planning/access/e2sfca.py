@@ -4,7 +4,7 @@ Step 1, for each facility ``j``: ``R_j = S_j / Σ_k P_k·W(d_kj)`` over the dema
 that reach ``j`` within their own circle (``d_kj ≤ d0_k``). Step 2, for each demand point:
 ``A_k = Σ_j R_j·W(d_kj)`` over the same pairs. ``S`` is the supply (floor area, capacity or one per
 facility), ``P`` the residents, ``d`` the network minutes from the point to the facility (the same
-times as :mod:`planning.coverage`), ``d0`` the circle time of the point's community.
+times as :mod:`planning.access.coverage`), ``d0`` the circle time of the point's community.
 
 Distance decay ``W`` within the circle (zero beyond it):
 
@@ -30,10 +30,10 @@ import pandas as pd
 
 from geo._errors import DataError
 from geo.dataset import Dataset
-from planning.coverage import Coverage, demand_points, resolve_categories
-from planning.coverage import coverage as compute_coverage
+from planning.access.coverage import Coverage, demand_points, resolve_categories
+from planning.access.coverage import coverage as compute_coverage
+from planning.access.travel import EPS_MINUTES, TravelModel
 from planning.settings import Settings
-from planning.travel import EPS_MINUTES, TravelModel
 
 Decay = Literal["gaussian", "step"]
 Supply = Literal["auto", "floor_area_m2", "capacity", "count"]

@@ -16,7 +16,7 @@ import pandas as pd
 import pyogrio
 
 from geo._errors import DataError
-from planning.labels import column_labels
+from planning.texts import column_labels
 
 FIELD_NAME_BYTES = 10
 TEXT_VALUE_BYTES = 254

@@ -1,0 +1,77 @@
+"""Names of the result columns that carry a facility category: built and read in one place.
+
+Result tables name per-category columns ``<measure>_<category>``: ``coverage_pct_health``,
+``minutes_health``, ``covered_health``, ``e2sfca_health``, ``facilities_health``. The engine,
+the exports, the report and the app build them with :func:`column` (or the shorthands) and read
+them back with :func:`split`, so a new measure or category needs no other change.
+
+Examples
+--------
+>>> coverage_pct("health")
+'coverage_pct_health'
+>>> split("minutes_elderly_care")
+('minutes', 'elderly_care')
+>>> split("population") is None
+True
+"""
+
+from __future__ import annotations
+
+from geo.taxonomy import CATEGORIES
+
+#: Measures that are stored once per category, with their (zh, en) label templates.
+MEASURES: dict[str, tuple[str, str]] = {
+    "coverage_pct": ("{zh}覆盖率(%)", "{en} coverage (%)"),
+    "covered": ("{zh}是否在圈内", "{en}: inside circle"),
+    "minutes": ("到{zh}时间(分钟)", "Minutes to {en}"),
+    "e2sfca": ("{zh}供需比", "{en} supply/demand ratio"),
+    "facilities": ("{zh}数量", "{en} count"),
+}
+
+
+def column(measure: str, category: str) -> str:
+    """The column of ``measure`` (a key of :data:`MEASURES`) for ``category``."""
+    if measure not in MEASURES:
+        raise KeyError(f"unknown per-category measure {measure!r}")
+    return f"{measure}_{category}"
+
+
+def coverage_pct(category: str) -> str:
+    """Share (%) of residents inside the category's circle."""
+    return column("coverage_pct", category)
+
+
+def covered(category: str) -> str:
+    """Whether a demand point is inside the category's circle."""
+    return column("covered", category)
+
+
+def minutes(category: str) -> str:
+    """Minutes from a demand point to the nearest facility of the category."""
+    return column("minutes", category)
+
+
+def e2sfca(category: str) -> str:
+    """E2SFCA supply/demand ratio of the category."""
+    return column("e2sfca", category)
+
+
+def facilities(category: str) -> str:
+    """Number of facilities of the category."""
+    return column("facilities", category)
+
+
+def split(name: str) -> tuple[str, str] | None:
+    """``(measure, category)`` of a per-category column, or ``None`` for any other column."""
+    name = str(name)
+    for measure in MEASURES:
+        prefix = f"{measure}_"
+        if name.startswith(prefix) and name[len(prefix):] in CATEGORIES:
+            return measure, name[len(prefix):]
+    return None
+
+
+def is_measure(name: str, measure: str) -> bool:
+    """Whether ``name`` is the ``measure`` column of some category."""
+    parts = split(name)
+    return parts is not None and parts[0] == measure

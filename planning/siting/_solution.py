@@ -1,0 +1,42 @@
+"""What a siting model returns, and how sure it is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+SolverKind = Literal["exact", "greedy", "incumbent"]
+
+#: Relative tolerance under which a solution counts as proved optimal (HiGHS ``mip_rel_gap``).
+OPTIMALITY_TOLERANCE = 1e-6
+
+
+@dataclass
+class Solution:
+    """What a siting model returns (indices refer to the columns of the input matrix)."""
+
+    chosen: np.ndarray
+    objective: float
+    solver: SolverKind
+    gap_pct: float
+    bound: float
+    greedy_objective: float
+    milp_objective: float | None = None
+    milp_status: str = "not run"
+    proof: str = ""
+    seconds: float = 0.0
+    reduced_shape: tuple[int, int] = (0, 0)
+    #: Capacitated models: population assigned to each chosen site (same order as ``chosen``).
+    served: np.ndarray | None = None
+    #: Capacitated models: share (0–1) of each input demand row's residents served by new sites.
+    row_share: np.ndarray | None = None
+    notes: list[str] = field(default_factory=list)
+    #: Seconds per stage ("heuristics": reduction, greedy, swaps, Lagrangian; "lp", "lp_rounding",
+    #: "milp") and bounds/objectives ("lp_bound", "lp_rounded_objective", "lagrangian_bound").
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def optimal(self) -> bool:
+        return self.solver == "exact"
