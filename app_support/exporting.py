@@ -9,10 +9,12 @@ from typing import Any
 import pandas as pd
 
 from app_support.i18n import t
+from planning import choices
 
-FORMATS: tuple[str, ...] = ("gpkg", "shp", "geojson", "kml", "csv", "xlsx", "html")
-CRS_CHOICES: tuple[str, ...] = ("wgs84", "cgcs2000", "cgcs2000-gk", "gcj02")
-ENCODINGS: tuple[str, ...] = ("utf-8", "gbk")
+# The app offers every export format but KMZ (KML opens in Google Earth as it is).
+FORMATS: tuple[str, ...] = tuple(f for f in choices.FORMATS if f != "kmz")
+CRS_CHOICES: tuple[str, ...] = choices.OUTPUT_CRS
+ENCODINGS: tuple[str, ...] = choices.ENCODINGS
 # File suffix of each format: several layers or tables go into one zip.
 SUFFIX = {"gpkg": ".gpkg", "shp": ".zip", "geojson": ".zip", "kml": ".kml", "csv": ".zip", "xlsx": ".xlsx",
           "html": ".html"}

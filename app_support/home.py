@@ -11,8 +11,10 @@ import streamlit as st
 from app_support import state
 from app_support.i18n import t, translate_columns
 from geo._errors import DataError, NetworkUnavailableError
+from planning import choices
 
-COORD_SYSTEMS: tuple[str, ...] = ("", "wgs84", "cgcs2000", "gcj02", "bd09")
+#: "" = as the data set says.
+COORD_SYSTEMS: tuple[str, ...] = ("", *choices.COORD_SYSTEMS)
 _COORD_NAMES = {"wgs84": "WGS84", "cgcs2000": "CGCS2000 (EPSG:4490)", "gcj02": "GCJ-02 (高德/腾讯)",
                 "bd09": "BD-09 (百度)"}
 UPLOAD_LAYERS: tuple[str, ...] = ("communities", "facilities", "population", "candidates", "roads")

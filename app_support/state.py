@@ -19,11 +19,10 @@ from typing import Any
 import streamlit as st
 
 from app_support.i18n import LANGUAGE_NAMES, LANGUAGES, t
+from planning.choices import DATA_DIR, DEFAULT_DATASET
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA_DIR = ROOT / "data"
 TARGETS_DIR = ROOT / "planning" / "targets"
-DEFAULT_DATASET = "xian"
 SYNTHETIC_SOURCE = "synthetic"
 SYNTHETIC_NODES = 4000
 UPLOAD_ROOT = Path(tempfile.gettempdir()) / "service-circles-uploads"

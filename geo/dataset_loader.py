@@ -32,13 +32,7 @@ from geo._errors import DataError
 from geo.coords import cgcs2000_gk_crs, check_system, metric_crs_for
 from geo.dataset import LAYERS, Dataset, ValidationReport
 from geo.network import RoadNetwork
-from geo.readers import (
-    VECTOR_SUFFIXES,
-    descend_single_folder,
-    extracted,
-    list_layers,
-    read_vector,
-)
+from geo.readers import VECTOR_SUFFIXES, descend_single_folder, extracted, list_layers, read_vector
 
 ROAD_FILE_SUFFIXES: tuple[str, ...] = (".osm.pbf", ".osm", ".pbf", ".graphml", ".osm.bz2",
                                        ".osm.gz")
@@ -310,9 +304,7 @@ def _read_road_layer(src: LayerSource, *, crs: CRS, setting: Any,
     name = src.path.name.lower()
     if src.inner_layer is None and name.endswith(ROAD_FILE_SUFFIXES):
         # OpenStreetMap files are WGS84 by definition; the coords setting does not apply.
-        from geo.roads import (
-            read_roads,  # the OSM parser loads only when an OSM file is given
-        )
+        from geo.roads import read_roads  # the OSM parser loads only when an OSM file is given
 
         return read_roads(src.path, crs=crs)
     lines = read_vector(src.path, layer=src.inner_layer,

@@ -10,9 +10,10 @@ from app_support.i18n import category_label, t, translate_columns
 from app_support.mapping import build_map
 from geo._errors import DataError
 from geo.taxonomy import CATEGORIES
+from planning.choices import MODELS
 from planning.texts import note_text
 
-MODELS = ("mclp", "lscp", "pmedian")
+# "both" first: the default choice.
 CANDIDATES = ("both", "given", "generated")
 
 state.ensure_navigation()

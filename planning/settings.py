@@ -24,7 +24,7 @@ from typing import Literal
 Mode = Literal["walk", "ebike", "car"]
 Profile = Literal["standard", "elderly"]
 MODES: tuple[str, ...] = ("walk", "ebike", "car")
-PROFILES: tuple[str, ...] = ("standard", "elderly")
+from planning.choices import PROFILES
 
 #: Car speeds by OSM road class (km/h): urban practice in Chinese cities, lower than the legal
 #: limits because of junctions and congestion. Classes not listed are closed to cars.

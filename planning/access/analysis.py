@@ -32,13 +32,7 @@ from planning import columns
 from planning.access.circles import buffer_circles, service_circles
 from planning.access.coverage import Coverage, coverage, facility_points
 from planning.access.e2sfca import Decay, E2SFCAResult, Supply, e2sfca
-from planning.access.indicators import (
-    IndicatorResult,
-    Targets,
-    _Context,
-    indicators,
-    load_targets,
-)
+from planning.access.indicators import IndicatorResult, Targets, _Context, indicators, load_targets
 from planning.access.travel import TravelModel
 from planning.settings import Settings
 

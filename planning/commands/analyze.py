@@ -21,11 +21,11 @@ import numpy as np
 import pandas as pd
 
 from geo._errors import DataError
+from planning.choices import COORD_SYSTEMS, DEFAULT_DATA, PROFILES
 
 if TYPE_CHECKING:
     from planning.access.analysis import Analysis
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "data" / "xian"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,9 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--targets", default=None,
                         help="targets name (maanshan_14th_fyp, national_baseline) or .toml path")
-    parser.add_argument("--coords", default=None, choices=["wgs84", "cgcs2000", "gcj02", "bd09"],
+    parser.add_argument("--coords", default=None, choices=COORD_SYSTEMS,
                         help="coordinate system of lon/lat layers (default: dataset.toml or wgs84)")
-    parser.add_argument("--profile", default="standard", choices=["standard", "elderly"],
+    parser.add_argument("--profile", default="standard", choices=PROFILES,
                         help="walking profile (elderly: 60 m/min)")
 
 

@@ -17,11 +17,8 @@ import argparse
 from pathlib import Path
 
 from geo._errors import DataError
-
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "data" / "xian"
-FORMATS = ("gpkg", "shp", "geojson", "kml", "kmz", "csv", "xlsx", "html")
-CRS_CHOICES = ("wgs84", "cgcs2000", "cgcs2000-gk", "gcj02")
-ENCODINGS = ("utf-8", "gbk")
+from planning.choices import DEFAULT_DATA, ENCODINGS, FORMATS, HEADERS, LANGUAGES, PROFILES
+from planning.choices import OUTPUT_CRS as CRS_CHOICES
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -79,9 +76,9 @@ def run(args: argparse.Namespace) -> int:
     fmt = _check_choice(args.fmt, FORMATS, "--format")
     crs = _check_choice(args.crs, CRS_CHOICES, "--crs")
     encoding = _check_choice(args.encoding.replace("_", "-"), ENCODINGS, "--encoding")
-    lang = _check_choice(args.lang, ("zh", "en"), "--lang")
-    headers = _check_choice(args.headers or lang, ("zh", "en", "key"), "--headers")
-    profile = _check_choice(args.profile, ("standard", "elderly"), "--profile")
+    lang = _check_choice(args.lang, LANGUAGES, "--lang")
+    headers = _check_choice(args.headers or lang, HEADERS, "--headers")
+    profile = _check_choice(args.profile, PROFILES, "--profile")
     for key in args.category or []:
         if key not in CATEGORIES:
             raise DataError(f"--category '{key}' is not a facility category",

@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from geo._errors import DataError
-from planning.siting import DEFAULT_PERSONS_PER_M2, MODELS
-from planning.siting.candidates import CANDIDATE_CHOICES, DEFAULT_GENERATED
+from planning.choices import CANDIDATE_CHOICES, COORD_SYSTEMS, DEFAULT_DATA, MODELS, PROFILES
+from planning.siting import DEFAULT_PERSONS_PER_M2
+from planning.siting.candidates import DEFAULT_GENERATED
 
 if TYPE_CHECKING:
     from planning.siting import SitingResult
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "data" / "xian"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -54,9 +54,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=None, help="folder for sites.gpkg and the CSV tables")
     parser.add_argument("--scenario", default=None, help="also save the sites as scenario NAME (needs --out)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--coords", default=None, choices=["wgs84", "cgcs2000", "gcj02", "bd09"],
+    parser.add_argument("--coords", default=None, choices=COORD_SYSTEMS,
                         help="coordinate system of lon/lat layers (default: dataset.toml or wgs84)")
-    parser.add_argument("--profile", default="standard", choices=["standard", "elderly"],
+    parser.add_argument("--profile", default="standard", choices=PROFILES,
                         help="walking profile (elderly: 60 m/min)")
 
 

@@ -44,22 +44,14 @@ from pyproj import CRS
 from geo import coords
 from geo._errors import DataError
 from geo.taxonomy import CATEGORIES
+from planning.choices import ENCODINGS, FORMATS, OUTPUT_CRS
 from planning.output import _shapefile
 from planning.output.styles import coverage_colour, qml_categories, qml_coverage, rgb
-from planning.texts import (
-    LAYER_TITLES,
-    TABLE_TITLES,
-    Language,
-    column_label,
-    column_labels,
-)
+from planning.texts import LAYER_TITLES, TABLE_TITLES, Language, column_label, column_labels
 
 if TYPE_CHECKING:
     from planning.access.analysis import Analysis
 
-FORMATS: tuple[str, ...] = ("gpkg", "shp", "geojson", "kml", "kmz", "csv", "xlsx", "html")
-OUTPUT_CRS: tuple[str, ...] = ("wgs84", "cgcs2000", "cgcs2000-gk", "gcj02")
-ENCODINGS: tuple[str, ...] = ("utf-8", "gbk")
 
 # Geometry type of a layer that happens to be empty (Shapefiles need one).
 _EMPTY_GEOMETRY = {"communities": "MultiPolygon", "circles": "MultiPolygon",

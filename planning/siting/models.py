@@ -29,7 +29,6 @@ from geo._errors import DataError
 from planning.siting._solvers import Solution, solve_lscp, solve_mclp, solve_pmedian
 from planning.texts import Note
 
-MODELS: tuple[str, ...] = ("mclp", "lscp", "pmedian")
 #: p-median stores pairs up to this multiple of each resident's circle time (see module notes).
 PMEDIAN_CUTOFF_FACTOR = 2.0
 

@@ -27,22 +27,12 @@ from geo._errors import DataError
 from geo.dataset import Dataset
 from geo.taxonomy import CATEGORIES
 from planning.access.travel import EPS_MINUTES, TravelModel
+from planning.choices import CANDIDATE_CHOICES, MODELS
 from planning.settings import Settings
 from planning.siting._solvers import Solution, greedy_cover, greedy_median
-from planning.siting.candidates import (
-    CANDIDATE_CHOICES,
-    DEFAULT_GENERATED,
-    candidate_sites,
-)
+from planning.siting.candidates import DEFAULT_GENERATED, candidate_sites
 from planning.siting.matrix import Demand, demand_minutes_to_candidates, demand_of
-from planning.siting.models import (
-    MODELS,
-    PMEDIAN_CUTOFF_FACTOR,
-    _check_p,
-    lscp,
-    mclp,
-    pmedian,
-)
+from planning.siting.models import PMEDIAN_CUTOFF_FACTOR, _check_p, lscp, mclp, pmedian
 from planning.siting.result import SitingResult
 from planning.texts import Note
 

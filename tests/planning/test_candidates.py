@@ -6,11 +6,7 @@ import numpy as np
 import pytest
 
 from geo._errors import DataError
-from planning.siting.candidates import (
-    candidate_sites,
-    generated_candidates,
-    given_candidates,
-)
+from planning.siting.candidates import candidate_sites, generated_candidates, given_candidates
 
 from ._siting_line import X0, Y0, line_dataset
 

@@ -11,15 +11,7 @@ import shapely
 from planning.access.circles import buffer_circles, reached_segments, service_circles
 from planning.access.travel import TravelModel
 from planning.settings import Settings
-from tests.planning._engine_fixtures import (
-    X0,
-    Y0,
-    dataset,
-    grid_network,
-    line_network,
-    network,
-    xy,
-)
+from tests.planning._engine_fixtures import X0, Y0, dataset, grid_network, line_network, network, xy
 
 
 def _band_area(length_m: float, half_width_m: float) -> float:

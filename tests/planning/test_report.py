@@ -19,12 +19,7 @@ from pyproj import CRS
 from geo._errors import DataError
 from planning.__main__ import main
 from planning.output import report
-from planning.output.report import (
-    ReportContent,
-    render_report,
-    weighted_percentile,
-    write_report,
-)
+from planning.output.report import ReportContent, render_report, weighted_percentile, write_report
 from tests.planning import _export_layers as fx
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -15,13 +15,7 @@ import pytest
 
 from planning.__main__ import main
 
-from ._siting_line import (
-    CANDIDATE_X,
-    by_hand_cover,
-    by_hand_existing,
-    demand_population,
-    line_dataset,
-)
+from ._siting_line import CANDIDATE_X, by_hand_cover, by_hand_existing, demand_population, line_dataset
 
 
 @pytest.fixture(scope="module")

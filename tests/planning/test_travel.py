@@ -10,14 +10,7 @@ import pytest
 
 from planning.access.travel import TravelModel
 from planning.settings import Settings
-from tests.planning._engine_fixtures import (
-    X0,
-    Y0,
-    grid_network,
-    line_network,
-    network,
-    xy,
-)
+from tests.planning._engine_fixtures import X0, Y0, grid_network, line_network, network, xy
 
 
 def test_line_walk_minutes_and_access_leg() -> None:
