@@ -21,7 +21,7 @@ from geo._errors import DataError
 from geo.coords import from_wgs84, to_wgs84
 from geo.dataset import ValidationReport
 from geo.network import RoadNetwork
-from geo.taxonomy import CATEGORIES
+from geo.taxonomy import CATEGORIES, kind_from_name
 
 #: Alternative column names accepted for each contract column (used only when it is absent).
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
@@ -61,8 +61,6 @@ _KIND_WORDS = {"urban": "urban", "城市": "urban", "城镇": "urban", "社区":
 _STATUS_WORDS = {"existing": "existing", "现状": "existing", "已建": "existing",
                  "现有": "existing", "建成": "existing", "planned": "planned", "规划": "planned",
                  "拟建": "planned", "在建": "planned", "新建": "planned"}
-_RURAL_ENDINGS = ("村", "村委会", "村民委员会")
-_URBAN_ENDINGS = ("社区", "居委会", "居民委员会", "社区居委会")
 
 #: Median distance from points to the nearest road node above which a datum offset is likely.
 DATUM_WARNING_M = 250.0
@@ -310,10 +308,7 @@ def _community_kind(out: gpd.GeoDataFrame, gdf: gpd.GeoDataFrame, *,
                         layer=layer, column="kind",
                         fix="Use 'urban' (城市社区) or 'rural' (农村社区/村), or leave it empty")
     names = out["name"].astype(str).str.strip()
-    inferred = pd.Series(
-        np.where(names.str.endswith(_RURAL_ENDINGS), "rural",
-                 np.where(names.str.endswith(_URBAN_ENDINGS), "urban", "")),
-        index=out.index)
+    inferred = kind_from_name(names)
     need = given.isna()
     unclear = need & (inferred == "")
     if need.any():

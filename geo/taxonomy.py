@@ -17,6 +17,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
+import pandas as pd
+
 Language = Literal["zh", "en"]
 
 
@@ -163,3 +166,27 @@ def label(key: str, lang: Language = "zh") -> str:
     if category is None:
         return key
     return category.en if lang == "en" else category.zh
+
+
+#: Kinds of community: urban communities get the urban circle, rural villages the rural one.
+COMMUNITY_KINDS: tuple[str, ...] = ("urban", "rural")
+#: Name endings that say the kind when a community layer has no kind column (DESIGN.md layers).
+RURAL_NAME_ENDINGS: tuple[str, ...] = ("村", "村委会", "村民委员会")
+URBAN_NAME_ENDINGS: tuple[str, ...] = ("社区", "居委会", "居民委员会", "社区居委会")
+
+
+def kind_from_name(names: pd.Series) -> pd.Series:
+    """Community kind read from the name: …村 → ``"rural"``, …社区 → ``"urban"``, else ``""``.
+
+    The one rule for a community without a kind; callers decide what an unclear name becomes
+    (the validator takes it as urban and says so).
+
+    Examples
+    --------
+    >>> kind_from_name(pd.Series(["采石村", "花山社区", "新区"])).tolist()
+    ['rural', 'urban', '']
+    """
+    names = names.astype(str).str.strip()
+    return pd.Series(np.where(names.str.endswith(RURAL_NAME_ENDINGS), "rural",
+                              np.where(names.str.endswith(URBAN_NAME_ENDINGS), "urban", "")),
+                     index=names.index, dtype=object)

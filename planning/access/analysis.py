@@ -30,7 +30,8 @@ from geo.dataset import Dataset
 from geo.taxonomy import CATEGORIES
 from planning import columns
 from planning.access.circles import buffer_circles, service_circles
-from planning.access.coverage import Coverage, coverage, facility_points
+from planning.access.coverage import Coverage, coverage
+from planning.access.demand import as_points, facility_points
 from planning.access.e2sfca import Decay, E2SFCAResult, Supply, e2sfca
 from planning.access.indicators import IndicatorResult, Targets, _Context, indicators, load_targets
 from planning.access.travel import TravelModel
@@ -302,9 +303,7 @@ class Analysis:
 
     def _demand_layer(self) -> gpd.GeoDataFrame:
         pop = self.dataset.population
-        geoms = pop.geometry
-        if len(geoms) and not geoms.geom_type.eq("Point").all():
-            geoms = geoms.representative_point()
+        geoms = as_points(pop.geometry)
         cov = self.coverage
         data: dict[str, Any] = {
             "population": cov.population.to_numpy(),

@@ -24,17 +24,14 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from geo._errors import DataError
 from geo.dataset import Dataset
 from geo.taxonomy import CATEGORIES, ESSENTIAL_CATEGORIES
 from planning import columns
+from planning.access.demand import OUTSIDE_KIND, community_kinds, demand_points, facility_points_by_category
 from planning.access.travel import EPS_MINUTES, TravelModel, points_minutes
 from planning.settings import Settings
-
-#: Kind given to demand points that lie outside every community.
-OUTSIDE_KIND = "urban"
 
 
 @dataclass
@@ -147,7 +144,7 @@ class Coverage:
         population = sums["population"].fillna(0.0)
         out = pd.DataFrame(index=pd.Index(ids.to_numpy(), name="community_id"))
         out["population"] = population.to_numpy()
-        out["kind"] = ids.map(_community_kinds(communities)).to_numpy()
+        out["kind"] = ids.map(community_kinds(communities)).to_numpy()
         out["circle_minutes"] = np.where(out["kind"] == "rural", self.rural_circle_minutes,
                                          self.urban_circle_minutes)
         for cat in self.categories:
@@ -203,69 +200,9 @@ def resolve_categories(
     return [key for key in CATEGORIES if key in wanted]
 
 
-def demand_points(dataset: Dataset) -> tuple[np.ndarray, np.ndarray, pd.Series, pd.Series]:
-    """Coordinates, population and community of every demand point (validated)."""
-    pop_layer = dataset.population
-    where = str(dataset.source) if dataset.source else None
-    if "population" not in pop_layer.columns:
-        raise DataError("the population layer has no 'population' column", file=where,
-                        layer="population", fix="Add a population column (residents per point)")
-    x, y = point_xy(pop_layer.geometry)
-    if not (np.isfinite(x).all() and np.isfinite(y).all()):
-        raise DataError(f"{int((~np.isfinite(x) | ~np.isfinite(y)).sum())} population points have no "
-                        "geometry", file=where, layer="population",
-                        fix="Give every row a point or grid-cell polygon, or remove the rows")
-    population = pd.to_numeric(pop_layer["population"], errors="coerce").astype(float)
-    if population.isna().any() or (population < 0).any():
-        raise DataError("population values must be numbers ≥ 0", file=where, layer="population",
-                        column="population", fix="Correct or remove the rows with missing or "
-                        "negative population")
-    if "community_id" in pop_layer.columns:
-        # Kept as a pandas string column: a million Python str objects would cost seconds.
-        community = pop_layer["community_id"].astype("string").reset_index(drop=True)
-    else:
-        community = _locate(gpd.GeoSeries(shapely.points(x, y), crs=pop_layer.crs), dataset.communities)
-    community.index = pop_layer.index
-    return x, y, population, community
 
 
-def point_xy(geoms: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
-    """Coordinates of points (a point inside each polygon for grid cells), vectorised."""
-    arr = np.asarray(geoms.array, dtype=object)
-    if len(arr) and (shapely.get_type_id(arr) != 0).any():
-        arr = shapely.point_on_surface(arr)
-    return shapely.get_x(arr).astype(float), shapely.get_y(arr).astype(float)
 
-
-def _locate(points: gpd.GeoSeries, communities: gpd.GeoDataFrame) -> pd.Series:
-    """Community id of each point (first containing polygon), NA outside every community."""
-    out = pd.Series([None] * len(points), index=points.index, dtype="object")
-    if len(communities) == 0 or len(points) == 0:
-        return out
-    tree_idx, pts_idx = communities.sindex.query(points.to_numpy(), predicate="intersects")[::-1]
-    ids = communities["community_id"].astype(str).to_numpy()
-    first = pd.Series(tree_idx, index=pts_idx).groupby(level=0).min()
-    out.iloc[first.index.to_numpy()] = ids[first.to_numpy()]
-    return out
-
-
-def facility_points(dataset: Dataset, category: str) -> tuple[np.ndarray, np.ndarray]:
-    """Coordinates of the facilities of one category."""
-    return facility_points_by_category(dataset).get(category, (np.zeros(0), np.zeros(0)))
-
-
-def facility_points_by_category(dataset: Dataset) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Coordinates of the facilities of every category, in one pass over the layer."""
-    fac = dataset.facilities
-    if len(fac) == 0:
-        return {}
-    x, y = point_xy(fac.geometry)
-    if not (np.isfinite(x).all() and np.isfinite(y).all()):
-        raise DataError(f"{int((~np.isfinite(x) | ~np.isfinite(y)).sum())} facilities have no geometry",
-                        file=str(dataset.source) if dataset.source else None, layer="facilities",
-                        fix="Give every facility a location, or remove the rows")
-    codes, keys = pd.factorize(fac["category"].astype(str))
-    return {str(key): (x[codes == i], y[codes == i]) for i, key in enumerate(keys)}
 
 
 def coverage(
@@ -300,7 +237,7 @@ def coverage(
     x, y, population, community = demand_points(dataset)
     index = dataset.population.index
 
-    kind_of = _community_kinds(dataset.communities)
+    kind_of = community_kinds(dataset.communities)
     # Map the few distinct community ids, not a million rows.
     codes, uniques = pd.factorize(community)
     rural_unique = np.array([kind_of.get(str(u)) == "rural" for u in uniques], dtype=bool)
@@ -356,18 +293,3 @@ def coverage(
         urban_circle_minutes=float(settings.urban_circle_minutes),
         rural_circle_minutes=float(settings.rural_circle_minutes),
     )
-
-
-def _community_kinds(communities: gpd.GeoDataFrame) -> dict[str, str]:
-    """Community id → "urban"/"rural" (name ending 村 → rural when the kind is missing)."""
-    if len(communities) == 0:
-        return {}
-    ids = communities["community_id"].astype(str)
-    if "kind" in communities.columns:
-        kinds = communities["kind"].astype("object")
-    else:
-        kinds = pd.Series([None] * len(communities), index=communities.index, dtype="object")
-    names = communities["name"].astype(str) if "name" in communities.columns else ids
-    guess = np.where(names.str.endswith("村"), "rural", "urban")
-    kinds = kinds.where(kinds.isin(["urban", "rural"]), guess)
-    return dict(zip(ids.to_numpy(), kinds.astype(str).to_numpy()))

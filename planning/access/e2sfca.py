@@ -30,8 +30,9 @@ import pandas as pd
 
 from geo._errors import DataError
 from geo.dataset import Dataset
-from planning.access.coverage import Coverage, demand_points, resolve_categories
+from planning.access.coverage import Coverage, resolve_categories
 from planning.access.coverage import coverage as compute_coverage
+from planning.access.demand import as_points, demand_points
 from planning.access.travel import EPS_MINUTES, TravelModel
 from planning.settings import Settings
 
@@ -152,9 +153,7 @@ def e2sfca(
     pair_fac: list[np.ndarray] = []
     pair_pt: list[np.ndarray] = []
     pair_w: list[np.ndarray] = []
-    geoms = fac.geometry
-    if len(geoms) and not geoms.geom_type.eq("Point").all():
-        geoms = geoms.representative_point()
+    geoms = as_points(fac.geometry)
     fx, fy = geoms.x.to_numpy(dtype=float), geoms.y.to_numpy(dtype=float)
     for mode in pd.unique(modes) if len(fac) else []:
         rows = np.flatnonzero(modes == mode)

@@ -43,7 +43,8 @@ import pandas as pd
 from geo._errors import DataError
 from geo.dataset import Dataset
 from geo.taxonomy import CATEGORIES
-from planning.access.coverage import Coverage, _community_kinds, _locate
+from planning.access.coverage import Coverage
+from planning.access.demand import as_points, community_kinds, locate
 from planning.texts import Note
 
 TARGETS_DIR = Path(__file__).resolve().parent.parent / "targets"
@@ -164,14 +165,12 @@ class _Context:
         self.cov = cov
         com = dataset.communities
         self.ids = com["community_id"].astype(str).to_numpy() if len(com) else np.array([], dtype=object)
-        self.kind = pd.Series(self.ids, index=self.ids).map(_community_kinds(com)) if len(com) else \
+        self.kind = pd.Series(self.ids, index=self.ids).map(community_kinds(com)) if len(com) else \
             pd.Series([], dtype=object)
         fac = dataset.facilities
         self.fac_category = fac["category"].astype(str).to_numpy() if len(fac) else np.array([], dtype=object)
-        geoms = fac.geometry if len(fac) else gpd.GeoSeries([])
-        if len(geoms) and not geoms.geom_type.eq("Point").all():
-            geoms = geoms.representative_point()
-        self.fac_community = _locate(geoms, com).to_numpy() if len(fac) else np.array([], dtype=object)
+        geoms = as_points(fac.geometry) if len(fac) else gpd.GeoSeries([])
+        self.fac_community = locate(geoms, com).to_numpy() if len(fac) else np.array([], dtype=object)
         self.fac_area = (pd.to_numeric(fac["floor_area_m2"], errors="coerce").to_numpy(dtype=float)
                          if "floor_area_m2" in fac.columns else np.full(len(fac), np.nan))
         by_community = cov.population.groupby(cov.community_id).sum()

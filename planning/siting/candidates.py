@@ -26,6 +26,7 @@ import pandas as pd
 
 from geo._errors import DataError
 from geo.dataset import Dataset
+from planning.access.demand import as_points
 from planning.choices import CANDIDATE_CHOICES
 from planning.texts import Note
 
@@ -76,9 +77,7 @@ def given_candidates(dataset: Dataset) -> gpd.GeoDataFrame:
     if "candidate_id" not in layer.columns:
         raise DataError("the candidates layer has no 'candidate_id' column", file=_where(dataset),
                         layer="candidates", fix="add a unique candidate_id to every candidate")
-    geoms = layer.geometry
-    if not geoms.geom_type.eq("Point").all():
-        geoms = geoms.representative_point()
+    geoms = as_points(layer.geometry)
     ids = layer["candidate_id"].astype(str)
     if ids.duplicated().any():
         dup = ", ".join(ids[ids.duplicated()].unique()[:5])

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from geo._errors import DataError
 from geo.dataset import Dataset
+from planning.access.demand import OUTSIDE_KIND, community_kinds, demand_points
 from planning.access.travel import EPS_MINUTES, TravelModel
 from planning.settings import Settings
 
@@ -96,35 +96,24 @@ class Demand:
 def demand_of(dataset: Dataset, analysis: Any, settings: Settings) -> Demand:
     """Demand points with their circle (from the analysis) and travel mode (from the kind)."""
     layer = dataset.population
-    geoms = layer.geometry
-    if len(layer) and not geoms.geom_type.eq("Point").all():
-        geoms = geoms.representative_point()
-    pop = pd.to_numeric(layer["population"], errors="coerce").to_numpy(dtype=float)
-    if np.isnan(pop).any() or (pop < 0).any():
-        raise DataError("population values must be numbers ≥ 0",
-                        file=str(dataset.source) if dataset.source else None, layer="population",
-                        column="population", fix="correct the rows with missing or negative population")
+    x, y, population, located = demand_points(dataset)
     cov = getattr(analysis, "coverage", None)
     if cov is not None and all(hasattr(cov, a) for a in ("kind", "mode", "community_id")):
         # The analysis already settled each point's community, kind and mode: reuse them.
         community = cov.community_id.reindex(layer.index).astype(object)
         community = community.where(community.notna(), None)
-        kind = cov.kind.reindex(layer.index).fillna("urban").to_numpy(dtype=object)
+        kind = cov.kind.reindex(layer.index).fillna(OUTSIDE_KIND).to_numpy(dtype=object)
         mode = cov.mode.reindex(layer.index).to_numpy(dtype=object)
     else:
-        if "community_id" in layer.columns:
-            community = layer["community_id"].map(lambda v: None if pd.isna(v) else str(v))
-        else:
-            community = pd.Series([None] * len(layer), index=layer.index, dtype=object)
-        comm = dataset.communities
-        kinds = (dict(zip(comm["community_id"].astype(str), comm["kind"].astype(str)))
-                 if len(comm) and "kind" in comm.columns else {})
-        kind = np.asarray([kinds.get(c, "urban") if c is not None else "urban" for c in community],
+        community = located.astype(object)
+        community = community.where(community.notna(), None)
+        kinds = community_kinds(dataset.communities)
+        kind = np.asarray([kinds.get(c, OUTSIDE_KIND) if c is not None else OUTSIDE_KIND for c in community],
                           dtype=object)
         mode = np.asarray([settings.mode_for(k) for k in kind], dtype=object)
     circle = analysis.circle_minutes.reindex(layer.index).to_numpy(dtype=float)
-    return Demand(x=geoms.x.to_numpy(dtype=float), y=geoms.y.to_numpy(dtype=float), population=pop,
-                  community_id=community, kind=kind, mode=mode, circle_minutes=circle, index=layer.index)
+    return Demand(x=x, y=y, population=population.to_numpy(dtype=float), community_id=community, kind=kind,
+                  mode=mode, circle_minutes=circle, index=layer.index)
 
 
 def demand_minutes_to_candidates(

@@ -24,7 +24,8 @@ from scipy.sparse.csgraph import dijkstra
 
 from geo.synthetic import synthetic_dataset
 from planning.access.analysis import analyze
-from planning.access.coverage import coverage, facility_points
+from planning.access.coverage import coverage
+from planning.access.demand import facility_points
 from planning.access.travel import EPS_MINUTES, TravelModel, points_minutes
 from planning.settings import Settings
 
