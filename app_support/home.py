@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from app_support import state
+from app_support import state, uploads
 from app_support.i18n import t, translate_columns
 from geo._errors import DataError, NetworkUnavailableError
 from planning import choices
@@ -80,7 +80,7 @@ def _upload_form(lang: str) -> None:
         cols = st.columns(len(UPLOAD_LAYERS))
         for col, layer in zip(cols, UPLOAD_LAYERS, strict=True):
             files[layer] = col.file_uploader(t("home.upload.layer", lang, layer=t(f"layer.{layer}", lang)),
-                                             type=list(state.UPLOAD_TYPES), key=f"w_up_{layer}")
+                                             type=list(uploads.UPLOAD_TYPES), key=f"w_up_{layer}")
         download = st.checkbox(t("home.upload.download_roads", lang), key="w_up_download")
         submitted = st.form_submit_button(t("home.upload.load", lang))
     if not submitted:
@@ -90,10 +90,10 @@ def _upload_form(lang: str) -> None:
         return
     try:
         if whole is not None:
-            folder = state.save_uploads({"dataset": whole})
+            folder = uploads.save_uploads({"dataset": whole})
             path = next(folder.glob("dataset.*"))
         else:
-            folder = state.save_uploads(files)
+            folder = uploads.save_uploads(files)
             path = folder
             if download and files.get("roads") is None:
                 _download_roads(folder, lang)

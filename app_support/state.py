@@ -1,5 +1,8 @@
 """Session choices and cached loaders shared by every page.
 
+Uploads live in :mod:`app_support.uploads`, the background drawing of circles in
+:mod:`app_support.warmup` and the opening every page shares in :mod:`app_support.page`.
+
 Expensive objects are cached by plain, hashable keys: the data set (and its road network) with
 ``st.cache_resource`` keyed by its source, each analysis keyed by (source, settings, targets),
 each siting run keyed by its options as well. Moving a slider therefore recomputes only what
@@ -8,10 +11,6 @@ depends on it; the data set and network are built once per session of the server
 
 from __future__ import annotations
 
-import concurrent.futures
-import hashlib
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -25,29 +24,11 @@ ROOT = Path(__file__).resolve().parent.parent
 TARGETS_DIR = ROOT / "planning" / "targets"
 SYNTHETIC_SOURCE = "synthetic"
 SYNTHETIC_NODES = 4000
-UPLOAD_ROOT = Path(tempfile.gettempdir()) / "service-circles-uploads"
 #: Settings fields the home page edits; every other field keeps its default.
 SETTING_FIELDS: tuple[str, ...] = (
     "urban_circle_minutes", "rural_circle_minutes", "urban_mode", "rural_mode", "walk_speed_m_per_min",
     "elderly_walk_speed_m_per_min", "profile", "ebike_speed_km_per_h",
 )
-
-
-# ---------------------------------------------------------------------- navigation
-def ensure_navigation() -> None:
-    """Send a page opened by a deep link (``/map``) through the entry point's ``st.navigation``.
-
-    Streamlit runs a ``pages/`` file directly, without the entry point, until ``st.navigation``
-    has been called once in the server process; that first run would miss the language switch
-    and the translated page list, so it is rerun through the entry point.
-    """
-    try:
-        from streamlit.runtime.pages_manager import PagesManager
-    except ImportError:  # a later Streamlit without the flag routes through st.navigation anyway
-        return
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
 
 
 # ---------------------------------------------------------------------- session choices
@@ -226,33 +207,6 @@ def _published(text: str | None) -> Any:
     return publish_json(text) or text
 
 
-_WARMUP = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="circle-warmup")
-_WARMED: set[tuple[Any, ...]] = set()
-
-
-def warm_circles(categories: list[str], basemap: str = "none") -> None:
-    """Draw the other categories' circles in the background so that switching category is quick.
-
-    One worker thread, once per (data set, settings, targets); each result lands in the
-    :func:`circles_for` cache, whose per-key lock keeps a page from drawing the same circle twice.
-    """
-    dataset = current_dataset()
-    key = (source(), coords(), settings_items(), resolved_targets(dataset.meta))
-    shift = "amap" if basemap == "amap" else "none"
-    if (*key, shift) in _WARMED:
-        return
-    _WARMED.add((*key, shift))
-
-    def run() -> None:
-        for category in categories:
-            try:
-                circles_for(*key, category, shift)
-            except Exception:  # a failure shows up when the page asks for that category itself
-                continue
-
-    _WARMUP.submit(run)
-
-
 def current_circles(category: str, basemap: str = "none") -> tuple[Any, Any]:
     dataset = current_dataset()
     return circles_for(source(), coords(), settings_items(), resolved_targets(dataset.meta), category,
@@ -339,46 +293,3 @@ def data_labels(dataset: Any) -> list[str]:
     if meta.get("communities_approximate"):
         labels.append(t("label.approximate", language))
     return labels
-
-
-# ---------------------------------------------------------------------- uploads
-UPLOAD_TYPES: tuple[str, ...] = ("gpkg", "zip", "geojson", "json", "csv", "xlsx", "osm", "pbf", "graphml", "toml")
-MAX_UPLOAD_BYTES = 500 * 1024 * 1024
-
-
-def save_uploads(files: Mapping[str, Any]) -> Path:
-    """Write uploaded files (layer name → UploadedFile) into a fresh folder named by their hash.
-
-    Files are saved under the layer name the user picked (``communities.geojson`` …), never
-    under a name or path taken from the upload, and written to a temporary file first.
-    """
-    digest = hashlib.sha256()
-    payloads: dict[str, tuple[str, bytes]] = {}
-    for layer, upload in files.items():
-        if upload is None:
-            continue
-        name = str(upload.name)
-        suffix = ".osm.pbf" if name.lower().endswith(".osm.pbf") else Path(name).suffix.lower()
-        if suffix.lstrip(".").split(".")[-1] not in UPLOAD_TYPES:
-            from geo._errors import DataError
-
-            raise DataError(f"file type '{suffix}' is not accepted", file=name,
-                            fix=f"Upload one of: {', '.join(UPLOAD_TYPES)}")
-        data = upload.getvalue()
-        if len(data) > MAX_UPLOAD_BYTES:
-            from geo._errors import DataError
-
-            raise DataError("file is larger than 500 MB", file=name, fix="Clip it to the study area")
-        digest.update(layer.encode() + suffix.encode() + hashlib.sha256(data).digest())
-        payloads[layer] = (suffix, data)
-    folder = UPLOAD_ROOT / digest.hexdigest()[:16]
-    folder.mkdir(parents=True, exist_ok=True)
-    for layer, (suffix, data) in payloads.items():
-        target = folder / ("dataset" + suffix if layer == "dataset" else layer + suffix)
-        if suffix == ".toml":
-            target = folder / "dataset.toml"
-        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".part")
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.replace(tmp, target)
-    return folder

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app_support import state
+from app_support import uploads
 from geo._errors import DataError
 
 
@@ -24,23 +24,23 @@ def test_uploads_saved_by_layer_and_loadable(toy_source: str, tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     from geo.dataset_loader import load_dataset
 
-    monkeypatch.setattr(state, "UPLOAD_ROOT", tmp_path)
+    monkeypatch.setattr(uploads, "UPLOAD_ROOT", tmp_path)
     folder = Path(toy_source.partition(":")[2])
     files = {layer: _Upload(f"../../{layer}-from-user.GEOJSON", (folder / f"{layer}.geojson").read_bytes())
              for layer in ("communities", "facilities", "population", "candidates", "roads")}
-    saved = state.save_uploads(files)
+    saved = uploads.save_uploads(files)
     assert saved.parent == tmp_path
     assert sorted(p.name for p in saved.iterdir()) == ["candidates.geojson", "communities.geojson",
                                                        "facilities.geojson", "population.geojson",
                                                        "roads.geojson"]
     # The same files give the same folder (content hash), so the cached data set is reused.
-    assert state.save_uploads(files) == saved
+    assert uploads.save_uploads(files) == saved
     dataset = load_dataset(saved)
     assert len(dataset.communities) == 4 and len(dataset.population) == 9
 
 
 def test_unaccepted_type_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(state, "UPLOAD_ROOT", tmp_path)
+    monkeypatch.setattr(uploads, "UPLOAD_ROOT", tmp_path)
     with pytest.raises(DataError, match="evil.exe.*not accepted"):
-        state.save_uploads({"communities": _Upload("evil.exe", b"MZ")})
+        uploads.save_uploads({"communities": _Upload("evil.exe", b"MZ")})
     assert list(tmp_path.iterdir()) == []
