@@ -6,7 +6,7 @@ from typing import Any
 
 import streamlit as st
 
-from app_support import state
+from app_support import messages, state
 from app_support.i18n import t
 from geo._errors import DataError
 
@@ -41,6 +41,6 @@ def open_page(title_key: str) -> tuple[str, Any, Any]:
     try:
         dataset, analysis = state.load_with_progress()
     except (DataError, ValueError, FileNotFoundError) as exc:
-        st.error(t("msg.error", lang, message=str(exc)))
+        st.error(messages.error_message(exc, lang))
         st.stop()
     return lang, dataset, analysis

@@ -11,6 +11,11 @@ depends on it; the data set and network are built once per session of the server
 
 from __future__ import annotations
 
+import os
+import secrets
+import shutil
+import tempfile
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -24,6 +29,10 @@ ROOT = Path(__file__).resolve().parent.parent
 TARGETS_DIR = ROOT / "planning" / "targets"
 SYNTHETIC_SOURCE = "synthetic"
 SYNTHETIC_NODES = 4000
+#: One folder per browser session (uploads, saved scenarios), named by an unguessable token.
+SESSION_ROOT = Path(tempfile.gettempdir()) / "service-circles-sessions"
+#: Session folders untouched this long are removed when a new session starts.
+SESSION_MAX_AGE_S = 7 * 24 * 3600
 #: Settings fields the home page edits; every other field keeps its default.
 SETTING_FIELDS: tuple[str, ...] = (
     "urban_circle_minutes", "rural_circle_minutes", "urban_mode", "rural_mode", "walk_speed_m_per_min",
@@ -54,6 +63,38 @@ def widget_key(name: str) -> str:
     language is part of the key; the chosen value itself lives in its own session key.
     """
     return f"{name}_{lang()}"
+
+
+def session_folder(kind: str) -> Path:
+    """This session's own folder for ``kind`` (``"uploads"``, ``"scenarios"``), made on first use.
+
+    The folder name is a random token kept in the session state, so no other session can list,
+    read or overwrite what this one saved; the folders are readable by the server's user only.
+    """
+    token = st.session_state.get("_session_token")
+    if not token:
+        token = secrets.token_urlsafe(24)
+        st.session_state["_session_token"] = token
+        _remove_stale_sessions()
+    folder = SESSION_ROOT / token / kind
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for part in (SESSION_ROOT, SESSION_ROOT / token):
+        os.chmod(part, 0o700)
+    return folder
+
+
+def _remove_stale_sessions() -> None:
+    """Delete session folders nobody has written to for :data:`SESSION_MAX_AGE_S`."""
+    if not SESSION_ROOT.is_dir():
+        return
+    oldest = time.time() - SESSION_MAX_AGE_S
+    for folder in SESSION_ROOT.iterdir():
+        try:
+            newest = max((p.stat().st_mtime for p in folder.rglob("*")), default=folder.stat().st_mtime)
+        except OSError:  # removed meanwhile by another session's clean-up
+            continue
+        if newest < oldest:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def bundled_datasets() -> dict[str, Path]:

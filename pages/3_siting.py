@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit_folium import st_folium
 
-from app_support import page, scenarios_view, state, views
+from app_support import messages, page, scenarios_view, state, views
 from app_support.i18n import category_label, t, translate_columns
 from app_support.mapping import build_map
 from geo._errors import DataError
@@ -53,7 +53,8 @@ if run:
         try:
             state.siting_for(*key)
         except (DataError, ValueError) as exc:
-            box.update(label=t("msg.error", lang, message=str(exc)), state="error")
+            box.update(label=messages.error_message(exc, lang), state="error")
+            st.error(messages.error_message(exc, lang))
             st.stop()
         box.update(label=t("site.step.done", lang), state="complete", expanded=False)
     st.session_state["latest_siting"] = key

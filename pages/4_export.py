@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_support import exporting, page, state
+from app_support import exporting, messages, page, state
 from app_support.i18n import t
 from geo._errors import DataError
 
@@ -30,7 +30,7 @@ if st.button(t("exp.prepare", lang), key="w_exp_prepare", type="primary"):
                                            scenario_comparison=st.session_state.get("scenario_comparison"),
                                            lang=lang)
         except (DataError, ValueError) as exc:
-            st.error(t("msg.error", lang, message=str(exc)))
+            st.error(messages.error_message(exc, lang))
             files = []
     st.session_state["export_files"] = files
 for name, data, mime in st.session_state.get("export_files", []):

@@ -44,3 +44,17 @@ def test_unaccepted_type_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     with pytest.raises(DataError, match="evil.exe.*not accepted"):
         uploads.save_uploads({"communities": _Upload("evil.exe", b"MZ")})
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_toml_is_only_taken_as_the_data_set_description(tmp_path: Path) -> None:
+    from planning.problem_texts import error_text
+
+    with pytest.raises(DataError, match="is not a layer") as refused:
+        uploads.save_uploads({"facilities": _Upload("dataset.toml", b'name = "x"')}, root=tmp_path)
+    assert error_text(refused.value, "zh") == ("dataset.toml：.toml 文件是数据集说明，不是图层。"
+                                               "请在 dataset.toml 一栏上传数据集说明，各图层上传到各自的栏中。")
+    with pytest.raises(DataError, match="must be a .toml file"):
+        uploads.save_uploads({uploads.TOML_SLOT: _Upload("communities.geojson", b"{}")}, root=tmp_path)
+    assert list(tmp_path.iterdir()) == []
+    folder = uploads.save_uploads({uploads.TOML_SLOT: _Upload("mine.TOML", b'name = "x"')}, root=tmp_path)
+    assert folder.parent == tmp_path and [p.name for p in folder.iterdir()] == ["dataset.toml"]
