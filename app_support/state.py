@@ -22,6 +22,7 @@ from typing import Any
 
 import streamlit as st
 
+from app_support import cache_info
 from app_support.i18n import LANGUAGE_NAMES, LANGUAGES, t
 from planning.choices import DATA_DIR, DEFAULT_DATASET
 
@@ -192,12 +193,16 @@ def load_source(source_key: str, coords_system: str | None = None) -> Any:
         from geo.synthetic import synthetic_dataset
 
         size = source_key.partition(":")[2]
-        return synthetic_dataset(int(size) if size else SYNTHETIC_NODES, seed=0)
+        dataset = synthetic_dataset(int(size) if size else SYNTHETIC_NODES, seed=0)
+        cache_info.computed("datasets", (source_key, coords_system), network=dataset.roads)
+        return dataset
     from geo.dataset_loader import load_dataset
 
     kind, _, rest = source_key.partition(":")
     path = DATA_DIR / rest if kind == "bundled" else Path(rest)
-    return load_dataset(path, coords=coords_system)
+    dataset = load_dataset(path, coords=coords_system)
+    cache_info.computed("datasets", (source_key, coords_system), network=dataset.roads)
+    return dataset
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -213,7 +218,9 @@ def analysis_for(source_key: str, coords_system: str | None, items: tuple[tuple[
     kwargs: dict[str, Any] = {"categories": [k for k in CATEGORIES if k in present or k == "community_living_room"]}
     if targets_name:
         kwargs["targets"] = targets_name
-    return analyze(dataset, make_settings(items), **kwargs)
+    result = analyze(dataset, make_settings(items), **kwargs)
+    cache_info.computed("analyses", (source_key, coords_system, items, targets_name))
+    return result
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
@@ -224,7 +231,9 @@ def siting_for(source_key: str, coords_system: str | None, items: tuple[tuple[st
 
     dataset = load_source(source_key, coords_system)
     result = analysis_for(source_key, coords_system, items, targets_name)
-    return recommend_sites(dataset, result, **dict(options))
+    sites = recommend_sites(dataset, result, **dict(options))
+    cache_info.computed("siting", (source_key, coords_system, items, targets_name, options))
+    return sites
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
@@ -235,8 +244,10 @@ def circles_for(source_key: str, coords_system: str | None, items: tuple[tuple[s
     from app_support.views import buffer_of, circles_of
 
     result = analysis_for(source_key, coords_system, items, targets_name)
-    return (_published(layer_json(circles_of(result, category), basemap=basemap, simplify_m=2.0)),
-            _published(layer_json(buffer_of(result, category), basemap=basemap, simplify_m=2.0)))
+    layers = (_published(layer_json(circles_of(result, category), basemap=basemap, simplify_m=2.0)),
+              _published(layer_json(buffer_of(result, category), basemap=basemap, simplify_m=2.0)))
+    cache_info.computed("circles", (source_key, coords_system, items, targets_name, category, basemap))
+    return layers
 
 
 def _published(text: str | None) -> Any:

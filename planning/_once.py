@@ -13,8 +13,8 @@ Examples
 [1]
 >>> cache.get("a", lambda: [2])  # already there: the builder is not called
 [1]
->>> "a" in cache, len(cache)
-(True, 1)
+>>> "a" in cache, len(cache), cache.builds
+(True, 1, 1)
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ class OnceCache(Generic[V]):
         self._values: dict[Hashable, V] = {}
         self._key_locks: dict[Hashable, threading.Lock] = {}
         self._guard = threading.Lock()
+        #: How many times a value was built (equals ``len(self)`` when no key was built twice).
+        self.builds = 0
 
     def get(self, key: Hashable, build: Callable[[], V]) -> V:
         """The value of ``key``, calling ``build()`` only if no thread has stored it yet.
@@ -51,6 +53,7 @@ class OnceCache(Generic[V]):
                 return self._values[key]
             value = build()
             self._values[key] = value
+            self.builds += 1
         with self._guard:
             self._key_locks.pop(key, None)
         return value
@@ -63,8 +66,9 @@ class OnceCache(Generic[V]):
 
     # Locks do not pickle or copy: a copy keeps the values and gets fresh locks.
     def __getstate__(self) -> dict[str, Any]:
-        return {"values": dict(self._values)}
+        return {"values": dict(self._values), "builds": self.builds}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__()  # type: ignore[misc]
         self._values.update(state["values"])
+        self.builds = int(state.get("builds", len(self._values)))
