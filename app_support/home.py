@@ -104,7 +104,7 @@ def _show_failed(lang: str) -> None:
     failed = st.session_state.get("failed_source")
     if failed is None:
         return
-    (value, _), exc = failed
+    _, exc = failed
     try:
         kept = state.dataset_title(state.current_dataset())
     except (DataError, ValueError, FileNotFoundError):
