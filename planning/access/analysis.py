@@ -29,6 +29,7 @@ import shapely
 from geo.dataset import Dataset
 from geo.taxonomy import CATEGORIES
 from planning import columns
+from planning._once import OnceCache
 from planning.access.circles import buffer_circles, service_circles
 from planning.access.coverage import Coverage, coverage
 from planning.access.demand import as_points, facility_points
@@ -75,8 +76,9 @@ class Analysis:
         self.category_summary: pd.DataFrame = cov.category_summary()
         self.indicators: pd.DataFrame = result.table
         self.community_table: pd.DataFrame = self._community_table(result)
-        self._circle_rows: dict[str, dict[str, Any]] = {}
-        self._circle_rows_area: dict[str, shapely.Geometry] = {}
+        # Filled on first use by page threads and the app's warm-up thread alike: each entry once.
+        self._circle_rows: OnceCache[dict[str, Any]] = OnceCache()
+        self._circle_rows_area: OnceCache[Any] = OnceCache()
 
     # ------------------------------------------------------------------ tables
     def _community_table(self, result: IndicatorResult) -> pd.DataFrame:
@@ -177,9 +179,7 @@ class Analysis:
         for cat in categories:
             if cat not in self.categories:
                 raise ValueError(f"Category {cat!r} was not analysed; analysed: {', '.join(self.categories)}.")
-            if cat not in self._circle_rows:
-                self._circle_rows[cat] = self._merged_circle(cat)
-            rows.append(self._circle_rows[cat])
+            rows.append(self._circle_rows.get(cat, lambda cat=cat: self._merged_circle(cat)))
         if not rows:
             return gpd.GeoDataFrame({"category": []}, geometry=gpd.GeoSeries([], crs=self.dataset.crs),
                                     crs=self.dataset.crs)
@@ -214,27 +214,29 @@ class Analysis:
         rural_area = self._rural_area()
         if rural_area is None:
             return None
-        key = f"edges_{kind}"
-        if key not in self._circle_rows_area:
+
+        def edges() -> np.ndarray:
             net = self.dataset.roads
             band = 2.0 * self.settings.circle_buffer_m
             inside = shapely.contains_xy(shapely.buffer(rural_area, band if kind == "rural" else -band),
                                          net.node_x, net.node_y)
             if kind == "urban":
                 inside = ~inside
-            self._circle_rows_area[key] = np.flatnonzero(inside[net.edge_u] | inside[net.edge_v])
-        return self._circle_rows_area[key]
+            return np.flatnonzero(inside[net.edge_u] | inside[net.edge_v])
+
+        return self._circle_rows_area.get(f"edges_{kind}", edges)
 
     def _rural_area(self) -> shapely.Geometry | None:
         """Union of the rural communities, when both kinds are present (else no clipping)."""
         if len(self._kinds()) < 2:
             return None
-        if "rural" not in self._circle_rows_area:
+
+        def area() -> shapely.Geometry:
             com = self.dataset.communities
             rural_ids = set(self.community_table.index[self.community_table["kind"] == "rural"])
-            self._circle_rows_area["rural"] = shapely.union_all(
-                com.geometry[com["community_id"].astype(str).isin(rural_ids)].to_numpy())
-        return self._circle_rows_area["rural"]
+            return shapely.union_all(com.geometry[com["community_id"].astype(str).isin(rural_ids)].to_numpy())
+
+        return self._circle_rows_area.get("rural", area)
 
     # ------------------------------------------------------------------ accessibility
     def accessibility(self, category: str, *, supply: Supply = "auto", decay: Decay = "gaussian") -> E2SFCAResult:
