@@ -162,8 +162,9 @@ def spreadsheet_frame(frame: pd.DataFrame) -> pd.DataFrame:
 def csv_bytes(frame: pd.DataFrame) -> bytes:
     """CSV of ``frame`` (no index) in UTF-8 with BOM, so Excel on Chinese Windows shows the
     headers right, and without live formulas."""
-    return spreadsheet_frame(frame).to_csv(index=False, quoting=csv.QUOTE_MINIMAL).encode(
-        "utf-8-sig")
+    # Excel's own line ends; they also make the writer quote a text holding a line break.
+    return spreadsheet_frame(frame).to_csv(index=False, quoting=csv.QUOTE_MINIMAL,
+                                           lineterminator="\r\n").encode("utf-8-sig")
 
 
 def write_csv(out: str | os.PathLike[str], frame: pd.DataFrame) -> Path:
@@ -202,7 +203,8 @@ def plain(frame: pd.DataFrame) -> pd.DataFrame:
         if pd.api.types.is_float_dtype(values):
             values = values.where(np.isfinite(values.to_numpy(dtype=float, na_value=np.nan)))
         elif pd.api.types.is_object_dtype(values):
-            values = values.map(_cell_text)
+            # Kept as objects: Series.map would turn notes (planning.texts.Note) into plain str.
+            values = pd.Series([_cell_text(v) for v in values], index=values.index, dtype=object)
         out[column] = values
     return out
 
