@@ -355,14 +355,15 @@ REPORT_TEXT: dict[str, tuple[str, str]] = {
     "site.new": ("新增设施数", "New sites"),
     "site.before": ("规划前圈内人口", "Covered before"),
     "site.after": ("规划后圈内人口", "Covered after"),
-    "e2sfca.read": ("“每千人供给”为 E2SFCA 两步移动搜索法的供需比：社区居民在各自服务圈内可分享到的"
-                    "设施供给量（按出行时间衰减，并按设施服务圈内的全部居民分摊），每千名居民计；"
-                    "数值越大，服务越充裕，0 表示服务圈内没有该类设施。本报告的供给量：{supplies}。",
-                    "\"Per 1,000 residents\" is the E2SFCA supply-to-demand ratio: the supply of "
-                    "the facilities within each resident's circle (weighted down with travel time "
-                    "and shared among everyone in each facility's circle), per 1,000 residents; "
-                    "higher means better served, 0 means no facility of the category within the "
-                    "circle. Supply in this report: {supplies}."),
+    "e2sfca.read": ("“每千人可达……”一列为 E2SFCA（增强两步移动搜索法）供需比：居民服务圈内各设施的供给量，"
+                    "按出行时间衰减并由各设施服务圈内的全部居民分摊后，折算为每千名居民的数量；数值越大服务越充裕，"
+                    "0 表示服务圈内没有该类设施。",
+                    "The \"per 1,000 residents in reach\" columns are the E2SFCA supply-to-demand "
+                    "ratio: the supply of the facilities within a resident's circle, weighted down "
+                    "with travel time and shared among everyone in each facility's circle, per "
+                    "1,000 residents; higher means better served, 0 means no facility of the "
+                    "category within the circle."),
+    "e2sfca.supplies": ("供给量：{supplies}。", "Supply: {supplies}."),
 }
 
 #: Names of the settings shown in the report.

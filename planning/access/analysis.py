@@ -56,7 +56,12 @@ class Analysis:
     community_table : pandas.DataFrame
         Index community_id; name, kind, population, households, circle_minutes,
         coverage_pct_<category>…, complete_circle_pct, floor_area_per_100_households,
-        the community-level indicator values, missed_targets ("; "-joined indicator names).
+        the community-level indicator values, e2sfca_<category>… (E2SFCA supply per 1,000
+        residents in reach, see :attr:`e2sfca_supply`), missed_targets ("; "-joined indicator
+        names).
+    e2sfca_supply : dict of str to str
+        What the ``e2sfca_<category>`` column counts: ``floor_area_m2`` (m² of floor area),
+        ``capacity`` (places) or ``count`` (facilities) per 1,000 residents.
     indicators : pandas.DataFrame
         name, name_zh, name_en, scope, value, target, unit, pass, communities_missing, note.
     """
@@ -73,6 +78,7 @@ class Analysis:
         self.covered: pd.DataFrame = cov.covered
         self.category_summary: pd.DataFrame = cov.category_summary()
         self.indicators: pd.DataFrame = result.table
+        self.e2sfca_supply: dict[str, str] = {}
         self.community_table: pd.DataFrame = self._community_table(result)
         self._circle_rows: dict[str, dict[str, Any]] = {}
         self._circle_rows_area: dict[str, shapely.Geometry] = {}
@@ -97,10 +103,22 @@ class Analysis:
         for col in result.communities.columns:
             if col not in out.columns:
                 out[col] = result.communities[col].reindex(ids).to_numpy()
+        for cat in self.categories:
+            out[columns.e2sfca(cat)] = self._supply_per_1000(cat, ids)
         out["missed_targets"] = [
             "; ".join(names) if isinstance(names, list) else "" for names in result.missed.reindex(ids)
         ]
         return out
+
+    def _supply_per_1000(self, category: str, ids: pd.Index) -> np.ndarray:
+        """E2SFCA supply of ``category`` per 1,000 residents of each community (NaN when empty).
+
+        :func:`planning.access.e2sfca.e2sfca` gives supply per resident (its community value is
+        the population-weighted mean); a planner reads it per 1,000 residents.
+        """
+        result = self.accessibility(category)
+        self.e2sfca_supply[category] = result.supply
+        return 1000.0 * result.communities["accessibility"].reindex(ids).to_numpy(dtype=float)
 
     def _floor_area_per_100(self, households: pd.Series) -> np.ndarray:
         ctx = _Context(self.dataset, self.coverage)

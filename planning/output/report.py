@@ -45,6 +45,7 @@ from planning.output.figures import (
 )
 from planning.output.files import replacing, write_text
 from planning.output.layers import analysis_about, analysis_layers, output_crs
+from planning.output.styles import planner_number
 from planning.texts import (
     E2SFCA_SUPPLY,
     SCOPES,
@@ -271,6 +272,31 @@ def _indicator_html(indicators: pd.DataFrame, *, lang: Language) -> tuple[str, i
                        labels=labels), n_pass, n_judged
 
 
+def _e2sfca_shown(content: ReportContent, most: int = 3) -> list[str]:
+    """Categories whose E2SFCA column the report shows: the sited one first, at most ``most``."""
+    first = [content.siting_category] if content.siting_category in content.categories else []
+    return list(dict.fromkeys([*first, *content.categories]))[:most]
+
+
+def _e2sfca_labels(content: ReportContent) -> dict[str, tuple[str, str]]:
+    """Headers of the E2SFCA columns whose supply is known, by column."""
+    return {columns.e2sfca(cat): e2sfca_labels(cat, kind)
+            for cat, kind in content.e2sfca_supply.items()}
+
+
+def _e2sfca_reading(content: ReportContent, shown: Sequence[str], lang: Language) -> str:
+    """The sentence on how to read the E2SFCA columns, with the supply of each one shown."""
+    text = _t("e2sfca.read", lang)
+    supplies = [f"{_label(cat, lang)}{'：' if lang == 'zh' else ': '}"
+                f"{say(E2SFCA_SUPPLY, content.e2sfca_supply[cat], lang)}"
+                for cat in (columns.split(c)[1] for c in shown if columns.split(c))
+                if content.e2sfca_supply.get(cat) in E2SFCA_SUPPLY]
+    if supplies:
+        text += (" " if lang == "en" else "") + _t(
+            "e2sfca.supplies", lang, supplies=("；" if lang == "zh" else "; ").join(supplies))
+    return text
+
+
 def _img(b64: str | None, alt: str) -> str:
     if not b64:
         return ""
@@ -429,10 +455,14 @@ def render_report(content: ReportContent, *, lang: Language = "zh") -> str:
         # Per-category columns fit an A4 page for a few categories; the exports have them all.
         per_category = ([columns.coverage_pct(c) for c in content.categories]
                         if len(content.categories) <= 6 else [])
+        supply = [columns.e2sfca(c) for c in _e2sfca_shown(content) if columns.e2sfca(c) in table]
         keep = [c for c in ("name", "kind", "population", "households", "circle_minutes",
                             *per_category, "complete_circle_pct",
-                            "floor_area_per_100_households", "missed_targets") if c in table]
+                            "floor_area_per_100_households", *supply, "missed_targets")
+                if c in table]
         shown = table[keep].head(n).reset_index()
+        for column in supply:
+            shown[column] = shown[column].map(planner_number).astype(object)
         if "missed_targets" in shown:
             indicators = tables.get("indicators")
             label_col = "name_zh" if lang == "zh" else "name_en"
@@ -443,7 +473,11 @@ def render_report(content: ReportContent, *, lang: Language = "zh") -> str:
                 lambda v: _short_list(v, lang=lang, shown=3, names=names))
         parts.append(f"<h2>{esc(_t('communities', lang))}</h2>")
         parts.append(f'<p class="note">{esc(_t("worst", lang, n=n))}</p>')
-        parts.append(_table_html(shown, lang=lang, classes="communities"))
+        if supply:
+            parts.append(f'<p class="note">{esc(_e2sfca_reading(content, supply, lang))}</p>')
+        headers = _e2sfca_labels(content)
+        parts.append(_table_html(shown, lang=lang, classes="communities", labels={
+            c: say(headers, c, lang) for c in supply if c in headers}))
 
     # 9. Sources and settings
     parts.append(f"<h2>{esc(_t('sources', lang))}</h2>")
