@@ -17,6 +17,7 @@ from collections.abc import Iterator
 import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
+from scipy.spatial import cKDTree
 
 from planning.access.travel import EPS_MINUTES, TravelModel
 
@@ -62,32 +63,51 @@ def _grid(model: TravelModel, cell: float) -> tuple[np.ndarray, ...]:
 
 
 def reach_nearby(model: TravelModel, source_node: np.ndarray, source_access_minutes: np.ndarray,
-                 *, limit_minutes: float) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+                 *, limit_minutes: float, targets: np.ndarray | None = None,
+                 ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Nodes each source is reachable from within the limit: the triples of
     :meth:`~planning.access.travel.TravelModel.reach_by_source`, in another order.
 
     Yields ``(source_index, node, minutes)`` arrays; minutes include the source's access walk
-    and are ≤ ``limit_minutes``.
+    and are ≤ ``limit_minutes``. With ``targets`` (node indices, e.g. those holding demand
+    points) only those nodes are reported, and sources too far from every target to reach one
+    are not searched at all.
     """
     source_node = np.asarray(source_node, dtype=np.int64)
     offset = np.asarray(source_access_minutes, dtype=np.float64)
     net = model.network
     limit = float(limit_minutes) + EPS_MINUTES
     radius = _max_speed(model) * limit * (1 + 1e-9) + 1e-6
+    wanted = np.ones(net.n_nodes, dtype=bool)
+    searched = np.arange(len(source_node))
+    if targets is not None:
+        targets = np.unique(np.asarray(targets, dtype=np.int64))
+        wanted[:] = False
+        wanted[targets] = True
+        if np.isfinite(radius) and len(searched):
+            tree = cKDTree(np.column_stack([net.node_x[targets], net.node_y[targets]]))
+            gap, _ = tree.query(np.column_stack([net.node_x[source_node], net.node_y[source_node]]),
+                                distance_upper_bound=radius)
+            searched = np.flatnonzero(np.isfinite(gap))
     extent = max(float(np.ptp(net.node_x)), float(np.ptp(net.node_y))) if net.n_nodes else 0.0
-    if not len(source_node) or not np.isfinite(radius) or 3 * radius >= extent:
+    if not len(searched):
+        return
+    if not np.isfinite(radius) or 3 * radius >= extent:
         # One window would hold the whole network: search it as it is.
-        yield from model.reach_by_source(source_node, offset, limit_minutes=limit_minutes)
+        for rows, nodes, minutes in model.reach_by_source(source_node[searched], offset[searched],
+                                                          limit_minutes=limit_minutes):
+            keep = wanted[nodes]
+            yield searched[rows[keep]], nodes[keep], minutes[keep]
         return
     order, keys, origin, rows = _grid(model, radius)
     n_rows = int(rows[0])
     graph = model.reverse
     local = np.full(net.n_nodes, -1, dtype=np.int64)
-    sx = np.floor((net.node_x[source_node] - origin[0]) / radius).astype(np.int64) + 1
-    sy = np.floor((net.node_y[source_node] - origin[1]) / radius).astype(np.int64) + 1
+    sx = np.floor((net.node_x[source_node[searched]] - origin[0]) / radius).astype(np.int64) + 1
+    sy = np.floor((net.node_y[source_node[searched]] - origin[1]) / radius).astype(np.int64) + 1
     tiles, tile_of = np.unique(sx * n_rows + sy, return_inverse=True)
-    by_tile = np.argsort(tile_of, kind="stable")
-    bounds = np.searchsorted(tile_of[by_tile], np.arange(len(tiles) + 1))
+    by_tile = searched[np.argsort(tile_of, kind="stable")]
+    bounds = np.searchsorted(np.sort(tile_of), np.arange(len(tiles) + 1))
     for t, tile in enumerate(tiles):
         sources = by_tile[bounds[t]:bounds[t + 1]]
         cx, cy = divmod(int(tile), n_rows)
@@ -105,11 +125,12 @@ def reach_nearby(model: TravelModel, source_node: np.ndarray, source_access_minu
         # Built from its parts, so parallel edges stay as they are in the whole network.
         window = csr_matrix((sub.data[keep], cols[keep], np.concatenate([[0], np.cumsum(counts)])),
                             shape=(len(nodes), len(nodes)))
+        report = np.flatnonzero(wanted[nodes])  # window positions of the nodes asked for
         block = max(1, _BLOCK_CELLS // max(len(nodes), 1))
         for start in range(0, len(sources), block):
             part = sources[start:start + block]
             dist = dijkstra(window, directed=True, indices=local[source_node[part]], limit=limit)
-            dist = np.atleast_2d(dist) + offset[part, None]
-            hit_rows, hit_nodes = np.nonzero(dist <= limit)
-            yield part[hit_rows], nodes[hit_nodes], dist[hit_rows, hit_nodes]
+            dist = np.atleast_2d(dist)[:, report] + offset[part, None]
+            hit_rows, hit_cols = np.nonzero(dist <= limit)
+            yield part[hit_rows], nodes[report[hit_cols]], dist[hit_rows, hit_cols]
         local[nodes] = -1

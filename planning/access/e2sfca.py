@@ -166,7 +166,7 @@ def e2sfca(
         # Demand points grouped by node, so each reached node expands to its points.
         order = np.argsort(node, kind="stable")
         node_sorted = node[order]
-        for f_idx, r_node, minutes in reach_nearby(model, f_node, f_access, limit_minutes=limit):
+        for f_idx, r_node, minutes in reach_nearby(model, f_node, f_access, limit_minutes=limit, targets=node):
             lo = np.searchsorted(node_sorted, r_node, side="left")
             hi = np.searchsorted(node_sorted, r_node, side="right")
             counts = hi - lo
