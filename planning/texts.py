@@ -1,11 +1,13 @@
-"""Every bilingual text of the engine: notes, column labels, layer and table titles.
+"""Every bilingual text of the engine: notes, column labels, layer and table titles, the words of
+the report and of the exported files.
 
 Messages the engine gives a planner in words (siting, candidates, indicators) are :class:`Note`
-objects: a ``str`` holding the English text (the command line, JSON and file exports use it as it
-is) with the ``key`` and ``values`` it was made from, so that the app and the report show it in
-the user's language (:func:`note_text`). Column headers, layer and table titles are ``(zh, en)``
-pairs. The app's own words live in ``app_support.i18n``, which reads this module for everything
-the engine says.
+objects: a ``str`` holding the English text (the command line and JSON use it as it is) with the
+``key`` and ``values`` it was made from, so that the app, the report and the spreadsheet exports
+show it in the user's language (:func:`note_text`). Column headers, layer and table titles, the
+report's words (:data:`REPORT_TEXT`, :data:`SETTING_LABELS`, :data:`SCOPES`) and the exports'
+(:data:`EXPORT_TEXT`) are ``(zh, en)`` pairs, read with :func:`say`. The app's own words live in
+``app_support.i18n``, which reads this module for everything the engine says.
 """
 
 from __future__ import annotations
