@@ -24,7 +24,7 @@ MEASURES: dict[str, tuple[str, str]] = {
     "coverage_pct": ("{zh}覆盖率(%)", "{en} coverage (%)"),
     "covered": ("{zh}是否在圈内", "{en}: inside circle"),
     "minutes": ("到{zh}时间(分钟)", "Minutes to {en}"),
-    "e2sfca": ("{zh}供需比", "{en} supply/demand ratio"),
+    "e2sfca": ("{zh}每千人可达供给", "{en} supply per 1,000 residents in reach"),
     "facilities": ("{zh}数量", "{en} count"),
 }
 
@@ -52,7 +52,7 @@ def minutes(category: str) -> str:
 
 
 def e2sfca(category: str) -> str:
-    """E2SFCA supply/demand ratio of the category."""
+    """E2SFCA supply of the category per 1,000 residents in reach (community table)."""
     return column("e2sfca", category)
 
 

@@ -58,7 +58,12 @@ class Analysis:
     community_table : pandas.DataFrame
         Index community_id; name, kind, population, households, circle_minutes,
         coverage_pct_<category>…, complete_circle_pct, floor_area_per_100_households,
-        the community-level indicator values, missed_targets ("; "-joined indicator names).
+        the community-level indicator values, e2sfca_<category>… (E2SFCA supply per 1,000
+        residents in reach, see :attr:`e2sfca_supply`; computed when the table is first read),
+        missed_targets ("; "-joined indicator names).
+    e2sfca_supply : dict of str to str
+        What the ``e2sfca_<category>`` column counts: ``floor_area_m2`` (m² of floor area),
+        ``capacity`` (places) or ``count`` (facilities) per 1,000 residents.
     indicators : pandas.DataFrame
         name, name_zh, name_en, scope, value, target, unit, pass, communities_missing, note.
     """
@@ -75,7 +80,10 @@ class Analysis:
         self.covered: pd.DataFrame = cov.covered
         self.category_summary: pd.DataFrame = cov.category_summary()
         self.indicators: pd.DataFrame = result.table
-        self.community_table: pd.DataFrame = self._community_table(result)
+        # The E2SFCA columns need a search from every facility: added when first read, so that
+        # a run that only prints the JSON or sites facilities does not wait for them.
+        self._community_rows: pd.DataFrame = self._community_table(result)
+        self._supply: OnceCache[tuple[pd.DataFrame, dict[str, str]]] = OnceCache()
         # Filled on first use by page threads and the app's warm-up thread alike: each entry once.
         self._circle_rows: OnceCache[dict[str, Any]] = OnceCache()
         self._circle_rows_area: OnceCache[Any] = OnceCache()
@@ -104,6 +112,36 @@ class Analysis:
             "; ".join(names) if isinstance(names, list) else "" for names in result.missed.reindex(ids)
         ]
         return out
+
+    @property
+    def community_table(self) -> pd.DataFrame:
+        """One row per community (see the class docstring)."""
+        return self._with_supply()[0]
+
+    @property
+    def e2sfca_supply(self) -> dict[str, str]:
+        """Supply counted by each ``e2sfca_<category>`` column (see the class docstring)."""
+        return self._with_supply()[1]
+
+    def _with_supply(self) -> tuple[pd.DataFrame, dict[str, str]]:
+        """The community rows with E2SFCA supply per 1,000 residents of every category.
+
+        :func:`planning.access.e2sfca.e2sfca` gives supply per resident (its community value is
+        the population-weighted mean); a planner reads it per 1,000 residents.
+        """
+        def build() -> tuple[pd.DataFrame, dict[str, str]]:
+            table = self._community_rows.copy()
+            supply: dict[str, str] = {}
+            at = table.columns.get_loc("missed_targets")
+            for cat in self.categories:
+                result = self.accessibility(cat)
+                supply[cat] = result.supply
+                per_1000 = 1000.0 * result.communities["accessibility"].reindex(table.index)
+                table.insert(at, columns.e2sfca(cat), per_1000.to_numpy(dtype=float))
+                at += 1
+            return table, supply
+
+        return self._supply.get("all", build)
 
     def _floor_area_per_100(self, households: pd.Series) -> np.ndarray:
         ctx = _Context(self.dataset, self.coverage)
@@ -233,7 +271,8 @@ class Analysis:
 
         def area() -> shapely.Geometry:
             com = self.dataset.communities
-            rural_ids = set(self.community_table.index[self.community_table["kind"] == "rural"])
+            rows = self._community_rows
+            rural_ids = set(rows.index[rows["kind"] == "rural"])
             return shapely.union_all(com.geometry[com["community_id"].astype(str).isin(rural_ids)].to_numpy())
 
         return self._circle_rows_area.get("rural", area)
@@ -256,7 +295,7 @@ class Analysis:
             }
             for cat in self.categories
         }
-        table = self.community_table
+        table = self._community_rows
         communities = [
             {
                 "community_id": str(cid),
