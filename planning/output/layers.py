@@ -14,7 +14,7 @@ Examples
 >>> from shapely.geometry import Point
 >>> sites = gpd.GeoDataFrame(geometry=[Point(668000, 3500000)], crs=32650)
 >>> output_crs("cgcs2000-gk", {"sites": sites}).crs.to_epsg()
-4539
+4549
 """
 
 from __future__ import annotations
