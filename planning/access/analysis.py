@@ -17,7 +17,7 @@ True
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -84,9 +84,18 @@ class Analysis:
         # a run that only prints the JSON or sites facilities does not wait for them.
         self._community_rows: pd.DataFrame = self._community_table(result)
         self._supply: OnceCache[tuple[pd.DataFrame, dict[str, str]]] = OnceCache()
+        #: E2SFCA columns known already, by category: (per-1,000 values, supply), e.g. those of an
+        #: analysis this one was updated from (:mod:`planning.access.update`).
+        self._supply_known: dict[str, tuple[np.ndarray, str]] = {}
+        #: The ``complete_categories`` asked of :func:`analyze` (``None``: the default rule).
+        self.complete_requested: list[str] | None = None
+        #: The what-if edits this analysis was made with (:mod:`planning.siting.edits`), if any.
+        self.scenario_edits: gpd.GeoDataFrame | None = None
         # Filled on first use by page threads and the app's warm-up thread alike: each entry once.
         self._circle_rows: OnceCache[dict[str, Any]] = OnceCache()
         self._circle_rows_area: OnceCache[Any] = OnceCache()
+        #: Category → how to patch its circle from an earlier analysis (see :meth:`_draw_circle`).
+        self._circle_patches: dict[str, Callable[[], dict[str, Any]]] = {}
 
     # ------------------------------------------------------------------ tables
     def _community_table(self, result: IndicatorResult) -> pd.DataFrame:
@@ -134,10 +143,14 @@ class Analysis:
             supply: dict[str, str] = {}
             at = table.columns.get_loc("missed_targets")
             for cat in self.categories:
-                result = self.accessibility(cat)
-                supply[cat] = result.supply
-                per_1000 = 1000.0 * result.communities["accessibility"].reindex(table.index)
-                table.insert(at, columns.e2sfca(cat), per_1000.to_numpy(dtype=float))
+                if cat in self._supply_known:
+                    values, supply[cat] = self._supply_known[cat]
+                else:
+                    result = self.accessibility(cat)
+                    supply[cat] = result.supply
+                    values = (1000.0 * result.communities["accessibility"].reindex(table.index)).to_numpy(
+                        dtype=float)
+                table.insert(at, columns.e2sfca(cat), values)
                 at += 1
             return table, supply
 
@@ -157,11 +170,13 @@ class Analysis:
         return float(self.coverage.population.sum())
 
     # ------------------------------------------------------------------ circles
-    def service_circle(self, category: str, *, per_facility: bool = False) -> gpd.GeoDataFrame:
+    def service_circle(self, category: str, *, per_facility: bool = False,
+                       within: shapely.Geometry | None = None) -> gpd.GeoDataFrame:
         """Network service circles of one category, per community kind present.
 
         Rows: one per kind ("urban"/"rural") with its mode and minutes (or one per facility and
-        kind when ``per_facility``).
+        kind when ``per_facility``). With ``within``, only the roads meeting that area are drawn
+        (travel still runs over the whole network): the circle is then right inside ``within``.
         """
         fx, fy = facility_points(self.dataset, category)
         fac = self.dataset.facilities
@@ -171,10 +186,12 @@ class Analysis:
         for kind in self._kinds():
             mode = self.settings.mode_for(kind)
             model = TravelModel.for_mode(self.dataset.roads, mode, self.settings)
+            edges = None if per_facility else self._edges_of_kind(kind)
+            if within is not None:
+                edges = self._edges_meeting(within, edges)
             gdf = service_circles(model, fx, fy, minutes=self.settings.circle_minutes(kind),
                                   buffer_m=self.settings.circle_buffer_m, facility_ids=ids,
-                                  per_facility=per_facility,
-                                  edges=None if per_facility else self._edges_of_kind(kind))
+                                  per_facility=per_facility, edges=edges)
             gdf.insert(0, "kind", kind)
             gdf.insert(0, "category", category)
             frames.append(gdf)
@@ -217,20 +234,28 @@ class Analysis:
         for cat in categories:
             if cat not in self.categories:
                 raise ValueError(f"Category {cat!r} was not analysed; analysed: {', '.join(self.categories)}.")
-            rows.append(self._circle_rows.get(cat, lambda cat=cat: self._merged_circle(cat)))
+            rows.append(self._circle_rows.get(cat, lambda cat=cat: self._draw_circle(cat)))
         if not rows:
             return gpd.GeoDataFrame({"category": []}, geometry=gpd.GeoSeries([], crs=self.dataset.crs),
                                     crs=self.dataset.crs)
         return gpd.GeoDataFrame(rows, geometry="geometry", crs=self.dataset.crs)
 
-    def _merged_circle(self, category: str) -> dict[str, Any]:
-        parts = self.service_circle(category)
+    def _draw_circle(self, category: str) -> dict[str, Any]:
+        """The merged circle of ``category``: patched from an earlier analysis where one was
+        handed on (:mod:`planning.access.update`), else drawn."""
+        patch = self._circle_patches.get(category)
+        return patch() if patch is not None else self._merged_circle(category)
+
+    def _merged_circle(self, category: str, *, within: shapely.Geometry | None = None) -> dict[str, Any]:
+        parts = self.service_circle(category, within=within)
         rural_area = self._rural_area()
         pieces = []
         for kind, geom in zip(parts["kind"], parts.geometry):
             if rural_area is not None:
                 geom = (shapely.intersection(geom, rural_area) if kind == "rural"
                         else shapely.difference(geom, rural_area))
+            if within is not None:
+                geom = shapely.intersection(geom, within)
             pieces.append(geom)
         info = CATEGORIES.get(category)
         return {
@@ -263,6 +288,18 @@ class Analysis:
             return np.flatnonzero(inside[net.edge_u] | inside[net.edge_v])
 
         return self._circle_rows_area.get(f"edges_{kind}", edges)
+
+    def _edges_meeting(self, area: shapely.Geometry, edges: np.ndarray | None) -> np.ndarray:
+        """Of ``edges`` (default all), those whose road band reaches into ``area``."""
+        net = self.dataset.roads
+        idx = np.arange(net.n_edges) if edges is None else np.asarray(edges, dtype=np.int64)
+        u, v = net.edge_u[idx], net.edge_v[idx]
+        ends = np.stack([np.column_stack([net.node_x[u], net.node_y[u]]),
+                         np.column_stack([net.node_x[v], net.node_y[v]])], axis=1)
+        lines = shapely.linestrings(ends)
+        reach = shapely.buffer(area, self.settings.circle_buffer_m + 1.0)
+        shapely.prepare(reach)
+        return idx[shapely.intersects(reach, lines)]
 
     def _rural_area(self) -> shapely.Geometry | None:
         """Union of the rural communities, when both kinds are present (else no clipping)."""
@@ -419,4 +456,6 @@ def analyze(
     target_set = targets if isinstance(targets, Targets) else load_targets(targets)
     cov = coverage(dataset, settings, categories=categories, complete_categories=complete_categories)
     result = indicators(dataset, cov, target_set)
-    return Analysis(dataset, settings, cov, result, target_set)
+    out = Analysis(dataset, settings, cov, result, target_set)
+    out.complete_requested = None if complete_categories is None else list(complete_categories)
+    return out
