@@ -194,8 +194,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "site.compare.pick": ("选择两个方案", "Choose two scenarios"),
     "site.no_scenarios": ("尚无已保存的方案。", "No saved scenarios yet."),
     "site.none_yet": ("设置参数后点击“开始选址”。", "Choose the options and press Recommend sites."),
-    "site.source.given": ("数据中的候选址", "given"),
-    "site.source.generated": ("自动生成", "generated"),
     "site.outside_communities": ("（不在任何社区内）", "(outside communities)"),
     # export
     "exp.layers": ("图层与表格", "Layers and tables"),

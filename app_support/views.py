@@ -17,7 +17,7 @@ from app_support.mapping import MapLayers
 from geo.taxonomy import ESSENTIAL_CATEGORIES
 from planning import columns
 from planning.output.styles import planner_number
-from planning.texts import e2sfca_labels, note_text
+from planning.texts import e2sfca_labels, note_text, source_label
 
 COMPLETE = "__complete__"
 #: Columns of the community indicator row shown in map popups (besides coverage).
@@ -228,12 +228,11 @@ def community_details(analysis: Any, community_id: str, *, lang: str) -> pd.Data
 
 
 def readable_sites(sites: pd.DataFrame, *, lang: str) -> pd.DataFrame:
-    """Recommended sites with the candidate source in words of ``lang`` (a copy; the data's own
-    source codes, such as ``idle_building``, stay as they are)."""
+    """Recommended sites with the candidate source in words of ``lang`` (a copy;
+    ``idle_building`` → 闲置公共建筑, see :data:`planning.texts.SOURCE_LABELS`)."""
     out = sites.copy()
     if "source" in out.columns:
-        out["source"] = out["source"].map(
-            lambda v: t(f"site.source.{v}", lang) if f"site.source.{v}" in TEXT else v)
+        out["source"] = pd.Series([source_label(v, lang) for v in out["source"]], index=out.index, dtype=object)
     return out
 
 

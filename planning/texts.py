@@ -31,6 +31,13 @@ NOTES: dict[str, str] = {
     "siting.no_capacity": "{n} candidate(s) without capacity or floor area left out of the capacitated model",
     "siting.unreachable": "{points} demand point(s) with {residents:.0f} residents are outside every existing "
                           "and candidate circle",
+    "siting.prefer_given": "{n} generated site(s) replaced by candidates of the data (idle public buildings), each "
+                           "bringing at least 1/(1 + {margin:g} %) of the residents the generated point would: "
+                           "{lost:,.0f} residents fewer than the plan with free choice",
+    "siting.prefer_given_minutes": "{n} generated site(s) replaced by candidates of the data (idle public "
+                                   "buildings), each saving at least 1/(1 + {margin:g} %) of the person-minutes "
+                                   "the generated point would: {lost:,.0f} person-minutes more than the plan with "
+                                   "free choice",
     "siting.no_gain": "{dropped} of the {asked} requested site(s) would bring no more residents into the circle "
                       "and are not recommended",
     "indicators.no_data": "no data",
@@ -96,6 +103,11 @@ NOTES_ZH: dict[str, str] = {
                            "已按可达到的最高覆盖率 {best:.1f}% 求解",
     "siting.no_capacity": "{n} 处候选址没有服务容量或建筑面积，未参与按容量选址",
     "siting.unreachable": "{points} 个需求点（共 {residents:.0f} 名居民）不在任何现有设施或候选址的服务圈内",
+    "siting.prefer_given": "优先选用数据中的候选址（闲置公共建筑）：{n} 处自动生成点已换为候选址，换入的候选址新增覆盖人口"
+                           "不少于生成点的 1/(1+{margin:g}%)；比不限来源的方案少覆盖 {lost:,.0f} 名居民",
+    "siting.prefer_given_minutes": "优先选用数据中的候选址（闲置公共建筑）：{n} 处自动生成点已换为候选址，换入的候选址节省的"
+                                   "出行时间不少于生成点的 1/(1+{margin:g}%)；总出行时间比不限来源的方案多 {lost:,.0f} "
+                                   "人·分钟",
     "siting.no_gain": "所求 {asked} 处新址中有 {dropped} 处不能再让任何居民进入服务圈，未予推荐",
     "indicators.no_data": "无数据",
     "indicators.no_target": "仅报告，无目标值",
@@ -204,6 +216,26 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
     "features": ("要素数", "Features"),
     "share": ("人口比例(%)", "Share of residents (%)"),
 }
+
+
+#: Where a candidate site comes from (the ``source`` column): the data's own words and ours.
+SOURCE_LABELS: dict[str, tuple[str, str]] = {
+    "idle_building": ("闲置公共建筑", "idle public building"),
+    "public_building": ("公共建筑", "public building"),
+    "vacant_land": ("空地", "vacant land"),
+    "generated": ("自动生成", "generated"),
+    "given": ("数据中的候选址", "given"),
+}
+
+
+def source_label(value: object, lang: str = "zh") -> object:
+    """A candidate ``source`` value in words of ``lang`` (unknown values as they are).
+
+    >>> source_label("idle_building"), source_label("generated", "en"), source_label("学校")
+    ('闲置公共建筑', 'generated', '学校')
+    """
+    pair = SOURCE_LABELS.get(str(value)) if isinstance(value, str) else None
+    return value if pair is None else pair[1 if lang == "en" else 0]
 
 
 def column_labels(column: str) -> tuple[str, str]:

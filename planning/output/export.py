@@ -59,6 +59,7 @@ from planning.texts import (
     column_label,
     column_labels,
     note_text,
+    source_label,
 )
 
 if TYPE_CHECKING:
@@ -145,6 +146,8 @@ def _labelled(frame: pd.DataFrame, headers: str, labels: Labels | None = None) -
             out[column] = out[column].map({True: yes, False: no})
     if "note" in out.columns:
         out["note"] = out["note"].map(lambda v: note_text(v, headers) if isinstance(v, str) else v)
+    if "source" in out.columns:  # candidate sources: 闲置公共建筑, 自动生成 …
+        out["source"] = pd.Series([source_label(v, headers) for v in out["source"]], index=out.index, dtype=object)
     labels = [_label(c, headers, labels) for c in out.columns]
     # Two columns with one label (e.g. unknown names) keep their key to stay distinct.
     counts = pd.Series(labels).value_counts()
