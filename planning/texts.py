@@ -29,7 +29,6 @@ NOTES: dict[str, str] = {
     "siting.no_capacity": "{n} candidate(s) without capacity or floor area left out of the capacitated model",
     "siting.unreachable": "{points} demand point(s) with {residents:.0f} residents are outside every existing "
                           "and candidate circle",
-    "siting.no_circles": "service circles of the new sites are not drawn (planning.access.circles is not available)",
     "siting.no_gain": "{dropped} of the {asked} requested site(s) would bring no more residents into the circle "
                       "and are not recommended",
     "indicators.no_data": "no data",
@@ -95,7 +94,6 @@ NOTES_ZH: dict[str, str] = {
                            "已按可达到的最高覆盖率 {best:.1f}% 求解",
     "siting.no_capacity": "{n} 处候选址没有服务容量或建筑面积，未参与按容量选址",
     "siting.unreachable": "{points} 个需求点（共 {residents:.0f} 名居民）不在任何现有设施或候选址的服务圈内",
-    "siting.no_circles": "未绘制新址的服务圈（planning.access.circles 模块不可用）",
     "siting.no_gain": "所求 {asked} 处新址中有 {dropped} 处不能再让任何居民进入服务圈，未予推荐",
     "indicators.no_data": "无数据",
     "indicators.no_target": "仅报告，无目标值",

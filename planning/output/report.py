@@ -622,7 +622,10 @@ _SETTING_LABELS: dict[str, tuple[str, str]] = {
     "ebike_speed_km_per_h": ("电动自行车速度（千米/小时）", "E-bike speed (km/h)"),
     "car_speeds_km_per_h": ("小汽车速度（千米/小时，按道路等级）", "Car speeds by road class (km/h)"),
     "ebike_respects_oneway": ("电动自行车遵守单行道", "E-bikes keep to one-way streets"),
-    "circle_buffer_m": ("服务圈绘制缓冲（米）", "Service-circle drawing buffer (m)"),
+    "urban_ring_minutes": ("城市社区时间圈层（分钟）", "Urban rings (minutes)"),
+    "rural_ring_minutes": ("农村社区时间圈层（分钟）", "Rural rings (minutes)"),
+    "surface_cell_m": ("出行时间栅格单元（米）", "Travel-time surface cell (m)"),
+    "surface_max_cells": ("出行时间栅格最大单元数", "Most cells of a travel-time surface"),
 }
 _SCOPES: dict[str, tuple[str, str]] = {
     "community": ("社区", "communities"), "population": ("人口", "residents"),
