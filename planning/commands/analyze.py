@@ -4,8 +4,10 @@ Examples
 --------
 ``python -m planning analyze --json`` prints one JSON object for the bundled data set;
 ``python -m planning analyze --data my_city/ --targets maanshan_14th_fyp --out results/`` writes
-``results/analysis.gpkg`` (demand points, communities with indicator columns, circle polygons)
-and ``results/indicators.csv`` (UTF-8 with BOM, so Excel shows the Chinese names).
+``results/analysis.gpkg`` (demand points, communities with indicator columns, circles, rings and
+responsibility areas), ``results/indicators.csv`` (UTF-8 with BOM, so Excel shows the Chinese
+names) and ``results/surfaces/<category>.tif`` (the travel-time surfaces, in minutes);
+``--rings 5,10,15 10,20,30`` sets the ring times of urban and rural communities.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import pandas as pd
 
 from geo._errors import DataError
 from planning.choices import COORD_SYSTEMS, DEFAULT_DATA, PROFILES
+from planning.commands._options import add_rings_argument, rings_settings
 
 if TYPE_CHECKING:
     from planning.access.analysis import Analysis
@@ -42,6 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="coordinate system of lon/lat layers (default: dataset.toml or wgs84)")
     parser.add_argument("--profile", default="standard", choices=PROFILES,
                         help="walking profile (elderly: 60 m/min)")
+    add_rings_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -61,7 +65,8 @@ def run(args: argparse.Namespace) -> int:
         raise DataError("--out names a file, but it must be a folder", file=args.out,
                         fix="Give --out a folder (it is created when missing)")
     dataset = load_dataset(data, coords=args.coords)
-    result = analyze(dataset, Settings(profile=args.profile), categories=args.categories,
+    settings = Settings(profile=args.profile, **rings_settings(getattr(args, "rings", None)))
+    result = analyze(dataset, settings, categories=args.categories,
                      targets=args.targets)
     if args.out is not None:
         write_outputs(result, Path(args.out))
@@ -73,7 +78,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def write_outputs(result: Analysis, out: Path) -> tuple[Path, Path]:
-    """Write ``analysis.gpkg`` and ``indicators.csv`` into ``out`` without destroying old files."""
+    """Write ``analysis.gpkg``, ``indicators.csv`` and ``surfaces/*.tif`` into ``out``.
+
+    The GeoPackage and the table replace old files only once they are complete.
+    """
+    from planning.output.rasters import write_surfaces
+
     out.mkdir(parents=True, exist_ok=True)
     layers = result.layers()
     gpkg = out / "analysis.gpkg"
@@ -82,7 +92,7 @@ def write_outputs(result: Analysis, out: Path) -> tuple[Path, Path]:
     tmp = Path(tmp_name)
     try:
         tmp.unlink()  # GDAL creates the GeoPackage itself
-        for name in ("demand", "communities", "circles", "uncovered"):
+        for name in ("demand", "communities", "circles", "rings", "responsibility_areas", "uncovered"):
             layer = layers[name]
             layer = layer.copy()
             for col in layer.columns:
@@ -106,6 +116,7 @@ def write_outputs(result: Analysis, out: Path) -> tuple[Path, Path]:
         os.replace(tmp_csv, csv)
     finally:
         Path(tmp_csv).unlink(missing_ok=True)
+    write_surfaces(result, out / "surfaces")
     return gpkg, csv
 
 
@@ -143,4 +154,4 @@ def _print_summary(r: Analysis, out: Path | None) -> None:
         target = "—" if pd.isna(row["target"]) else f"{row['target']:g}"
         print(f"{row['name']:<42}{value:>8}  {target:>8}   {verdict}")
     if out is not None:
-        print(f"\nWrote {out / 'analysis.gpkg'} and {out / 'indicators.csv'}")
+        print(f"\nWrote {out / 'analysis.gpkg'}, {out / 'indicators.csv'} and {out / 'surfaces'}")

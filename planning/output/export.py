@@ -54,7 +54,8 @@ if TYPE_CHECKING:
 
 
 # Geometry type of a layer that happens to be empty (Shapefiles need one).
-_EMPTY_GEOMETRY = {"communities": "MultiPolygon", "circles": "MultiPolygon",
+_EMPTY_GEOMETRY = {"communities": "MultiPolygon", "circles": "MultiPolygon", "rings": "MultiPolygon",
+                   "responsibility_areas": "MultiPolygon",
                    "site_circles": "MultiPolygon", "scenario_communities": "MultiPolygon"}
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,62}$")
 _NOT_REACHABLE = ("空值表示在时间上限内不可达或无数据",
