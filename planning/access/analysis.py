@@ -200,7 +200,8 @@ class Analysis:
         for cat in categories:
             self._check(cat)
             if cat not in self._ring_rows:
-                bands = ring_polygons(self.surfaces, cat, {"urban": urban, "rural": rural})
+                bands = self.surfaces.cached(("rings", cat, urban, rural), lambda: ring_polygons(
+                    self.surfaces, cat, {"urban": urban, "rural": rural}))  # noqa: B023 - called at once
                 self._ring_rows[cat] = [
                     {**self._category_columns(cat), "ring": i + 1,
                      "urban_minutes": float(urban[i]) if i < len(urban) else np.nan,

@@ -57,6 +57,18 @@ def responsibility_areas(surfaces: TravelSurfaces, cov: Coverage, category: str)
         ``residents_per_100_m2`` and ``residents_per_place``: population per 100 m² of floor
         area and per place of capacity (empty when unknown).
     """
+    base, nearest = surfaces.cached(("responsibility", category),
+                                    lambda: _areas(surfaces, cov.mode.to_numpy(), category))
+    found = nearest >= 0
+    pop = cov.population.to_numpy(dtype=float) * cov.covered[category].to_numpy(dtype=bool)
+    out = base.copy()
+    out["covered_population"] = np.bincount(nearest[found], weights=pop[found], minlength=len(out))[:len(out)]
+    return out
+
+
+def _areas(surfaces: TravelSurfaces, modes: np.ndarray, category: str) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    """The areas without the covered population (it alone depends on the circle times), and
+    each demand point's facility (-1 none). Kept on the surfaces (:meth:`TravelSurfaces.cached`)."""
     dataset = surfaces.dataset
     crs = dataset.crs
     fac = dataset.facilities
@@ -65,7 +77,6 @@ def responsibility_areas(surfaces: TravelSurfaces, cov: Coverage, category: str)
     x, y, population, community = demand_points(dataset)
     households = _households(dataset, population, community)
     nearest = np.full(len(x), -1, dtype=np.int64)
-    modes = cov.mode.to_numpy()
     for mode in pd.unique(modes):
         rows = np.flatnonzero(modes == mode)
         if n == 0 or len(rows) == 0:
@@ -87,7 +98,6 @@ def responsibility_areas(surfaces: TravelSurfaces, cov: Coverage, category: str)
 
     found = nearest >= 0
     pop = population.to_numpy(dtype=float)
-    covered = cov.covered[category].to_numpy(dtype=bool)
 
     def per_facility(weights: np.ndarray) -> np.ndarray:
         return np.bincount(nearest[found], weights=weights[found], minlength=n)[:n]
@@ -99,14 +109,14 @@ def responsibility_areas(surfaces: TravelSurfaces, cov: Coverage, category: str)
         per_100 = np.where(floor > 0, 100.0 * resident / np.where(floor > 0, floor, 1.0), np.nan)
         per_place = np.where(capacity > 0, resident / np.where(capacity > 0, capacity, 1.0), np.nan)
     cell_area = surfaces.grid.cell_m ** 2
+    ids = mine["facility_id"].astype(str).to_numpy() if n else np.zeros(0, dtype=object)
     out = pd.DataFrame({
         "category": category,
-        "facility_id": mine["facility_id"].astype(str).to_numpy() if n else np.zeros(0, dtype=object),
-        "name": (mine["name"].astype(str).to_numpy() if "name" in mine.columns
-                 else mine["facility_id"].astype(str).to_numpy()) if n else np.zeros(0, dtype=object),
+        "facility_id": ids,
+        "name": mine["name"].astype(str).to_numpy() if n and "name" in mine.columns else ids,
         "population": resident,
         "households": per_facility(households),
-        "covered_population": per_facility(pop * covered),
+        "covered_population": np.nan,
         "area_m2": np.bincount(label, minlength=n + 1)[1:n + 1] * cell_area if n else np.zeros(0),
         "floor_area_m2": floor,
         "capacity": capacity,
@@ -114,7 +124,7 @@ def responsibility_areas(surfaces: TravelSurfaces, cov: Coverage, category: str)
         "residents_per_place": per_place,
     }, columns=list(COLUMNS))
     geometry = [polygons.get(i + 1, shapely.Polygon()) for i in range(n)]
-    return gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(geometry, crs=crs), crs=crs)
+    return gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(geometry, crs=crs), crs=crs), nearest
 
 
 def _numbers(frame: pd.DataFrame, column: str) -> np.ndarray:

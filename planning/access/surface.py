@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -150,6 +150,7 @@ class TravelSurfaces:
         self._node_minutes: dict[tuple[str, str], np.ndarray] = {}
         self._nearest: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
         self._facilities = facility_points_by_category(dataset)
+        self._memo: dict[Any, Any] = {}
         self._lock = threading.RLock()
 
     @property
@@ -157,6 +158,17 @@ class TravelSurfaces:
         """Community kinds with cells in the study area."""
         present = set(np.unique(self.kind).tolist())
         return [k for k, code in KIND_CODES.items() if code in present]
+
+    def cached(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """``compute()`` once per ``key`` for these surfaces (rings, responsibility areas…).
+
+        What depends only on the surfaces is kept here, so that analyses differing only in
+        their circle times share it.
+        """
+        with self._lock:
+            if key not in self._memo:
+                self._memo[key] = compute()
+            return self._memo[key]
 
     def facility_xy(self, category: str) -> tuple[np.ndarray, np.ndarray]:
         return self._facilities.get(category, (np.zeros(0), np.zeros(0)))
@@ -218,6 +230,29 @@ class TravelSurfaces:
         out = np.full(self.grid.height * self.grid.width, np.nan, dtype=np.float32)
         for kind in self.kinds:
             out[self.cells(kind).cells] = self.cell_minutes(category, kind)
+        return out.reshape(self.grid.shape)
+
+    def classes(self, category: str, rings: Mapping[str, Sequence[float]]) -> np.ndarray:
+        """The surface in ring classes, for the map: a uint8 raster.
+
+        0 outside the study area; 1, 2, … within each kind's first, second … ring time; then
+        one class for "beyond the last ring, up to twice its time" and one for farther or
+        unreachable (kinds with fewer rings skip to these).
+        """
+        count = max((len(rings[k]) for k in self.kinds if k in rings), default=0)
+        out = np.zeros(self.grid.height * self.grid.width, dtype=np.uint8)
+        for kind in self.kinds:
+            limits = np.asarray(rings.get(kind, ()), dtype=float)
+            if len(limits) == 0:
+                continue
+            minutes = self.cell_minutes(category, kind)
+            level = np.ones(len(minutes), dtype=np.uint8)
+            for limit in limits:
+                level += minutes > limit + EPS_MINUTES
+            beyond = level > len(limits)
+            level[beyond] = count + 1
+            level[beyond & ~(minutes <= 2.0 * limits[-1] + EPS_MINUTES)] = count + 2
+            out[self.cells(kind).cells] = level
         return out.reshape(self.grid.shape)
 
     def levels(self, category: str, cutoffs: Mapping[str, Sequence[float]]) -> tuple[np.ndarray, np.ndarray]:
