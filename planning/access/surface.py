@@ -146,6 +146,8 @@ class TravelSurfaces:
         self.grid, self.kind = study_grid(dataset, settings, points=(x, y, community))
         self._samples = _resident_samples(self.grid, self.kind, x, y, population.to_numpy(dtype=float),
                                           _is_rural(dataset, community))
+        present = set(np.unique(self.kind).tolist())
+        self._kinds = [k for k, code in KIND_CODES.items() if code in present]
         self._cells: dict[str, KindCells] = {}
         self._node_minutes: dict[tuple[str, str], np.ndarray] = {}
         self._nearest: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
@@ -156,8 +158,7 @@ class TravelSurfaces:
     @property
     def kinds(self) -> list[str]:
         """Community kinds with cells in the study area."""
-        present = set(np.unique(self.kind).tolist())
-        return [k for k, code in KIND_CODES.items() if code in present]
+        return self._kinds
 
     def cached(self, key: Any, compute: Callable[[], Any]) -> Any:
         """``compute()`` once per ``key`` for these surfaces (rings, responsibility areas…).

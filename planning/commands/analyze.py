@@ -5,9 +5,9 @@ Examples
 ``python -m planning analyze --json`` prints one JSON object for the bundled data set;
 ``python -m planning analyze --data my_city/ --targets maanshan_14th_fyp --out results/`` writes
 ``results/analysis.gpkg`` (demand points, communities with indicator columns, circles, rings and
-responsibility areas), ``results/indicators.csv`` (UTF-8 with BOM, so Excel shows the Chinese
-names) and ``results/surfaces/<category>.tif`` (the travel-time surfaces, in minutes);
-``--rings 5,10,15 10,20,30`` sets the ring times of urban and rural communities.
+responsibility areas) and ``results/indicators.csv`` (UTF-8 with BOM, so Excel shows the Chinese
+names); ``--surfaces`` adds ``results/surfaces/<category>.tif`` (the travel-time surfaces, in
+minutes); ``--rings 5,10,15 10,20,30`` sets the ring times of urban and rural communities.
 """
 
 from __future__ import annotations
@@ -46,6 +46,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", default="standard", choices=PROFILES,
                         help="walking profile (elderly: 60 m/min)")
     add_rings_argument(parser)
+    parser.add_argument("--surfaces", action="store_true",
+                        help="with --out: also write each category's travel-time surface as "
+                        "surfaces/<category>.tif")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -69,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     result = analyze(dataset, settings, categories=args.categories,
                      targets=args.targets)
     if args.out is not None:
-        write_outputs(result, Path(args.out))
+        write_outputs(result, Path(args.out), surfaces=bool(getattr(args, "surfaces", False)))
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False, allow_nan=False))
     else:
@@ -77,13 +80,11 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def write_outputs(result: Analysis, out: Path) -> tuple[Path, Path]:
-    """Write ``analysis.gpkg``, ``indicators.csv`` and ``surfaces/*.tif`` into ``out``.
+def write_outputs(result: Analysis, out: Path, *, surfaces: bool = False) -> tuple[Path, Path]:
+    """Write ``analysis.gpkg`` and ``indicators.csv`` (and ``surfaces/*.tif``) into ``out``.
 
     The GeoPackage and the table replace old files only once they are complete.
     """
-    from planning.output.rasters import write_surfaces
-
     out.mkdir(parents=True, exist_ok=True)
     layers = result.layers()
     gpkg = out / "analysis.gpkg"
@@ -116,7 +117,10 @@ def write_outputs(result: Analysis, out: Path) -> tuple[Path, Path]:
         os.replace(tmp_csv, csv)
     finally:
         Path(tmp_csv).unlink(missing_ok=True)
-    write_surfaces(result, out / "surfaces")
+    if surfaces:
+        from planning.output.rasters import write_surfaces
+
+        write_surfaces(result, out / "surfaces")
     return gpkg, csv
 
 
@@ -154,4 +158,4 @@ def _print_summary(r: Analysis, out: Path | None) -> None:
         target = "—" if pd.isna(row["target"]) else f"{row['target']:g}"
         print(f"{row['name']:<42}{value:>8}  {target:>8}   {verdict}")
     if out is not None:
-        print(f"\nWrote {out / 'analysis.gpkg'}, {out / 'indicators.csv'} and {out / 'surfaces'}")
+        print(f"\nWrote {out / 'analysis.gpkg'} and {out / 'indicators.csv'}")

@@ -59,7 +59,8 @@ def test_geotiff_in_longitude_latitude(tmp_path: Path) -> None:
 def test_analyze_and_export_write_rings_areas_and_surfaces(toy_dataset_dir: Path, tmp_path: Path,
                                                            capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "result"
-    assert main(["analyze", "--data", str(toy_dataset_dir), "--out", str(out), "--rings", "5,10", "10,20,30"]) == 0
+    assert main(["analyze", "--data", str(toy_dataset_dir), "--out", str(out), "--surfaces",
+                 "--rings", "5,10", "10,20,30"]) == 0
     layers = dict(pyogrio.list_layers(out / "analysis.gpkg"))
     assert {"rings", "responsibility_areas"} <= set(layers)
     rings = pyogrio.read_dataframe(out / "analysis.gpkg", layer="rings")
