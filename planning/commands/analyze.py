@@ -72,7 +72,11 @@ def run(args: argparse.Namespace) -> int:
     result = analyze(dataset, settings, categories=args.categories,
                      targets=args.targets)
     if args.out is not None:
-        write_outputs(result, Path(args.out), surfaces=bool(getattr(args, "surfaces", False)))
+        write_outputs(result, Path(args.out))
+        if getattr(args, "surfaces", False):
+            from planning.output.rasters import write_surfaces
+
+            write_surfaces(result, Path(args.out) / "surfaces")
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False, allow_nan=False))
     else:
@@ -80,11 +84,8 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def write_outputs(result: Analysis, out: Path, *, surfaces: bool = False) -> tuple[Path, Path]:
-    """Write ``analysis.gpkg`` and ``indicators.csv`` (and ``surfaces/*.tif``) into ``out``.
-
-    The GeoPackage and the table replace old files only once they are complete.
-    """
+def write_outputs(result: Analysis, out: Path) -> tuple[Path, Path]:
+    """Write ``analysis.gpkg`` and ``indicators.csv`` into ``out`` without destroying old files."""
     out.mkdir(parents=True, exist_ok=True)
     layers = result.layers()
     gpkg = out / "analysis.gpkg"
@@ -117,10 +118,6 @@ def write_outputs(result: Analysis, out: Path, *, surfaces: bool = False) -> tup
         os.replace(tmp_csv, csv)
     finally:
         Path(tmp_csv).unlink(missing_ok=True)
-    if surfaces:
-        from planning.output.rasters import write_surfaces
-
-        write_surfaces(result, out / "surfaces")
     return gpkg, csv
 
 
