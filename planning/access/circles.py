@@ -4,7 +4,8 @@ A circle is the set of cells of :mod:`planning.access.surface` whose resident re
 within the circle time of their own community kind, so a demand point lies inside the drawn
 circle exactly when the coverage counts it, up to the cell it stands in. The cells are joined
 into polygons (``rasterio.features.shapes``) and simplified by under half a cell: the outline
-loses its stair steps but never crosses a cell centre, so every cell keeps its side. Rings cut
+loses its stair steps but never crosses a cell centre, so every cell keeps its side (a resident
+away from the centre of a cell on the outline may end up to 0.4 cell on the other side). Rings cut
 the same surface at several times (bands: ring 2 holds what is reached after ring 1's time and
 within ring 2's). Straight-line buffers (:func:`buffer_circles`) are only a comparison layer.
 
@@ -27,8 +28,8 @@ from collections.abc import Mapping, Sequence
 import geopandas as gpd
 import numpy as np
 import shapely
-from affine import Affine
 from rasterio import features
+from rasterio.transform import Affine
 
 from planning.access.surface import Grid, TravelSurfaces
 from planning.access.travel import EPS_MINUTES

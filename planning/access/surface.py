@@ -6,8 +6,11 @@ demand point: snapped to its nearest usable node (:meth:`TravelModel.snap`, one 
 all cells), its straight walk there at walking speed added to the network minutes from that node
 to the nearest facility (one multi-source run per category and mode). Cells inside rural
 communities take the rural mode, every other cell the urban mode, as points outside every
-community do. So a resident is inside a circle drawn from the surface exactly when the coverage
-counts them, up to the cell they stand in.
+community do. A cell holding demand points is sampled at its most populous one instead of its
+centre (and takes that point's community kind): two places a few metres apart can snap to nodes
+minutes apart, and the cell then gives its residents exactly their counted minutes. So a
+resident is inside a circle drawn from the surface exactly when the coverage counts them, up to
+the cell they stand in.
 
 The grid, the cells' snapping and the per-node minutes do not depend on the circle time: they are
 built once per data set and travel settings (:func:`travel_surfaces`) and a new circle time only
@@ -35,8 +38,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import shapely
-from affine import Affine
 from rasterio import features
+from rasterio.transform import Affine
 
 from geo.dataset import Dataset
 from planning.access.coverage import _community_kinds, demand_points, facility_points_by_category
@@ -337,7 +340,7 @@ def study_grid(dataset: Dataset, settings: Settings, *,
     maxx, maxy = stacked[:, 2].max(), stacked[:, 3].max()
 
     cell = float(settings.surface_cell_m)
-    area = float(shapely.area(geoms).sum()) if len(geoms) else 0.0
+    area = float(np.nansum(shapely.area(geoms))) if len(geoms) else 0.0
     budget = settings.surface_max_cells
     for _ in range(2):  # the outside discs grow with the cells: settle in two passes
         wanted = (area + len(ox) * math.pi * (_OUTSIDE_RADIUS_CELLS * cell) ** 2) / cell**2
