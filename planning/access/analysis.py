@@ -172,11 +172,15 @@ class Analysis:
         """
         rows = []
         for cat in categories:
-            self._check(cat)
+            if cat not in self.categories:
+                raise ValueError(f"Category {cat!r} was not analysed; analysed: {', '.join(self.categories)}.")
             if cat not in self._circle_rows:
                 self._circle_rows[cat] = self._merged_circle(cat)
             rows.append(self._circle_rows[cat])
-        return self._frame(rows)
+        if not rows:
+            return gpd.GeoDataFrame({"category": []}, geometry=gpd.GeoSeries([], crs=self.dataset.crs),
+                                    crs=self.dataset.crs)
+        return gpd.GeoDataFrame(rows, geometry="geometry", crs=self.dataset.crs)
 
     def _merged_circle(self, category: str) -> dict[str, Any]:
         minutes = {kind: self.settings.circle_minutes(kind) for kind in ("urban", "rural")}
