@@ -117,9 +117,9 @@ class KindCells:
     cells : numpy.ndarray
         Flat indices into the grid (ascending).
     node : numpy.ndarray
-        Nearest usable node of each cell centre.
+        Nearest usable node of each cell (of its centre, or of its largest demand point).
     access_minutes : numpy.ndarray
-        The walk from each cell centre to its node.
+        The walk from there to the node.
     """
 
     kind: str

@@ -58,7 +58,7 @@ def test_circle_follows_the_snap_to_the_nearest_node() -> None:
 
 
 def test_surface_is_the_coverage_rule_at_every_cell_centre() -> None:
-    # A grid street plan with long walk legs (the area reaches 600 m beyond the roads) and a
+    # A grid street plan with long walk legs (the area reaches 700 m beyond the roads) and a
     # 20 m driveway cut off from it (too small to snap to): every cell's minutes equal the
     # coverage minutes of a resident standing at its centre.
     nodes = [(5 + 100 * i, 5 + 100 * j) for j in range(5) for i in range(50)]
