@@ -130,16 +130,15 @@ class SurfaceImage:
     """A travel-time surface as a translucent image: a PNG data URL and its corners.
 
     ``bounds`` is ``[[south, west], [north, east]]`` in display longitude/latitude (GCJ-02 for
-    Amap); ``legend`` holds (colour, text) rows.
+    Amap). Its legend is :attr:`MapLayers.ring_legend`.
     """
 
     url: str
     bounds: list[list[float]]
-    legend: tuple[tuple[str, str], ...] = ()
 
 
 def surface_image(classes: np.ndarray, transform: Affine, crs: Any, colors: Sequence[str], *,
-                  legend: Sequence[tuple[str, str]] = (), basemap: str = "none", alpha: int = 140,
+                  basemap: str = "none", alpha: int = 140,
                   max_pixels: int = 2_000_000) -> SurfaceImage | None:
     """The class raster (0 transparent, 1… the ``colors``) as an image for the map.
 
@@ -176,8 +175,7 @@ def surface_image(classes: np.ndarray, transform: Affine, crs: Any, colors: Sequ
 
         lon, lat = wgs84_to_gcj02(lon, lat)
     url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
-    return SurfaceImage(url=url, bounds=[[float(lat[0]), float(lon[0])], [float(lat[1]), float(lon[1])]],
-                        legend=tuple(legend))
+    return SurfaceImage(url=url, bounds=[[float(lat[0]), float(lon[0])], [float(lat[1]), float(lon[1])]])
 
 
 def _missing(value: Any) -> bool:
@@ -384,10 +382,9 @@ def legend_html(layers: MapLayers, *, lang: str) -> str:
         parts.append('<div><span style="display:inline-block;width:14px;height:10px;'
                      'border:1px dashed #555;margin-right:4px"></span>'
                      f'{html.escape(t("layer.buffer", lang))}</div>')
-    legend_rows = layers.surface.legend if layers.surface is not None else layers.ring_legend
-    if legend_rows and (layers.surface is not None or _has(layers.rings)):
+    if layers.ring_legend and (layers.surface is not None or _has(layers.rings)):
         parts.append(f'<div style="margin-top:4px">{html.escape(t("layer.surface", lang))}</div>')
-        for color, text in legend_rows:
+        for color, text in layers.ring_legend:
             parts.append(f'<div><span style="display:inline-block;width:14px;height:10px;background:{color};'
                          f'opacity:0.8;margin-right:4px"></span>{html.escape(text)}</div>')
     if _has(layers.responsibility):

@@ -106,10 +106,10 @@ def circles_of(analysis: Any, category: str) -> gpd.GeoDataFrame | None:
     if category == COMPLETE or category not in analysis.categories:
         return None
     circles = analysis.circles_for([category])
-    # The app's background drawing of every category's circle comes through here: draw the
-    # rings and responsibility areas of the category too, so that switching finds them ready.
-    analysis.rings_for([category])
-    analysis.responsibility_for([category])
+    # The app's background drawing of every category's circle comes through here: prepare the
+    # category's rings, responsibility areas and surface image too, so that switching finds
+    # them ready.
+    prepare_surface_layers(analysis, category)
     return circles
 
 
@@ -144,51 +144,55 @@ def ring_legend(analysis: Any, lang: str) -> list[tuple[str, str]]:
     return rows
 
 
-SurfaceLayers = tuple[Layer, Layer, SurfaceImage | None, tuple[tuple[str, str], ...]]
-# Prepared surface layers by (surfaces, category, rings, language, base map): they do not
-# depend on the circle times, so a circle-time change reuses them.
+SurfaceLayers = tuple[Layer, Layer, SurfaceImage | None]
+# Prepared surface layers by (surfaces, category, rings, base map): they depend neither on the
+# circle times nor on the language, so a circle-time change or a language switch reuses them.
 _PREPARED: OrderedDict[tuple[Any, ...], tuple[weakref.ref, SurfaceLayers]] = OrderedDict()
 _PREPARED_LOCK = threading.Lock()
 _PREPARED_MAX = 48
 
 
-def surface_layers(analysis: Any, category: str, lang: str, basemap: str = "none") -> SurfaceLayers:
+def surface_layers(analysis: Any, category: str, lang: str, basemap: str = "none",
+                   ) -> tuple[Layer, Layer, SurfaceImage | None, tuple[tuple[str, str], ...]]:
     """Rings, responsibility areas, the surface image and the ring legend of one category.
 
-    Prepared once per travel-time surfaces, category, ring times, language and base map.
+    The first three are prepared once per travel-time surfaces, category, ring times and base
+    map (:func:`prepare_surface_layers`).
     """
     if category == COMPLETE or category not in analysis.categories:
         return None, None, None, ()
+    rings, areas, image = prepare_surface_layers(analysis, category, basemap)
+    return rings, areas, image, tuple(ring_legend(analysis, lang))
+
+
+def prepare_surface_layers(analysis: Any, category: str, basemap: str = "none") -> SurfaceLayers:
+    """Rings and responsibility areas as map data, and the surface image, of one category (kept)."""
     surfaces = analysis.surfaces
     settings = analysis.settings
-    key = (id(surfaces), category, settings.urban_ring_minutes, settings.rural_ring_minutes, lang, basemap)
+    shown = "amap" if basemap == "amap" else "none"
+    key = (id(surfaces), category, settings.urban_ring_minutes, settings.rural_ring_minutes, shown)
     with _PREPARED_LOCK:
         hit = _PREPARED.get(key)
         if hit is not None and hit[0]() is surfaces:
             _PREPARED.move_to_end(key)
             return hit[1]
-    value = _prepare_surface_layers(analysis, category, lang, basemap)
-    with _PREPARED_LOCK:
-        _PREPARED[key] = (weakref.ref(surfaces), value)
-        while len(_PREPARED) > _PREPARED_MAX:
-            _PREPARED.popitem(last=False)
-    return value
-
-
-def _prepare_surface_layers(analysis: Any, category: str, lang: str, basemap: str) -> SurfaceLayers:
-    legend = tuple(ring_legend(analysis, lang))
-    rings = {"urban": analysis.settings.urban_ring_minutes, "rural": analysis.settings.rural_ring_minutes}
-    grid = analysis.surfaces.grid
-    image = surface_image(analysis.surfaces.classes(category, rings), grid.transform, grid.crs,
-                          [c for c, _ in legend], legend=legend, basemap=basemap)
-    shown = "amap" if basemap == "amap" else "none"
+    rings = {"urban": settings.urban_ring_minutes, "rural": settings.rural_ring_minutes}
+    count = max(len(rings[k]) for k in surfaces.kinds)
+    grid = surfaces.grid
+    image = surface_image(surfaces.classes(category, rings), grid.transform, grid.crs, ring_colors(count),
+                          basemap=shown)
     ring_text = layer_json(analysis.rings_for([category]), ["ring", "urban_minutes", "rural_minutes"],
                            basemap=shown)
     # No covered population here: it alone depends on the circle time.
     area_text = layer_json(analysis.responsibility_for([category]),
                            ["name", "population", "households", "residents_per_100_m2", "residents_per_place"],
                            basemap=shown)
-    return _published(ring_text), _published(area_text), image, legend
+    value = (_published(ring_text), _published(area_text), image)
+    with _PREPARED_LOCK:
+        _PREPARED[key] = (weakref.ref(surfaces), value)
+        while len(_PREPARED) > _PREPARED_MAX:
+            _PREPARED.popitem(last=False)
+    return value
 
 
 def _published(text: str | None) -> Layer:

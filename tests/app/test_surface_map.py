@@ -38,8 +38,7 @@ def test_surface_image_is_a_png_in_web_mercator() -> None:
     # 4 × 2 cells of 100 m: classes 1 and 2 on the left half, nothing (transparent) on the right.
     classes = np.array([[1, 2, 0, 0], [1, 2, 0, 0]], dtype=np.uint8)
     west, north = 660000.0, 3505200.0
-    image = surface_image(classes, from_origin(west, north, 100.0, 100.0), CRS, ["#ff0000", "#0000ff"],
-                          legend=[("#ff0000", "≤ 5 min")])
+    image = surface_image(classes, from_origin(west, north, 100.0, 100.0), CRS, ["#ff0000", "#0000ff"])
     assert image is not None and image.url.startswith("data:image/png;base64,")
     png = Image.open(io.BytesIO(base64.b64decode(image.url.split(",", 1)[1])))
     pixels = np.asarray(png.convert("RGBA"))
@@ -63,6 +62,7 @@ def test_surface_rings_and_areas_are_toggles_off_at_first(toy_dataset_dir: Path)
 
     from geo.dataset_loader import load_dataset
     from planning.access.analysis import analyze
+    from planning.settings import Settings
 
     dataset = load_dataset(toy_dataset_dir)
     analysis = analyze(dataset)
@@ -71,7 +71,10 @@ def test_surface_rings_and_areas_are_toggles_off_at_first(toy_dataset_dir: Path)
     # The toy data have villages: each ring shows both kinds' times.
     assert [text for _, text in legend] == ["≤ 5 min (rural ≤ 10)", "≤ 10 min (rural ≤ 20)",
                                             "≤ 15 min (rural ≤ 30)", "15–30 min", "over 30 min or unreachable"]
-    assert views.surface_layers(analysis, "health", "en") is views.surface_layers(analysis, "health", "en")
+    # Prepared once, for every language and circle time of the same travel settings.
+    assert views.prepare_surface_layers(analysis, "health") is views.prepare_surface_layers(analysis, "health")
+    shorter = analyze(dataset, Settings(urban_circle_minutes=10.0))
+    assert views.surface_layers(shorter, "health", "zh")[:3] == (rings, areas, image)
     assert views.surface_layers(analysis, views.COMPLETE, "en") == (None, None, None, ())
     layers = views.map_layers(dataset, analysis, "health", lang="en")
     folium_map = build_map(layers, lang="en")
