@@ -193,6 +193,10 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
     "urban_minutes": ("城市服务圈(分钟)", "Urban circle (min)"),
     "rural_minutes": ("农村服务圈(分钟)", "Rural circle (min)"),
     "name_zh_category": ("类别名称", "Category name"),
+    "ring": ("时间圈层", "Ring"),
+    "area_m2": ("面积(m²)", "Area (m²)"),
+    "residents_per_100_m2": ("每百平方米建筑面积服务人口", "Residents per 100 m² of floor area"),
+    "residents_per_place": ("每个服务容量服务人口", "Residents per place of capacity"),
     # tables shown in the app
     "indicator": ("指标", "Indicator"),
     "severity": ("级别", "Severity"),
@@ -244,6 +248,8 @@ LAYER_TITLES: dict[str, tuple[str, str]] = {
     "demand": ("需求点（人口）及到各类设施时间", "Demand points (population) with travel times"),
     "circles": ("服务圈（按设施类别）", "Service circles by category"),
     "uncovered": ("服务圈外人口（按设施类别）", "Residents outside the circle, by category"),
+    "rings": ("出行时间圈层（按设施类别）", "Travel-time rings by category"),
+    "responsibility_areas": ("设施服务责任区（最近设施）", "Responsibility areas (nearest facility)"),
     "recommended_sites": ("推荐选址", "Recommended sites"),
     "site_circles": ("新增设施服务圈", "Service circles of the new sites"),
     "scenario_communities": ("方案比较（按社区）", "Scenario comparison by community"),
@@ -378,7 +384,10 @@ SETTING_LABELS: dict[str, tuple[str, str]] = {
     "ebike_speed_km_per_h": ("电动自行车速度（千米/小时）", "E-bike speed (km/h)"),
     "car_speeds_km_per_h": ("小汽车速度（千米/小时，按道路等级）", "Car speeds by road class (km/h)"),
     "ebike_respects_oneway": ("电动自行车遵守单行道", "E-bikes keep to one-way streets"),
-    "circle_buffer_m": ("服务圈绘制缓冲（米）", "Service-circle drawing buffer (m)"),
+    "urban_ring_minutes": ("城市社区时间圈层（分钟）", "Urban rings (minutes)"),
+    "rural_ring_minutes": ("农村社区时间圈层（分钟）", "Rural rings (minutes)"),
+    "surface_cell_m": ("出行时间栅格单元（米）", "Travel-time surface cell (m)"),
+    "surface_max_cells": ("出行时间栅格最大单元数", "Most cells of a travel-time surface"),
 }
 
 #: Scopes of the indicators (``scope`` column), as the report names them.

@@ -4,8 +4,10 @@ Examples
 --------
 ``python -m planning analyze --json`` prints one JSON object for the bundled data set;
 ``python -m planning analyze --data my_city/ --targets maanshan_14th_fyp --out results/`` writes
-``results/analysis.gpkg`` (demand points, communities with indicator columns, circle polygons)
-and ``results/indicators.csv`` (UTF-8 with BOM, so Excel shows the Chinese names).
+``results/analysis.gpkg`` (demand points, communities with indicator columns, circles, rings and
+responsibility areas) and ``results/indicators.csv`` (UTF-8 with BOM, so Excel shows the Chinese
+names); ``--surfaces`` adds ``results/surfaces/<category>.tif`` (the travel-time surfaces, in
+minutes); ``--rings 5,10,15 10,20,30`` sets the ring times of urban and rural communities.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import pandas as pd
 
 from geo._errors import DataError
 from planning.choices import COORD_SYSTEMS, DEFAULT_DATA, PROFILES
+from planning.commands._options import add_rings_argument, rings_settings
 
 if TYPE_CHECKING:
     from planning.access.analysis import Analysis
@@ -39,6 +42,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="coordinate system of lon/lat layers (default: dataset.toml or wgs84)")
     parser.add_argument("--profile", default="standard", choices=PROFILES,
                         help="walking profile (elderly: 60 m/min)")
+    add_rings_argument(parser)
+    parser.add_argument("--surfaces", action="store_true",
+                        help="with --out: also write each category's travel-time surface as "
+                        "surfaces/<category>.tif")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -58,10 +65,15 @@ def run(args: argparse.Namespace) -> int:
         raise DataError("--out names a file, but it must be a folder", file=args.out,
                         fix="Give --out a folder (it is created when missing)")
     dataset = load_dataset(data, coords=args.coords)
-    result = analyze(dataset, Settings(profile=args.profile), categories=args.categories,
+    settings = Settings(profile=args.profile, **rings_settings(getattr(args, "rings", None)))
+    result = analyze(dataset, settings, categories=args.categories,
                      targets=args.targets)
     if args.out is not None:
         write_outputs(result, Path(args.out))
+        if getattr(args, "surfaces", False):
+            from planning.output.rasters import write_surfaces
+
+            write_surfaces(result, Path(args.out) / "surfaces")
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False, allow_nan=False))
     else:
@@ -76,8 +88,8 @@ def write_outputs(result: Analysis, out: Path) -> tuple[Path, Path]:
     out.mkdir(parents=True, exist_ok=True)
     layers = result.layers()
     gpkg = write_geopackage(out / "analysis.gpkg",
-                            {name: layers[name] for name in ("demand", "communities", "circles",
-                                                             "uncovered")})
+                            {name: layers[name] for name in ("demand", "communities", "circles", "rings",
+                                                             "responsibility_areas", "uncovered")})
     table = result.indicators.copy()
     table["communities_missing"] = table["communities_missing"].map(
         lambda ids: "; ".join(map(str, ids)) if isinstance(ids, list) else "")

@@ -8,7 +8,9 @@ bundled data set into one GeoPackage (WGS84);
 --out overlays.zip`` writes GBK Shapefiles in the CGCS2000 Gauss-Krüger zone of the data;
 ``python -m planning export --format html --site-category community_living_room --new-sites 5
 --out report.html`` writes the planning report with five recommended community living rooms
-(and ``report.pdf`` when Chromium is installed).
+(and ``report.pdf`` when Chromium is installed);
+``python -m planning export --format gpkg --out plan.gpkg --surfaces`` also writes each
+category's travel-time surface as ``plan_surfaces/<category>.tif`` in the chosen ``--crs``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 from geo._errors import DataError
 from planning.choices import DEFAULT_DATA, ENCODINGS, FORMATS, HEADERS, LANGUAGES, PROFILES
 from planning.choices import OUTPUT_CRS as CRS_CHOICES
+from planning.commands._options import add_rings_argument, rings_settings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -57,6 +60,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="number of new sites to recommend (with --site-category)")
     parser.add_argument("--no-pdf", action="store_true",
                         help="with --format html: do not print a PDF")
+    parser.add_argument("--surfaces", action="store_true",
+                        help="also write each category's travel-time surface as a GeoTIFF into "
+                        "<out name>_surfaces/ beside the output")
+    add_rings_argument(parser)
 
 
 def _check_choice(value: str, choices: tuple[str, ...], option: str) -> str:
@@ -106,7 +113,8 @@ def run(args: argparse.Namespace) -> int:
     categories = list(args.category) if args.category else None
     if categories and args.site_category and args.site_category not in categories:
         categories.append(args.site_category)
-    analysis = analyze(dataset, Settings(profile=profile), categories=categories,
+    settings = Settings(profile=profile, **rings_settings(getattr(args, "rings", None)))
+    analysis = analyze(dataset, settings, categories=categories,
                        targets=args.targets)
     siting = None
     if args.site_category is not None:
@@ -125,6 +133,10 @@ def run(args: argparse.Namespace) -> int:
     written = export.export_analysis(analysis, fmt=fmt, out=out, crs=crs, encoding=encoding,
                                      siting=siting, headers=headers, layer=args.layer,
                                      table=args.table, lang=lang)  # type: ignore[arg-type]
+    if getattr(args, "surfaces", False):
+        from planning.output.rasters import write_surfaces
+
+        written += write_surfaces(analysis, out.with_name(f"{out.stem}_surfaces"), crs=crs)
     for path in written:
         print(f"wrote {path}")
     return 0

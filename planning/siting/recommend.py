@@ -26,9 +26,10 @@ from scipy import sparse
 from geo._errors import DataError
 from geo.dataset import Dataset
 from geo.taxonomy import CATEGORIES
-from planning.access.circles import service_circles
-from planning.access.demand import OUTSIDE_KIND, community_kinds, locate
-from planning.access.travel import EPS_MINUTES, TravelModel
+from planning.access.circles import point_circles
+from planning.access.demand import locate
+from planning.access.surface import travel_surfaces
+from planning.access.travel import EPS_MINUTES
 from planning.choices import CANDIDATE_CHOICES, MODELS
 from planning.settings import Settings
 from planning.siting._solvers import Solution, greedy_cover, greedy_median
@@ -207,7 +208,7 @@ def recommend_sites(
         # p-median ranks by person-minutes saved, each site after the better ones are open.
         table["minutes_saved"] = saved
     per_comm = _community_before_after(dataset, demand, existing_cov.astype(float), after_share)
-    circle_frame = _site_circles(dataset, table, settings, notes) if circles else _empty_circles(dataset)
+    circle_frame = _site_circles(dataset, table, settings) if circles else _empty_circles(dataset)
     result = SitingResult(
         category=category, model=model, solver=sol.solver, gap_pct=float(sol.gap_pct),
         covered_before=int(round(covered_before)), covered_after=int(round(covered_after)),
@@ -314,27 +315,23 @@ def _community_before_after(
 
 
 def _empty_circles(dataset: Dataset) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({"candidate_id": [], "minutes": [], "mode": []},
+    return gpd.GeoDataFrame({"rank": [], "candidate_id": [], "urban_minutes": [], "rural_minutes": []},
                             geometry=gpd.GeoSeries([], crs=dataset.crs), crs=dataset.crs)
 
 
-def _site_circles(dataset: Dataset, sites: gpd.GeoDataFrame, settings: Settings, notes: list[str]) -> gpd.GeoDataFrame:
-    """Service circle of each new site, with the circle and mode of the community it lies in."""
+def _site_circles(dataset: Dataset, sites: gpd.GeoDataFrame, settings: Settings) -> gpd.GeoDataFrame:
+    """Service circle of each new site, drawn from the travel-time surface.
+
+    Every cell counts under its own community's circle time and mode, as the coverage counts
+    the residents the site brings into the circle.
+    """
     if len(sites) == 0:
         return _empty_circles(dataset)
-    kinds = community_kinds(dataset.communities)
-    kind = np.asarray([kinds.get(c, OUTSIDE_KIND) if c is not None else OUTSIDE_KIND for c in sites["community_id"]])
-    parts = []
-    for k in ("urban", "rural"):
-        sel = np.flatnonzero(kind == k)
-        if len(sel) == 0:
-            continue
-        model = TravelModel.for_mode(dataset.roads, settings.mode_for(k), settings)
-        part = service_circles(model, sites.geometry.x.to_numpy()[sel], sites.geometry.y.to_numpy()[sel],
-                               minutes=settings.circle_minutes(k), buffer_m=settings.circle_buffer_m,
-                               facility_ids=sites["candidate_id"].to_numpy()[sel].tolist(), per_facility=True)
-        parts.append(part.rename(columns={"facility_id": "candidate_id"}))
-    out = pd.concat(parts, ignore_index=True)
-    rank = dict(zip(sites["candidate_id"], sites["rank"]))
-    out.insert(0, "rank", out["candidate_id"].map(rank).astype(np.int64))
+    minutes = {kind: settings.circle_minutes(kind) for kind in ("urban", "rural")}
+    geoms = point_circles(travel_surfaces(dataset, settings), sites.geometry.x.to_numpy(),
+                          sites.geometry.y.to_numpy(), minutes)
+    out = gpd.GeoDataFrame({"rank": sites["rank"].to_numpy(dtype=np.int64),
+                            "candidate_id": sites["candidate_id"].to_numpy(),
+                            "urban_minutes": minutes["urban"], "rural_minutes": minutes["rural"]},
+                           geometry=gpd.GeoSeries(geoms, crs=dataset.crs), crs=dataset.crs)
     return gpd.GeoDataFrame(out.sort_values("rank").reset_index(drop=True), geometry="geometry", crs=dataset.crs)
