@@ -11,62 +11,55 @@ and ``results/indicators.csv`` (UTF-8 with BOM, so Excel shows the Chinese names
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
-
 from geo._errors import DataError
-from planning.choices import COORD_SYSTEMS, DEFAULT_DATA, PROFILES
+from planning.choices import DEFAULT_DATA
+from planning.commands import _common
 
 if TYPE_CHECKING:
     from planning.access.analysis import Analysis
 
+__all__ = ["DEFAULT_DATA", "add_arguments", "run", "write_outputs"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA,
-                        help="data-set folder, GeoPackage or zip (default: the bundled data/xian)")
+    _common.add_data_options(parser)
     parser.add_argument("--categories", default=None,
                         help="comma-separated category keys (default: every category in the data)")
     parser.add_argument("--out", type=Path, default=None,
                         help="folder for analysis.gpkg and indicators.csv")
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    _common.add_json_option(parser)
     parser.add_argument("--targets", default=None,
                         help="targets name (maanshan_14th_fyp, national_baseline) or .toml path")
-    parser.add_argument("--coords", default=None, choices=COORD_SYSTEMS,
-                        help="coordinate system of lon/lat layers (default: dataset.toml or wgs84)")
-    parser.add_argument("--profile", default="standard", choices=PROFILES,
-                        help="walking profile (elderly: 60 m/min)")
 
 
 def run(args: argparse.Namespace) -> int:
-    from geo.dataset_loader import load_dataset
     from planning.access.analysis import analyze
     from planning.settings import Settings
 
-    if args.categories is not None and not args.categories.replace(",", " ").split():
-        raise DataError(f"--categories {args.categories!r} names no category",
-                        fix="Give comma-separated keys such as health,elderly_care, or leave "
-                        "--categories out for every category in the data")
-    data = Path(args.data)
-    if not data.exists():
-        raise DataError("the data set does not exist", file=data,
-                        fix="Give --data a data-set folder, GeoPackage or zip")
-    if args.out is not None and Path(args.out).exists() and not Path(args.out).is_dir():
-        raise DataError("--out names a file, but it must be a folder", file=args.out,
-                        fix="Give --out a folder (it is created when missing)")
-    dataset = load_dataset(data, coords=args.coords)
+    _common.check_data_options(args)
+    wanted = None
+    if args.categories is not None:
+        wanted = [key.strip() for key in args.categories.split(",") if key.strip()]
+        if not wanted:
+            raise DataError(f"--categories {args.categories!r} names no category",
+                            fix="Give comma-separated keys such as health,elderly_care, or leave "
+                            "--categories out for every category in the data")
+    _common.check_data_path(args.data)
+    _common.check_out_folder(args.out)
+    dataset = _common.load(args)
     result = analyze(dataset, Settings(profile=args.profile), categories=args.categories,
                      targets=args.targets)
     if args.out is not None:
         write_outputs(result, Path(args.out))
+    found = _common.problems(dataset, categories=wanted or ())
+    _common.print_problems(found)
     if args.json:
-        print(json.dumps(result.to_json(), ensure_ascii=False, allow_nan=False))
+        _common.print_json(result.to_json(), found)
     else:
         _print_summary(result, args.out)
     return 0
@@ -110,6 +103,9 @@ def write_outputs(result: Analysis, out: Path) -> tuple[Path, Path]:
 
 
 def _text(value: object) -> str | None:
+    import numpy as np
+    import pandas as pd
+
     if value is None or (np.ndim(value) == 0 and pd.isna(value)):
         return None
     return str(value)
@@ -125,6 +121,8 @@ def _file_mode(path: Path) -> int:
 
 
 def _print_summary(r: Analysis, out: Path | None) -> None:
+    import pandas as pd
+
     print(f"Data set: {r.dataset.name}  population {r.total_population:,.0f}  "
           f"demand points {len(r.demand_minutes):,}")
     outside = r.coverage.outside_points

@@ -27,18 +27,15 @@ from geo._errors import DataError
 from geo.dataset import Dataset
 from geo.taxonomy import CATEGORIES
 from planning.access.travel import EPS_MINUTES, TravelModel
-from planning.choices import CANDIDATE_CHOICES, MODELS
+from planning.choices import CANDIDATE_CHOICES, DEFAULT_GENERATED, DEFAULT_PERSONS_PER_M2, MODELS
 from planning.settings import Settings
 from planning.siting._solvers import Solution, greedy_cover, greedy_median
-from planning.siting.candidates import DEFAULT_GENERATED, candidate_sites
+from planning.siting.candidates import candidate_sites
 from planning.siting.matrix import Demand, demand_minutes_to_candidates, demand_of
 from planning.siting.models import PMEDIAN_CUTOFF_FACTOR, _check_p, lscp, mclp, pmedian
 from planning.siting.result import SitingResult
 from planning.texts import Note
 
-#: Residents a new site can serve per m² of floor area when it has no capacity of its own:
-#: the plans ask ≥ 30 m² per 100 households, about 280 residents, i.e. roughly 10 per m².
-DEFAULT_PERSONS_PER_M2 = 10.0
 #: Community of demand points that lie in no community (before/after table).
 OUTSIDE_COMMUNITIES = "(outside communities)"
 
