@@ -38,9 +38,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from planning.access.analysis import analyze
-    from planning.settings import Settings
-
     _common.check_data_options(args)
     wanted = None
     if args.categories is not None:
@@ -51,6 +48,10 @@ def run(args: argparse.Namespace) -> int:
                             "--categories out for every category in the data")
     _common.check_data_path(args.data)
     _common.check_out_folder(args.out)
+    # The engine is imported once the cheap checks have passed: a typo fails at once.
+    from planning.access.analysis import analyze
+    from planning.settings import Settings
+
     dataset = _common.load(args)
     result = analyze(dataset, Settings(profile=args.profile), categories=args.categories,
                      targets=args.targets)

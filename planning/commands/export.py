@@ -54,10 +54,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from planning.access.analysis import analyze
-    from planning.output import export, report
-    from planning.settings import Settings
-
     fmt = _common.check_choice(args.fmt, FORMATS, "--format")
     crs = _common.check_choice(args.crs, CRS_CHOICES, "--crs")
     encoding = _common.check_choice(args.encoding.replace("_", "-"), ENCODINGS, "--encoding")
@@ -80,6 +76,11 @@ def run(args: argparse.Namespace) -> int:
         raise DataError(f"cannot create the output folder ({exc.strerror or exc})", file=out.parent,
                         fix="choose another path") from exc
     _common.check_data_path(args.data)
+
+    # The engine is imported once the cheap checks have passed: a typo fails at once.
+    from planning.access.analysis import analyze
+    from planning.output import export, report
+    from planning.settings import Settings
 
     dataset = _common.load(args)
     categories = list(args.category) if args.category else None

@@ -54,10 +54,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from planning.access.analysis import analyze
-    from planning.settings import Settings
-    from planning.siting import recommend_sites
-
     # Cheap checks first, before the data set is loaded.
     _common.check_data_options(args)
     category = _common.check_category(args.category, "--category")
@@ -83,6 +79,11 @@ def run(args: argparse.Namespace) -> int:
         raise DataError("--scenario needs --out", fix="give --out DIR for the scenario GeoPackage")
     _common.check_data_path(args.data)
     _common.check_out_folder(args.out)
+
+    # The engine is imported once the cheap checks have passed: a typo fails at once.
+    from planning.access.analysis import analyze
+    from planning.settings import Settings
+    from planning.siting import recommend_sites
 
     dataset = _common.load(args)
     settings = Settings(profile=args.profile)
@@ -111,11 +112,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print_summary(r: SitingResult, written: list[Path]) -> None:
-    verdict = {"exact": "optimal (proved by HiGHS)",
-               "greedy": f"greedy, within {r.gap_pct:.2f} % of the optimum",
-               "incumbent": f"best found in the time limit, within {r.gap_pct:.2f} % of the optimum"}
-    print(f"Category {r.category}, model {r.model}: {len(r.sites)} new site(s), "
-          f"{verdict.get(r.solver, r.solver)}")
+    print(f"Category {r.category}, model {r.model}: {len(r.sites)} new site(s), {verdict(r)}")
     pct_before = 100.0 * r.covered_before / r.total_population if r.total_population else 0.0
     pct_after = 100.0 * r.covered_after / r.total_population if r.total_population else 0.0
     print(f"Residents inside the circle: {r.covered_before:,} ({pct_before:.1f} %) → "
@@ -131,3 +128,23 @@ def _print_summary(r: SitingResult, written: list[Path]) -> None:
         print(f"note: {note}")
     if written:
         print("\nWrote " + ", ".join(str(p) for p in written))
+
+
+def verdict(r: SitingResult) -> str:
+    """How sure the answer is, in words: proved optimal, or how far off at most and why."""
+    sol = r.solution
+    seconds = f"{sol.seconds:.1f} s"
+    if r.solver == "exact":
+        return f"optimal, {sol.proof} ({seconds})" if sol.proof else f"optimal ({seconds})"
+    kind = "greedy solution" if r.solver == "greedy" else "best solution found"
+    if not math.isfinite(r.gap_pct):
+        gap = "no bound on the optimum yet"
+    elif r.gap_pct < 0.01:
+        gap = "within 0.01 % of the optimum"
+    else:
+        gap = f"within {r.gap_pct:.2f} % of the optimum"
+    if sol.time_limit_s <= 0:
+        return f"{kind} only (--time-limit 0), {gap}"
+    if sol.time_limit_reached:
+        return f"{kind}, not proved optimal: the time limit of {sol.time_limit_s:g} s ran out ({seconds}); {gap}"
+    return f"{kind}, not proved optimal (HiGHS: {sol.milp_status}); {gap}"

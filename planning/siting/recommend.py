@@ -175,6 +175,8 @@ def recommend_sites(
         total_before_min = float((w * np.minimum(existing_min, limit)).sum())
         total_after_min = float(sol.objective)
     notes.extend(sol.notes)
+    if sol.time_limit_reached:
+        notes.append(time_limit_note(sol))
     if unreachable_pop > 0:
         notes.append(Note.of("siting.unreachable", points=len(unreachable), residents=unreachable_pop))
 
@@ -216,6 +218,17 @@ def recommend_sites(
         demand_covered_after=pd.Series(after_share, index=demand.index, name=category),
     )
     return result
+
+
+def time_limit_note(sol: Solution) -> Note:
+    """What a solution cut short by the time limit is worth, in words (its certified gap)."""
+    if sol.time_limit_s <= 0:
+        return Note.of("siting.greedy_only", gap=float(sol.gap_pct))
+    if not np.isfinite(sol.gap_pct):
+        return Note.of("siting.time_limit_no_bound", limit=float(sol.time_limit_s))
+    if sol.gap_pct < 0.01:
+        return Note.of("siting.time_limit_close", limit=float(sol.time_limit_s))
+    return Note.of("siting.time_limit", limit=float(sol.time_limit_s), gap=float(sol.gap_pct))
 
 
 def _points_of(dataset: Dataset, demand: Demand, index: pd.Index) -> gpd.GeoDataFrame:

@@ -24,10 +24,11 @@ class SitingResult:
     ----------
     category, model : str
     solver : {"exact", "greedy", "incumbent"}
-        "exact" only when HiGHS proved the answer optimal; otherwise the better of the greedy
-        solution and HiGHS's best solution when the time ran out ("incumbent").
+        "exact" only when the answer is proved optimal (by HiGHS, or by meeting a valid bound);
+        otherwise the better of the greedy solution and the best one found before the time ran
+        out ("incumbent"); ``solution.time_limit_reached`` then says so, and a note words it.
     gap_pct : float
-        Optimality gap against the best proved bound (0 when exact).
+        Optimality gap against the best proved bound (0 when exact; ``inf`` when no bound).
     covered_before, covered_after : int
         Residents inside a circle of the category before and after the new sites.
     total_population : int
@@ -96,6 +97,10 @@ class SitingResult:
             "model": self.model,
             "solver": self.solver,
             "gap_pct": None if gap is None else round(float(gap), 6),
+            "proof": self.solution.proof or None,
+            "time_limit_s": float(self.solution.time_limit_s),
+            "time_limit_reached": bool(self.solution.time_limit_reached),
+            "solver_seconds": round(float(self.solution.seconds), 3),
             "covered_before": int(self.covered_before),
             "covered_after": int(self.covered_after),
             "total_population": int(self.total_population),
