@@ -39,6 +39,8 @@ NOTES: dict[str, str] = {
     "siting.time_limit_no_bound": "the time limit of {limit:g} s ran out before any bound was found: how far the "
                                   "sites are from the optimum is not known",
     "siting.greedy_only": "time limit 0 s: greedy sites only, within {gap:.2f} % of the optimum (certified gap)",
+    "siting.no_time_left": "the time limit of {limit:g} s was used up by the candidates and travel times: greedy "
+                           "sites only, within {gap:.2f} % of the optimum (certified gap)",
     "indicators.no_data": "no data",
     "indicators.no_target": "reported, no target",
     "indicators.unknown_floor_area": "{n} communities with unknown floor area",
@@ -108,6 +110,8 @@ NOTES_ZH: dict[str, str] = {
     "siting.time_limit_close": "求解时限 {limit:g} 秒已到，未能证明最优：所选新址与最优解相差不超过 0.01%（已证明的差距上限）",
     "siting.time_limit_no_bound": "求解时限 {limit:g} 秒已到，尚未求得最优解的界：所选新址与最优解的差距未知",
     "siting.greedy_only": "求解时限为 0 秒：仅用贪心法选址，与最优解相差不超过 {gap:.2f}%（已证明的差距上限）",
+    "siting.no_time_left": "求解时限 {limit:g} 秒已在生成候选址和计算出行时间时用完：仅用贪心法选址，"
+                           "与最优解相差不超过 {gap:.2f}%（已证明的差距上限）",
     "indicators.no_data": "无数据",
     "indicators.no_target": "仅报告，无目标值",
     "indicators.unknown_floor_area": "{n} 个社区的设施建筑面积未知",

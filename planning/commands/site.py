@@ -46,7 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--persons-per-m2", type=float, default=DEFAULT_PERSONS_PER_M2,
                         help=f"residents served per m² of floor area (default {DEFAULT_PERSONS_PER_M2:g})")
     parser.add_argument("--time-limit", type=float, default=DEFAULT_TIME_LIMIT_S, metavar="S",
-                        help="seconds for the whole solve: heuristics, LP bound and exact solver "
+                        help="seconds for the siting run: candidates, travel times and solver "
                         f"(0: greedy only; default {DEFAULT_TIME_LIMIT_S:g})")
     parser.add_argument("--out", type=Path, default=None, help="folder for sites.gpkg and the CSV tables")
     parser.add_argument("--scenario", default=None, help="also save the sites as scenario NAME (needs --out)")
@@ -133,7 +133,7 @@ def _print_summary(r: SitingResult, written: list[Path]) -> None:
 def verdict(r: SitingResult) -> str:
     """How sure the answer is, in words: proved optimal, or how far off at most and why."""
     sol = r.solution
-    seconds = f"{sol.seconds:.1f} s"
+    seconds = f"{r.seconds:.1f} s"
     if r.solver == "exact":
         return f"optimal, {sol.proof} ({seconds})" if sol.proof else f"optimal ({seconds})"
     kind = "greedy solution" if r.solver == "greedy" else "best solution found"
@@ -143,8 +143,8 @@ def verdict(r: SitingResult) -> str:
         gap = "within 0.01 % of the optimum"
     else:
         gap = f"within {r.gap_pct:.2f} % of the optimum"
-    if sol.time_limit_s <= 0:
+    if r.time_limit_s <= 0:
         return f"{kind} only (--time-limit 0), {gap}"
     if sol.time_limit_reached:
-        return f"{kind}, not proved optimal: the time limit of {sol.time_limit_s:g} s ran out ({seconds}); {gap}"
+        return f"{kind}, not proved optimal: the time limit of {r.time_limit_s:g} s ran out ({seconds}); {gap}"
     return f"{kind}, not proved optimal (HiGHS: {sol.milp_status}); {gap}"

@@ -144,7 +144,8 @@ def _highs(model: _Milp, *, until: float, start: np.ndarray | None, relax: bool)
 
     thread = threading.Thread(target=work, name="highs", daemon=True)
     thread.start()
-    if done.wait(max(until - time.perf_counter(), 0.0) + GRACE_S):
+    wait = max(until - time.perf_counter(), 0.0) + GRACE_S
+    if done.wait(wait if np.isfinite(wait) else None):
         if isinstance(box[0], BaseException):
             raise box[0]
         return box[0]
@@ -156,7 +157,7 @@ def _highs(model: _Milp, *, until: float, start: np.ndarray | None, relax: bool)
 def _solve(model: _Milp, *, until: float, start: np.ndarray | None, relax: bool, seen: _Incumbent) -> _HighsOutcome:
     h = new_highs()
     left = until - time.perf_counter()
-    h.setOptionValue("time_limit", float(max(0.95 * left - 0.02, 0.01)))
+    h.setOptionValue("time_limit", float(min(max(0.95 * left - 0.02, 0.01), 1e9)))
     h.setOptionValue("mip_rel_gap", OPTIMALITY_TOLERANCE)
     h.setOptionValue("random_seed", 0)
     if relax:

@@ -72,6 +72,9 @@ class SitingResult:
     total_minutes_before: float | None = None
     total_minutes_after: float | None = None
     unreachable_population: float = 0.0
+    #: The time limit of the siting run (seconds; 0: greedy only) and the seconds it took.
+    time_limit_s: float = 0.0
+    seconds: float = 0.0
     #: What was done or left out, for the user: English text; those made here and in
     #: :mod:`planning.siting.candidates` are :class:`planning.siting.candidates.Note` with ``key`` and ``values``.
     notes: list[str] = field(default_factory=list)
@@ -98,8 +101,9 @@ class SitingResult:
             "solver": self.solver,
             "gap_pct": None if gap is None else round(float(gap), 6),
             "proof": self.solution.proof or None,
-            "time_limit_s": float(self.solution.time_limit_s),
+            "time_limit_s": float(self.time_limit_s),
             "time_limit_reached": bool(self.solution.time_limit_reached),
+            "seconds": round(float(self.seconds), 3),
             "solver_seconds": round(float(self.solution.seconds), 3),
             "covered_before": int(self.covered_before),
             "covered_after": int(self.covered_after),

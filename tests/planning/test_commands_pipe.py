@@ -41,14 +41,14 @@ def test_every_json_output_is_json_and_nothing_else(python_exe: str, toy_dataset
     runs = {
         "analyze": ["-m", "planning", "analyze", "--data", data, "--json"],
         "mclp": ["-m", "planning", "site", "--data", data, "--category", "community_living_room",
-                 "--new-sites", "1", "--json"],
+                 "--new-sites", "1", "--candidates", "given", "--json"],
         "mclp capacity": ["-m", "planning", "site", "--data", data, "--category",
                           "community_living_room", "--new-sites", "1", "--capacity",
                           "--candidates", "given", "--json"],
         "lscp": ["-m", "planning", "site", "--data", data, "--category", "community_living_room",
-                 "--target-pct", "90", "--json"],
+                 "--target-pct", "90", "--candidates", "given", "--json"],
         "pmedian": ["-m", "planning", "site", "--data", data, "--category", "health",
-                    "--new-sites", "1", "--model", "pmedian", "--json"],
+                    "--new-sites", "1", "--model", "pmedian", "--candidates", "given", "--json"],
         "inspect": ["-m", "geo", "inspect", data, "--json"],
     }
     # Started together: the machine's cores do the waiting instead of the test.
@@ -91,7 +91,7 @@ def test_analyze_site_and_export_show_what_validation_dropped(python_exe: str, t
         "analyze text": _start(python_exe, "-m", "planning", "analyze", "--data", data,
                                "--categories", "health,elderly_care"),
         "site": _start(python_exe, "-m", "planning", "site", "--data", data, "--category", "health",
-                       "--new-sites", "1", "--json"),
+                       "--new-sites", "1", "--candidates", "given", "--json"),
         "export": _start(python_exe, "-m", "planning", "export", "--data", data, "--format", "gpkg",
                          "--out", str(gpkg)),
     }

@@ -148,3 +148,27 @@ def test_time_limit_zero_is_greedy_only_and_says_so() -> None:
     assert sol.solver == "greedy" and sol.time_limit_reached and sol.milp_status == "not run"
     assert str(time_limit_note(sol)) == (f"time limit 0 s: greedy sites only, within {sol.gap_pct:.2f} % "
                                          "of the optimum (certified gap)")
+
+
+def test_the_limit_covers_the_whole_siting_run() -> None:
+    # Candidates and travel times count against the limit too: with (almost) none left for
+    # the solver the answer is the greedy one, and the note says where the time went.
+    from planning.access.analysis import analyze
+    from planning.settings import Settings
+    from planning.siting import recommend_sites
+
+    from ._siting_line import line_dataset
+
+    ds = line_dataset()
+    analysis = analyze(ds, Settings(), categories=["community_living_room"])
+    r = recommend_sites(ds, analysis, category="community_living_room", new_sites=1, candidates="given",
+                        time_limit_s=1e-6)
+    # One site out of five: greedy picks the best, but nothing is left to prove it.
+    assert r.solver == "greedy" and r.solution.time_limit_reached and r.solution.milp_status == "not run"
+    assert r.solution.time_limit_s == 0.0  # the solver's share
+    (note,) = [n for n in r.notes if getattr(n, "key", "") == "siting.no_time_left"]
+    assert str(note) == ("the time limit of 1e-06 s was used up by the candidates and travel times: greedy "
+                         f"sites only, within {r.gap_pct:.2f} % of the optimum (certified gap)")
+    doc = r.to_json()
+    assert doc["time_limit_s"] == 1e-6 and doc["time_limit_reached"] is True and doc["solver"] == "greedy"
+    assert doc["seconds"] >= doc["solver_seconds"] >= 0
