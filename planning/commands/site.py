@@ -135,7 +135,7 @@ def verdict(r: SitingResult) -> str:
     sol = r.solution
     seconds = f"{r.seconds:.1f} s"
     if r.solver == "exact":
-        return f"optimal, {sol.proof} ({seconds})" if sol.proof else f"optimal ({seconds})"
+        return f"optimal (proved: {sol.proof}; {seconds})" if sol.proof else f"optimal ({seconds})"
     kind = "greedy solution" if r.solver == "greedy" else "best solution found"
     if not math.isfinite(r.gap_pct):
         gap = "no bound on the optimum yet"
