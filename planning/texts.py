@@ -33,6 +33,15 @@ NOTES: dict[str, str] = {
                           "and candidate circle",
     "siting.no_gain": "{dropped} of the {asked} requested site(s) would bring no more residents into the circle "
                       "and are not recommended",
+    "siting.time_limit": "the time limit of {limit:g} s ran out before the sites were proved optimal: they are "
+                         "within {gap:.2f} % of the optimum (certified gap)",
+    "siting.time_limit_close": "the time limit of {limit:g} s ran out before the sites were proved optimal: they "
+                               "are within 0.01 % of the optimum (certified gap)",
+    "siting.time_limit_no_bound": "the time limit of {limit:g} s ran out before any bound was found: how far the "
+                                  "sites are from the optimum is not known",
+    "siting.greedy_only": "time limit 0 s: greedy sites only, within {gap:.2f} % of the optimum (certified gap)",
+    "siting.no_time_left": "the time limit of {limit:g} s was used up by the candidates and travel times: greedy "
+                           "sites only, within {gap:.2f} % of the optimum (certified gap)",
     "indicators.no_data": "no data",
     "indicators.no_target": "reported, no target",
     "indicators.unknown_floor_area": "{n} communities with unknown floor area",
@@ -97,6 +106,12 @@ NOTES_ZH: dict[str, str] = {
     "siting.no_capacity": "{n} 处候选址没有服务容量或建筑面积，未参与按容量选址",
     "siting.unreachable": "{points} 个需求点（共 {residents:.0f} 名居民）不在任何现有设施或候选址的服务圈内",
     "siting.no_gain": "所求 {asked} 处新址中有 {dropped} 处不能再让任何居民进入服务圈，未予推荐",
+    "siting.time_limit": "求解时限 {limit:g} 秒已到，未能证明最优：所选新址与最优解相差不超过 {gap:.2f}%（已证明的差距上限）",
+    "siting.time_limit_close": "求解时限 {limit:g} 秒已到，未能证明最优：所选新址与最优解相差不超过 0.01%（已证明的差距上限）",
+    "siting.time_limit_no_bound": "求解时限 {limit:g} 秒已到，尚未求得最优解的界：所选新址与最优解的差距未知",
+    "siting.greedy_only": "求解时限为 0 秒：仅用贪心法选址，与最优解相差不超过 {gap:.2f}%（已证明的差距上限）",
+    "siting.no_time_left": "求解时限 {limit:g} 秒已在生成候选址和计算出行时间时用完：仅用贪心法选址，"
+                           "与最优解相差不超过 {gap:.2f}%（已证明的差距上限）",
     "indicators.no_data": "无数据",
     "indicators.no_target": "仅报告，无目标值",
     "indicators.unknown_floor_area": "{n} 个社区的设施建筑面积未知",

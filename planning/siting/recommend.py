@@ -30,18 +30,16 @@ from planning.access.circles import point_circles
 from planning.access.demand import locate
 from planning.access.surface import travel_surfaces
 from planning.access.travel import EPS_MINUTES
-from planning.choices import CANDIDATE_CHOICES, MODELS
+from planning.choices import CANDIDATE_CHOICES, DEFAULT_GENERATED, DEFAULT_PERSONS_PER_M2, MODELS
 from planning.settings import Settings
+from planning.siting._deadline import Deadline
 from planning.siting._solvers import Solution, greedy_cover, greedy_median
-from planning.siting.candidates import DEFAULT_GENERATED, candidate_sites
+from planning.siting.candidates import candidate_sites
 from planning.siting.matrix import Demand, demand_minutes_to_candidates, demand_of
 from planning.siting.models import PMEDIAN_CUTOFF_FACTOR, _check_p, lscp, mclp, pmedian
 from planning.siting.result import SitingResult
 from planning.texts import Note
 
-#: Residents a new site can serve per m² of floor area when it has no capacity of its own:
-#: the plans ask ≥ 30 m² per 100 households, about 280 residents, i.e. roughly 10 per m².
-DEFAULT_PERSONS_PER_M2 = 10.0
 #: Community of demand points that lie in no community (before/after table).
 OUTSIDE_COMMUNITIES = "(outside communities)"
 
@@ -102,7 +100,9 @@ def recommend_sites(
     min_floor_area_m2 : float, optional
         Given candidates smaller than this are left out (their count is reported).
     time_limit_s : float
-        HiGHS time limit (0: greedy only).
+        Seconds for the whole siting run: candidates, travel times and the solver (0: greedy
+        only). Candidates, the travel-time matrix and the greedy solution are always completed;
+        the solver's improving stages (swaps, bounds, HiGHS) get what is left of the limit.
     capacity : bool
         Each site serves at most its ``capacity`` column, else floor area × ``persons_per_m2``
         (mclp and lscp).
@@ -116,6 +116,7 @@ def recommend_sites(
     SitingResult
     """
     _validate_request(category, model, new_sites, target_pct, candidates, time_limit_s)
+    clock = Deadline.after(time_limit_s)
     if capacity and model == "pmedian":
         raise DataError("capacities apply to the mclp and lscp models", fix="use --model mclp or lscp")
     settings = getattr(analysis, "settings", None) or Settings()
@@ -169,18 +170,21 @@ def recommend_sites(
     unreachable_pop = float(w[~existing_cov & ~reach].sum())
 
     total_before_min = total_after_min = None
+    solver_s = clock.left()  # what candidates and travel times left of the limit
     if model == "mclp":
         sol = mclp(cover, w, p=int(new_sites or 0), covered_by_existing=existing_cov, capacity=cap_values,
-                   time_limit_s=time_limit_s)
+                   time_limit_s=solver_s)
     elif model == "lscp":
         sol = lscp(cover, w, target_pct=100.0 if target_pct is None else float(target_pct),
-                   covered_by_existing=existing_cov, capacity=cap_values, time_limit_s=time_limit_s)
+                   covered_by_existing=existing_cov, capacity=cap_values, time_limit_s=solver_s)
     else:
         sol = pmedian(minutes, w, existing_min, p=int(new_sites or 0), penalty_minutes=limit,
-                      time_limit_s=time_limit_s)
+                      time_limit_s=solver_s)
         total_before_min = float((w * np.minimum(existing_min, limit)).sum())
         total_after_min = float(sol.objective)
     notes.extend(sol.notes)
+    if sol.time_limit_reached:
+        notes.append(time_limit_note(sol, limit_s=time_limit_s))
     if unreachable_pop > 0:
         notes.append(Note.of("siting.unreachable", points=len(unreachable), residents=unreachable_pop))
 
@@ -219,9 +223,28 @@ def recommend_sites(
         total_minutes_before=total_before_min, total_minutes_after=total_after_min,
         unreachable_population=unreachable_pop, notes=notes,
         unreachable_points=_points_of(dataset, demand, unreachable),
+        time_limit_s=float(time_limit_s), seconds=clock.elapsed(),
         demand_covered_after=pd.Series(after_share, index=demand.index, name=category),
     )
     return result
+
+
+def time_limit_note(sol: Solution, *, limit_s: float | None = None) -> Note:
+    """What a solution cut short by the time limit is worth, in words (its certified gap).
+
+    ``limit_s`` is the limit the user gave (default: the solver's own), when the solver had
+    only what was left of it.
+    """
+    limit = float(sol.time_limit_s if limit_s is None else limit_s)
+    if limit <= 0:
+        return Note.of("siting.greedy_only", gap=float(sol.gap_pct))
+    if sol.time_limit_s <= 0:
+        return Note.of("siting.no_time_left", limit=limit, gap=float(sol.gap_pct))
+    if not np.isfinite(sol.gap_pct):
+        return Note.of("siting.time_limit_no_bound", limit=limit)
+    if sol.gap_pct < 0.01:
+        return Note.of("siting.time_limit_close", limit=limit)
+    return Note.of("siting.time_limit", limit=limit, gap=float(sol.gap_pct))
 
 
 def _points_of(dataset: Dataset, demand: Demand, index: pd.Index) -> gpd.GeoDataFrame:

@@ -37,7 +37,8 @@ def test_json_output(toy_dataset_dir: Path, capsys: pytest.CaptureFixture[str]) 
     assert analyze_cmd.run(_args(data=toy_dataset_dir, json=True)) == 0
     out = capsys.readouterr().out
     doc = json.loads(out)  # exactly one JSON object
-    assert set(doc) == {"population", "categories", "communities", "indicators"}
+    # The validation report rides along under "problems" (issue 10); the rest keeps its shape.
+    assert set(doc) == {"population", "categories", "communities", "indicators", "problems"}
     assert doc["population"] == 2610
     assert set(doc["categories"]) == {"community_service_center", "elderly_care", "health",
                                       "convenience_retail"}
