@@ -40,6 +40,15 @@ NOTES: dict[str, str] = {
                                    "free choice",
     "siting.no_gain": "{dropped} of the {asked} requested site(s) would bring no more residents into the circle "
                       "and are not recommended",
+    "siting.time_limit": "the time limit of {limit:g} s ran out before the sites were proved optimal: they are "
+                         "within {gap:.2f} % of the optimum (certified gap)",
+    "siting.time_limit_close": "the time limit of {limit:g} s ran out before the sites were proved optimal: they "
+                               "are within 0.01 % of the optimum (certified gap)",
+    "siting.time_limit_no_bound": "the time limit of {limit:g} s ran out before any bound was found: how far the "
+                                  "sites are from the optimum is not known",
+    "siting.greedy_only": "time limit 0 s: greedy sites only, within {gap:.2f} % of the optimum (certified gap)",
+    "siting.no_time_left": "the time limit of {limit:g} s was used up by the candidates and travel times: greedy "
+                           "sites only, within {gap:.2f} % of the optimum (certified gap)",
     "indicators.no_data": "no data",
     "indicators.no_target": "reported, no target",
     "indicators.unknown_floor_area": "{n} communities with unknown floor area",
@@ -109,6 +118,12 @@ NOTES_ZH: dict[str, str] = {
                                    "出行时间不少于生成点的 1/(1+{margin:g}%)；总出行时间比不限来源的方案多 {lost:,.0f} "
                                    "人·分钟",
     "siting.no_gain": "所求 {asked} 处新址中有 {dropped} 处不能再让任何居民进入服务圈，未予推荐",
+    "siting.time_limit": "求解时限 {limit:g} 秒已到，未能证明最优：所选新址与最优解相差不超过 {gap:.2f}%（已证明的差距上限）",
+    "siting.time_limit_close": "求解时限 {limit:g} 秒已到，未能证明最优：所选新址与最优解相差不超过 0.01%（已证明的差距上限）",
+    "siting.time_limit_no_bound": "求解时限 {limit:g} 秒已到，尚未求得最优解的界：所选新址与最优解的差距未知",
+    "siting.greedy_only": "求解时限为 0 秒：仅用贪心法选址，与最优解相差不超过 {gap:.2f}%（已证明的差距上限）",
+    "siting.no_time_left": "求解时限 {limit:g} 秒已在生成候选址和计算出行时间时用完：仅用贪心法选址，"
+                           "与最优解相差不超过 {gap:.2f}%（已证明的差距上限）",
     "indicators.no_data": "无数据",
     "indicators.no_target": "仅报告，无目标值",
     "indicators.unknown_floor_area": "{n} 个社区的设施建筑面积未知",
@@ -205,6 +220,10 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
     "urban_minutes": ("城市服务圈(分钟)", "Urban circle (min)"),
     "rural_minutes": ("农村服务圈(分钟)", "Rural circle (min)"),
     "name_zh_category": ("类别名称", "Category name"),
+    "ring": ("时间圈层", "Ring"),
+    "area_m2": ("面积(m²)", "Area (m²)"),
+    "residents_per_100_m2": ("每百平方米建筑面积服务人口", "Residents per 100 m² of floor area"),
+    "residents_per_place": ("每个服务容量服务人口", "Residents per place of capacity"),
     # tables shown in the app
     "indicator": ("指标", "Indicator"),
     "severity": ("级别", "Severity"),
@@ -276,6 +295,8 @@ LAYER_TITLES: dict[str, tuple[str, str]] = {
     "demand": ("需求点（人口）及到各类设施时间", "Demand points (population) with travel times"),
     "circles": ("服务圈（按设施类别）", "Service circles by category"),
     "uncovered": ("服务圈外人口（按设施类别）", "Residents outside the circle, by category"),
+    "rings": ("出行时间圈层（按设施类别）", "Travel-time rings by category"),
+    "responsibility_areas": ("设施服务责任区（最近设施）", "Responsibility areas (nearest facility)"),
     "recommended_sites": ("推荐选址", "Recommended sites"),
     "site_circles": ("新增设施服务圈", "Service circles of the new sites"),
     "scenario_communities": ("方案比较（按社区）", "Scenario comparison by community"),
@@ -410,7 +431,10 @@ SETTING_LABELS: dict[str, tuple[str, str]] = {
     "ebike_speed_km_per_h": ("电动自行车速度（千米/小时）", "E-bike speed (km/h)"),
     "car_speeds_km_per_h": ("小汽车速度（千米/小时，按道路等级）", "Car speeds by road class (km/h)"),
     "ebike_respects_oneway": ("电动自行车遵守单行道", "E-bikes keep to one-way streets"),
-    "circle_buffer_m": ("服务圈绘制缓冲（米）", "Service-circle drawing buffer (m)"),
+    "urban_ring_minutes": ("城市社区时间圈层（分钟）", "Urban rings (minutes)"),
+    "rural_ring_minutes": ("农村社区时间圈层（分钟）", "Rural rings (minutes)"),
+    "surface_cell_m": ("出行时间栅格单元（米）", "Travel-time surface cell (m)"),
+    "surface_max_cells": ("出行时间栅格最大单元数", "Most cells of a travel-time surface"),
 }
 
 #: Scopes of the indicators (``scope`` column), as the report names them.
