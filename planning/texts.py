@@ -234,6 +234,13 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
     "count": ("条数", "Rows"),
     "features": ("要素数", "Features"),
     "share": ("人口比例(%)", "Share of residents (%)"),
+    # what-if edits and scenario comparisons
+    "edit": ("操作(新增/删除/关闭)", "Edit (add/remove/close)"),
+    "change_pct": ("最大变化(百分点)", "Largest change (points)"),
+    "change": ("最大变化", "Largest change"),
+    "baseline_pct": ("规划前覆盖率(%)", "Coverage before (%)"),
+    "baseline_value": ("规划前指标值", "Value before"),
+    "baseline_pass": ("规划前是否达标", "Met before"),
 }
 
 
@@ -300,6 +307,7 @@ LAYER_TITLES: dict[str, tuple[str, str]] = {
     "recommended_sites": ("推荐选址", "Recommended sites"),
     "site_circles": ("新增设施服务圈", "Service circles of the new sites"),
     "scenario_communities": ("方案比较（按社区）", "Scenario comparison by community"),
+    "scenario_edits": ("方案编辑（规划新增、撤除、关闭的设施）", "Scenario edits (planned, removed and closed facilities)"),
 }
 TABLE_TITLES: dict[str, tuple[str, str]] = {
     "indicators": ("指标与目标", "Indicators against targets"),
