@@ -6,7 +6,7 @@ from typing import Any
 
 import streamlit as st
 
-from app_support import messages, state
+from app_support import messages, state, whatif
 from app_support.i18n import t
 from geo._errors import DataError
 
@@ -30,6 +30,9 @@ def ensure_navigation() -> None:
 def open_page(title_key: str) -> tuple[str, Any, Any]:
     """Route, title and load: ``(lang, dataset, analysis)``; stops the page with the error shown.
 
+    With a what-if scenario in the session (:mod:`app_support.whatif`), the data set and analysis
+    are those with its edits made, so every page shows the plan.
+
     Parameters
     ----------
     title_key : str
@@ -40,7 +43,10 @@ def open_page(title_key: str) -> tuple[str, Any, Any]:
     st.title(t(title_key, lang))
     try:
         dataset, analysis = state.load_with_progress()
+        dataset, analysis = whatif.current(dataset, analysis)
     except (DataError, ValueError, FileNotFoundError) as exc:
         st.error(messages.error_message(exc, lang))
         st.stop()
+    if whatif.rows():
+        st.caption(t("whatif.banner", lang, n=len(whatif.rows()), name=whatif.name() or t("whatif.default_name", lang)))
     return lang, dataset, analysis

@@ -226,12 +226,26 @@ def analysis_for(source_key: str, coords_system: str | None, items: tuple[tuple[
 @st.cache_resource(max_entries=16, show_spinner=False)
 def siting_for(source_key: str, coords_system: str | None, items: tuple[tuple[str, Any], ...],
                targets_name: str | None, options: tuple[tuple[str, Any], ...]) -> Any:
-    """:func:`planning.siting.recommend_sites` for one set of options (cached)."""
+    """:func:`planning.siting.recommend_sites` for one set of options (cached).
+
+    An option ``scenario`` (the session's edits, :func:`app_support.whatif.fingerprint`) sites on
+    top of that what-if scenario: its planned facilities count as built, closed ones as gone.
+    """
     from planning.siting import recommend_sites
 
     dataset = load_source(source_key, coords_system)
     result = analysis_for(source_key, coords_system, items, targets_name)
-    sites = recommend_sites(dataset, result, **dict(options))
+    chosen = dict(options)
+    scenario = chosen.pop("scenario", None)
+    if scenario:
+        import json
+
+        from planning.siting.edits import edit_table
+        from planning.siting.whatif import analysis_with_edits
+
+        result = analysis_with_edits(result, edit_table(json.loads(scenario), crs=4326))
+        dataset = result.dataset
+    sites = recommend_sites(dataset, result, **chosen)
     cache_info.computed("siting", (source_key, coords_system, items, targets_name, options))
     return sites
 
