@@ -38,9 +38,21 @@ def mode_selector(lang: str) -> str:
     return mode
 
 
+#: What the map reports back. The same in every mode: streamlit-folium keeps the list it was
+#: mounted with. A click on a community reports ``last_object_clicked`` (its popup keeps the map
+#: from seeing the click), a click elsewhere ``last_clicked``; a marker or community clicked
+#: reports its feature as ``last_active_drawing``.
+RETURNED: tuple[str, ...] = ("last_active_drawing", "last_clicked", "last_object_clicked")
+
+
 def returned_objects(mode: str) -> list[str]:
-    """What the map reports back in each mode (fewer values, fewer reruns)."""
-    return ["last_clicked"] if mode in ("add", "move") else ["last_active_drawing"]
+    """The values the map reports back (see :data:`RETURNED`)."""
+    return list(RETURNED)
+
+
+def _used(mode: str) -> tuple[str, ...]:
+    """The values a click is read from in ``mode``: a place to add or move to, or a feature."""
+    return ("last_clicked", "last_object_clicked") if mode in ("add", "move") else ("last_active_drawing",)
 
 
 def _to_wgs84(lon: float, lat: float, basemap: str) -> tuple[float, float]:
@@ -54,14 +66,29 @@ def _to_wgs84(lon: float, lat: float, basemap: str) -> tuple[float, float]:
     return float(x[0]), float(y[0])
 
 
+MAP_KEY = "main_map"
+
+
+def on_map_change() -> None:
+    """The map's ``on_change``: a click is acted on before the page runs, so the page is drawn
+    once, with the edit made (no second run)."""
+    mode = st.session_state.get("whatif_mode", "browse")
+    basemap = st.session_state.get("basemap", "none")
+    handle_click(st.session_state.get(MAP_KEY), mode, basemap=basemap, lang=state.lang())
+
+
 def handle_click(clicked: dict[str, Any] | None, mode: str, *, basemap: str, lang: str) -> bool:
     """Act on a new click of the map in ``mode``; ``True`` when the scenario changed."""
-    event = (clicked or {}).get("last_clicked" if mode in ("add", "move") else "last_active_drawing")
-    text = json.dumps(event, sort_keys=True, ensure_ascii=False, default=str)
+    values = {k: (clicked or {}).get(k) for k in RETURNED}
+    texts = {k: json.dumps(v, sort_keys=True, ensure_ascii=False, default=str) for k, v in values.items()}
     seen = st.session_state.get(_SEEN)
-    st.session_state[_SEEN] = (mode, text)
-    if seen is None or seen[0] != mode or seen[1] == text or not event:
-        return False  # nothing new (or the click the map still reports from before this mode)
+    st.session_state[_SEEN] = (mode, texts)
+    if seen is None or seen[0] != mode:
+        return False  # the clicks the map still reports from before this mode
+    fresh = [k for k in _used(mode) if values[k] and texts[k] != seen[1].get(k)]
+    if not fresh:
+        return False
+    event = values[fresh[0]]
     try:
         if mode == "add":
             lon, lat = _to_wgs84(event["lng"], event["lat"], basemap)
@@ -82,8 +109,23 @@ def handle_click(clicked: dict[str, Any] | None, mode: str, *, basemap: str, lan
         if props.get("facility_id"):
             st.session_state[_SELECTED] = str(props["facility_id"])
     except DataError as exc:
-        st.error(messages.error_message(exc, lang))
+        # Shown by the page (a callback runs before it): the click is refused, nothing changes.
+        st.session_state["_whatif_error"] = messages.error_message(exc, lang)
     return False
+
+
+def remember(clicked: dict[str, Any] | None, mode: str) -> None:
+    """Note what the map reports in this run, so that only a later click counts as new."""
+    values = {k: (clicked or {}).get(k) for k in RETURNED}
+    st.session_state[_SEEN] = (mode, {k: json.dumps(v, sort_keys=True, ensure_ascii=False, default=str)
+                                      for k, v in values.items()})
+
+
+def show_refusal() -> None:
+    """The message of a click the scenario refused (e.g. far from every road), once."""
+    message = st.session_state.pop("_whatif_error", None)
+    if message:
+        st.error(message)
 
 
 def _number(key: str) -> float | None:
@@ -190,10 +232,11 @@ def summary(base: Any, analysis: Any, category: str, lang: str) -> None:
     met_before = int((base.indicators["pass"] == True).sum())  # noqa: E712
     judged = int(analysis.indicators["pass"].notna().sum())
     c1, c2, c3 = st.columns(3)
+    # The change the scenario makes (percentage points; targets newly met or missed), when any.
     c1.metric(t("whatif.metric.coverage", lang, category=_category_name(category, lang)), f"{now:.1f} %",
-              delta=f"{now - before:+.1f}" if whatif.rows() else None, help=column)
+              delta=f"{now - before:+.1f}" if whatif.rows() and round(now - before, 1) != 0 else None, help=column)
     c2.metric(t("whatif.metric.indicators", lang), f"{met} / {judged}",
-              delta=f"{met - met_before:+d}" if whatif.rows() else None)
+              delta=f"{met - met_before:+d}" if met != met_before else None)
     counts = pd.Series([r["edit"] for r in whatif.rows()], dtype=object).value_counts()
     c3.metric(t("whatif.metric.edits", lang), t("whatif.metric.edits_value", lang, add=int(counts.get("add", 0)),
                                                  closed=int(counts.get("close", 0) + counts.get("remove", 0))))

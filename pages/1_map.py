@@ -64,12 +64,13 @@ groups = parts.groups + scenario_map.scenario_groups(planned, closed, lang=lang,
 left, right = st.columns([3, 1])
 with left:
     # Only the groups that depend on the category and settings are sent again on a change.
-    clicked = st_folium(parts.map, key="main_map", height=620, use_container_width=True,
+    # A click is handled by on_change before the next run, which then draws the edited map.
+    clicked = st_folium(parts.map, key=whatif_view.MAP_KEY, height=620, use_container_width=True,
                         feature_group_to_add=groups, layer_control=parts.control,
-                        returned_objects=whatif_view.returned_objects(mode))
+                        returned_objects=whatif_view.returned_objects(mode), on_change=whatif_view.on_map_change)
 st.session_state["map_build_seconds"] = time.perf_counter() - started
-if whatif_view.handle_click(clicked, mode, basemap=basemap, lang=lang):
-    st.rerun()
+whatif_view.remember(clicked, mode)
+whatif_view.show_refusal()
 with right:
     if mode == "browse":
         feature = (clicked or {}).get("last_active_drawing") or {}
