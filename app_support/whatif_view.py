@@ -107,7 +107,8 @@ def handle_click(clicked: dict[str, Any] | None, mode: str, *, basemap: str, lan
             return True
         props = (event or {}).get("properties") or {}
         if props.get("facility_id"):
-            st.session_state[_SELECTED] = str(props["facility_id"])
+            # Into the picker itself: a keyed widget keeps its own value over ``index``.
+            st.session_state[_SELECTED] = st.session_state["w_whatif_close_pick"] = str(props["facility_id"])
     except DataError as exc:
         # Shown by the page (a callback runs before it): the click is refused, nothing changes.
         st.session_state["_whatif_error"] = messages.error_message(exc, lang)

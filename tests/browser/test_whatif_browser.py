@@ -1,6 +1,7 @@
 """The what-if scenario in headless Chromium on the bundled Xi'an data: a 社区客厅 added by
 clicking the map changes the coverage shown, accepted siting results appear on the map page as
-planned facilities, and a saved scenario comes back after the scenario was cleared.
+planned facilities, a saved scenario comes back after the scenario was cleared, and a planned
+facility clicked on the map is removed again.
 Screenshots go to test-output/browser/.
 """
 
@@ -133,5 +134,15 @@ def test_plan_on_the_map_accept_sites_save_and_reload(app_url: str) -> None:
             assert _coverage(page) == with_sites
             assert _planned_markers(page, 4) == 4
             page.screenshot(path=str(SHOTS / "whatif_reloaded.png"), full_page=True)
+
+            # Remove one planned facility: its marker clicked in the close/remove mode.
+            page.get_by_text("关闭/删除设施", exact=True).click()
+            _idle(page)
+            page.wait_for_timeout(1500)
+            page.frame_locator(MAP_FRAME).locator(".planned-icon").first.dispatch_event("click")
+            page.get_by_role("button", name="删除这处规划设施").click(timeout=60_000)
+            _idle(page)
+            assert _planned_markers(page, 3) == 3
+            assert _coverage(page) != with_sites
         finally:
             browser.close()
