@@ -42,6 +42,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "pmedian (least total travel time); default mclp, or lscp with --target-pct")
     parser.add_argument("--candidates", default="both", metavar="SOURCE",
                         help="given candidates (idle buildings …), generated ones, or both (default)")
+    parser.add_argument("--prefer-given", default=None, metavar="PCT",
+                        help="with --candidates both: keep a generated point only where it brings more than PCT "
+                        "%% more residents than the best candidate of the data in its place (default 10; "
+                        "'off' takes the solver's plan as it is)")
     parser.add_argument("--generated", type=int, default=DEFAULT_GENERATED,
                         help=f"number of generated candidates (default {DEFAULT_GENERATED})")
     parser.add_argument("--min-floor-area", type=float, default=None, metavar="M2",
@@ -81,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
     if not (args.time_limit >= 0 and math.isfinite(args.time_limit)):
         raise DataError(f"--time-limit must be 0 or more seconds, got {args.time_limit:g}",
                         fix=f"give --time-limit such as {DEFAULT_TIME_LIMIT_S:g}, or 0 for greedy only")
+    prefer = _prefer_given(args.prefer_given)
     _scenario_name_as_before(args)
     if args.save_scenario and args.out is None:
         raise DataError("--save-scenario needs --out", fix="give --out DIR for the scenario GeoPackage")
@@ -101,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
         dataset, analysis, category=category, model=model, new_sites=args.new_sites,
         target_pct=args.target_pct, candidates=candidates, min_floor_area_m2=args.min_floor_area,
         time_limit_s=args.time_limit, capacity=args.capacity, persons_per_m2=args.persons_per_m2,
-        n_generated=args.generated,
+        n_generated=args.generated, **prefer,
     )
     written = []
     if args.out is not None:
@@ -119,6 +124,22 @@ def run(args: argparse.Namespace) -> int:
     else:
         _print_summary(result, written)
     return 0
+
+
+def _prefer_given(value: str | None) -> dict[str, float | None]:
+    """``recommend_sites`` keyword of ``--prefer-given PCT`` (nothing when not given)."""
+    if value is None:
+        return {}
+    if str(value).strip().lower() in ("off", "none", "no"):
+        return {"prefer_given_pct": None}
+    try:
+        pct = float(value)
+    except ValueError:
+        pct = -1.0
+    if not (pct >= 0 and math.isfinite(pct)):
+        raise DataError(f"--prefer-given must be a percentage ≥ 0 or 'off', got {value!r}",
+                        fix="give --prefer-given such as 10, or off")
+    return {"prefer_given_pct": pct}
 
 
 def _scenario_name_as_before(args: argparse.Namespace) -> None:

@@ -141,3 +141,11 @@ def test_sources_in_words() -> None:
     assert [source_label(s) for s in ("idle_building", "public_building", "vacant_land", "generated")] == [
         "闲置公共建筑", "公共建筑", "空地", "自动生成"]
     assert source_label("vacant_land", "en") == "vacant land" and source_label("学校") == "学校"
+
+
+def test_the_command_line_takes_the_margin(capsys: pytest.CaptureFixture[str]) -> None:
+    from planning.__main__ import main
+
+    assert main(["site", "--category", CAT, "--new-sites", "1", "--prefer-given", "many"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--prefer-given must be a percentage ≥ 0 or 'off'" in err[0]
