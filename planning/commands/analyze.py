@@ -22,6 +22,7 @@ import pandas as pd
 
 from geo._errors import DataError
 from planning.choices import COORD_SYSTEMS, DEFAULT_DATA, PROFILES
+from planning.distributed.cli import add_partition_arguments, analyze_from_args
 
 if TYPE_CHECKING:
     from planning.access.analysis import Analysis
@@ -42,11 +43,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="coordinate system of lon/lat layers (default: dataset.toml or wgs84)")
     parser.add_argument("--profile", default="standard", choices=PROFILES,
                         help="walking profile (elderly: 60 m/min)")
+    add_partition_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     from geo.dataset_loader import load_dataset
-    from planning.access.analysis import analyze
     from planning.settings import Settings
 
     if args.categories is not None and not args.categories.replace(",", " ").split():
@@ -61,8 +62,8 @@ def run(args: argparse.Namespace) -> int:
         raise DataError("--out names a file, but it must be a folder", file=args.out,
                         fix="Give --out a folder (it is created when missing)")
     dataset = load_dataset(data, coords=args.coords)
-    result = analyze(dataset, Settings(profile=args.profile), categories=args.categories,
-                     targets=args.targets)
+    result = analyze_from_args(args, dataset, Settings(profile=args.profile), categories=args.categories,
+                               targets=args.targets)
     if args.out is not None:
         write_outputs(result, Path(args.out))
     if args.json:
