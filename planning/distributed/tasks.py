@@ -78,12 +78,17 @@ def partition_minutes(task: PartitionTask) -> PartitionResult:
     """Run one partition (the Dask task). A failure is logged as an event, then re-raised."""
     start = time.perf_counter()
     try:
-        minutes = [_job_minutes(job, task.settings, task.categories) for job in task.jobs]
+        minutes = compute_partition(task)
     except Exception as exc:
         _log_failure(task, exc)
         raise
     return PartitionResult(partition_id=task.partition_id, minutes=minutes,
                            seconds=time.perf_counter() - start, worker=_worker_address())
+
+
+def compute_partition(task: PartitionTask) -> list[np.ndarray]:
+    """The minutes of one partition's residents, one array per mode job (no Dask involved)."""
+    return [_job_minutes(job, task.settings, task.categories) for job in task.jobs]
 
 
 def _job_minutes(job: ModeJob, settings: Settings, categories: list[str]) -> np.ndarray:
