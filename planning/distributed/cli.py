@@ -115,6 +115,10 @@ def print_partitions(result: Any, stream: TextIO) -> None:
         print(f"{str(pid)[:15]:<16}{str(row['name'])[:15]:<16}{row['population']:>12,.0f}{row['nodes']:>10,}"
               f"{row['halo_m']:>9,.0f}  {'yes' if row['halo_cut'] else 'no':<8}  {int(row['failed_attempts'])}",
               file=stream)
+    t = result.seconds
+    if t:
+        print(f"time: plan {t.get('plan', 0.0):.1f} s, partitions {t.get('partitions', 0.0):.1f} s, "
+              f"total {t.get('total', 0.0):.1f} s", file=stream)
     for note in result.notes:
         print(f"note: {note}", file=stream)
     stream.flush()

@@ -9,7 +9,7 @@ Examples
 
 from __future__ import annotations
 
-import importlib.metadata
+import importlib.util
 import logging
 import os
 from collections.abc import Iterator
@@ -89,7 +89,8 @@ def dashboard_link(client: Client) -> str | None:
         if "dashboard" not in client.scheduler_info().get("services", {}):
             return None
         # Without bokeh the scheduler serves only a page asking for it: no dashboard to show.
-        client.run_on_scheduler(importlib.metadata.version, "bokeh")
-    except Exception:  # bokeh missing on the scheduler, or the scheduler went away
+        if client.run_on_scheduler(importlib.util.find_spec, "bokeh") is None:
+            return None
+    except Exception:  # the scheduler went away: no link to show
         return None
     return str(client.dashboard_link)

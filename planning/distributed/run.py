@@ -21,6 +21,7 @@ True
 from __future__ import annotations
 
 import math
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -72,14 +73,20 @@ class ClusterMinutes:
         self.results: dict[str, PartitionResult] = {}
         self.failures: dict[str, list[str]] = {}
         self.resent: dict[str, int] = {}
+        #: Wall seconds of the plan (snapping, clipping) and of the partitions on the cluster.
+        self.seconds: dict[str, float] = {}
 
     def __call__(self, dataset: Dataset, settings: Settings, categories: Sequence[str], *, x: np.ndarray,
                  y: np.ndarray, mode: np.ndarray, circle_minutes: np.ndarray,
                  limit_minutes: float) -> np.ndarray:
+        start = time.perf_counter()
         plan = plan_partitions(dataset, settings, categories, self.parts, x=x, y=y, mode=mode,
                                circle_minutes=circle_minutes, run_id=self.run_id)
         self.plan = plan
+        self.seconds["plan"] = time.perf_counter() - start
+        start = time.perf_counter()
         self._run([p for p in plan.partitions if p.task is not None])
+        self.seconds["partitions"] = time.perf_counter() - start
         minutes = np.full((len(x), len(categories)), np.inf)
         for part in plan.partitions:
             if part.task is None:
@@ -199,17 +206,21 @@ class PartitionedAnalysis(Analysis):
         Per travel mode: search limit, speed, snap walk and halo radius.
     outside_points : int
         Demand points outside every partition polygon (given to the nearest partition).
+    seconds : dict of str to float
+        Wall time of the run's phases: plan (snapping and clipping, here), partitions (on the
+        cluster), total.
     notes : list of planning.texts.Note
     """
 
     def __init__(self, dataset: Dataset, settings: Settings, cov: Coverage, result: IndicatorResult,
                  targets: Targets, *, partitions: pd.DataFrame, partition_by: str,
-                 halos: dict[str, ModeHalo], outside_points: int) -> None:
+                 halos: dict[str, ModeHalo], outside_points: int, seconds: dict[str, float] | None = None) -> None:
         super().__init__(dataset, settings, cov, result, targets)
         self.partitions = partitions
         self.partition_by = partition_by
         self.halos = halos
         self.outside_points = int(outside_points)
+        self.seconds = dict(seconds or {})
         self.notes: list[Note] = _notes(self)
 
     def to_json(self) -> dict[str, Any]:
@@ -299,6 +310,7 @@ def analyze_partitioned(
     PartitionError
         When a partition still fails after its retries.
     """
+    start = time.perf_counter()
     settings = settings or Settings()
     if isinstance(partition_by, gpd.GeoDataFrame):
         parts, shown = partition_by, "polygons"
@@ -316,5 +328,8 @@ def analyze_partitioned(
     if plan is None:  # coverage had no demand points to ask about
         raise DataError("the data set has no demand points to partition", layer="population",
                         fix="Add a population layer (or communities with population)")
-    return PartitionedAnalysis(dataset, settings, cov, result, target_set, partitions=minutes.table(cov),
-                               partition_by=shown, halos=plan.halos, outside_points=plan.outside_points)
+    out = PartitionedAnalysis(dataset, settings, cov, result, target_set, partitions=minutes.table(cov),
+                              partition_by=shown, halos=plan.halos, outside_points=plan.outside_points,
+                              seconds=minutes.seconds)
+    out.seconds["total"] = time.perf_counter() - start
+    return out

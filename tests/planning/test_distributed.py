@@ -7,7 +7,7 @@ real ``--scheduler local`` cluster of worker processes through the command line.
 from __future__ import annotations
 
 import json
-import subprocess
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from distributed import Client, LocalCluster
 
 from geo._errors import DataError
 from geo.dataset_loader import load_dataset
+from geo.synthetic import synthetic_dataset
 from planning.__main__ import main
 from planning.access.analysis import Analysis, analyze
 from planning.access.coverage import coverage
@@ -206,6 +207,53 @@ def test_partition_failing_every_time_stops_the_run(region: tuple, client: Clien
     assert "injected failure in r1c2" in message and "1 of 9 partitions failed" in message
 
 
+_ORIGINAL_COMPUTE = compute_partition
+_KILLER_MARKERS: dict[str, str] = {}
+
+
+def kill_worker_once(task: PartitionTask) -> list[np.ndarray]:
+    """Ends its worker process on the first attempt of partition r1c1 (a machine that dies)."""
+    marker = Path(_KILLER_MARKERS["dir"]) / f"{task.run_id}-{task.partition_id}"
+    if task.partition_id == "r1c1" and not marker.exists():
+        marker.touch()
+        os._exit(1)
+    return _ORIGINAL_COMPUTE(task)
+
+
+def _install_killer(marker_dir: str) -> bool:
+    _KILLER_MARKERS["dir"] = marker_dir
+    tasks_mod.compute_partition = kill_worker_once
+    return True
+
+
+def _remove_killer() -> bool:
+    tasks_mod.compute_partition = _ORIGINAL_COMPUTE
+    return True
+
+
+@pytest.fixture(scope="module")
+def process_client() -> Iterator[Client]:
+    """Two real worker processes (a worker that dies is restarted by its nanny)."""
+    with (LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster,
+          Client(cluster) as c):
+        yield c
+
+
+def test_partition_of_a_lost_worker_is_sent_again(process_client: Client, tmp_path: Path) -> None:
+    # The worker running r1c1 dies, taking the parts scattered to it along; the client sends
+    # them again and the result is still the one-process result.
+    ds = synthetic_dataset(4_000)
+    assert all(process_client.run(_install_killer, str(tmp_path)).values())
+    try:
+        split = analyze_partitioned(ds, partition_by="grid:2x2", client=process_client)
+    finally:
+        process_client.run(_remove_killer)
+    assert_identical(split, analyze(ds))
+    table = split.partitions
+    assert table.loc["r1c1", "failed_attempts"] >= 1 and table.loc["r1c1", "last_error"] == ""
+    assert any(n.key == "partitions.retried" and "worker lost" in n for n in split.notes)
+
+
 # ------------------------------------------------------------------ the command line
 def test_cli_json_on_an_existing_cluster(client: Client, capsys: pytest.CaptureFixture[str]) -> None:
     address = client.scheduler.address
@@ -222,20 +270,29 @@ def test_cli_json_on_an_existing_cluster(client: Client, capsys: pytest.CaptureF
     assert "no dashboard" in captured.err  # bokeh is not installed here
 
 
-def test_cli_export_on_a_local_cluster(tmp_path: Path, python_exe: str) -> None:
-    # --scheduler local starts worker processes: run as a user would, in a fresh interpreter.
+def test_cli_export_on_worker_processes(process_client: Client, tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
     split_csv, one_csv = tmp_path / "split.csv", tmp_path / "one.csv"
     common = ["export", "--data", str(XIAN), "--format", "csv", "--table", "indicators",
               "--category", "health", "elderly_care"]
-    split = subprocess.run([python_exe, "-m", "planning", *common, "--out", str(split_csv), "--partition-by",
-                            "grid:2x2", "--scheduler", "local", "--workers", "2"],
-                           capture_output=True, text=True, cwd=ROOT, timeout=240)
-    assert split.returncode == 0, split.stderr
+    address = process_client.scheduler.address
+    assert main([*common, "--out", str(split_csv), "--partition-by", "grid:2x2", "--scheduler", address]) == 0
+    captured = capsys.readouterr()
     assert main([*common, "--out", str(one_csv)]) == 0
     assert split_csv.read_bytes() == one_csv.read_bytes()
-    assert "Dask: a local cluster, 2 worker(s)" in split.stderr
-    assert "partitions: 4 to run" in split.stderr and "(4/4" in split.stderr
-    assert split.stdout == f"wrote {split_csv}\n"
+    assert captured.out == f"wrote {split_csv}\n"  # the report goes to stderr
+    assert "partitions: 4 to run" in captured.err and "(4/4" in captured.err
+
+
+def test_cli_local_cluster(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["analyze", "--data", str(XIAN), "--categories", "health", "--json"]
+    assert main([*argv, "--partition-by", "grid:2x2", "--scheduler", "local", "--workers", "1"]) == 0
+    captured = capsys.readouterr()
+    assert "Dask: a local cluster, 1 worker(s)" in captured.err
+    doc = json.loads(captured.out)
+    assert doc.pop("partitions")["held"] == ["r1c1", "r1c2", "r2c1", "r2c2"]
+    assert main(argv) == 0
+    assert doc == json.loads(capsys.readouterr().out)
 
 
 def test_cli_cluster_options_need_partition_by(capsys: pytest.CaptureFixture[str]) -> None:
