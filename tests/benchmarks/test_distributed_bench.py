@@ -73,12 +73,8 @@ def test_province_on_local_workers() -> None:
     print(f"{tag} {ds.roads.n_nodes:,} nodes, {ds.roads.n_edges:,} edges, {len(ds.population):,} demand points, "
           f"{len(ds.facilities):,} facilities, {len(ds.communities):,} communities; built in {t_gen:.1f} s; "
           f"16 counties ({GRID})")
-    _fresh(ds)
-    with sampled_peaks({"client": os.getpid()}) as mem:
-        start = time.perf_counter()
-        one = analyze(ds)
-        t_one = time.perf_counter() - start
-    print(f"{tag} one process: analyze {t_one:.1f} s, peak {mem['client']:.2f} GB")
+    answers = []
+    # Partitioned runs first, so the client's peak is that of a partitioned run alone.
     for workers in (1, 2, 4):
         _fresh(ds)
         with (LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
@@ -86,17 +82,25 @@ def test_province_on_local_workers() -> None:
             pids = {"client": os.getpid(), **{w: pid for w, pid in client.run(os.getpid).items()}}
             with sampled_peaks(pids) as mem:
                 split = analyze_partitioned(ds, partition_by=GRID, client=client)
-        t = split.seconds
         per_worker = [mem[w] for w in pids if w != "client"]
-        table = split.partitions
+        answers.append((workers, split.seconds, per_worker, mem["client"], split.partitions,
+                        split.covered, split.category_summary))
+        del split
+    _fresh(ds)
+    with sampled_peaks({"client": os.getpid()}) as mem:
+        start = time.perf_counter()
+        one = analyze(ds)
+        t_one = time.perf_counter() - start
+    print(f"{tag} one process: analyze {t_one:.1f} s, peak {mem['client']:.2f} GB")
+    for workers, t, per_worker, client_gb, table, covered, summary in answers:
         print(f"{tag} {workers} worker(s): total {t['total']:.1f} s (plan {t['plan']:.1f} s, partitions "
               f"{t['partitions']:.1f} s, merge {t['total'] - t['plan'] - t['partitions']:.1f} s), "
               f"speed-up over one process {t_one / t['total']:.2f}x; peak per worker "
-              f"{max(per_worker):.2f} GB (mean {np.mean(per_worker):.2f}), client {mem['client']:.2f} GB")
+              f"{max(per_worker):.2f} GB (mean {np.mean(per_worker):.2f}), client {client_gb:.2f} GB")
         if workers == 1:
             print(f"{tag} parts: {table['nodes'].min():,} to {table['nodes'].max():,} nodes (median "
                   f"{int(table['nodes'].median()):,}); all parts {table['nodes'].sum() / ds.roads.n_nodes:.2f}x the "
                   f"network (halo up to {table['halo_m'].max():,.0f} m); slowest partition "
                   f"{table['seconds'].max():.1f} s, sum {table['seconds'].sum():.1f} s")
-        assert split.covered.equals(one.covered)
-        assert split.category_summary.equals(one.category_summary)
+        assert covered.equals(one.covered)
+        assert summary.equals(one.category_summary)

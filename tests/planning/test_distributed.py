@@ -295,13 +295,13 @@ def test_cli_local_cluster(capsys: pytest.CaptureFixture[str]) -> None:
     assert doc == json.loads(capsys.readouterr().out)
 
 
-def test_cli_cluster_options_need_partition_by(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["analyze", "--data", str(XIAN), "--workers", "2"]) == 2
+def test_cli_cluster_options_need_partition_by(toy_dataset_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["analyze", "--data", str(toy_dataset_dir), "--workers", "2"]) == 2
     assert "--workers needs --partition-by" in capsys.readouterr().err
 
 
-def test_cli_unknown_partition_layer(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["analyze", "--data", str(XIAN), "--partition-by", "counties", "--scheduler", "local"]) == 2
+def test_cli_unknown_partition_layer(toy_dataset_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["analyze", "--data", str(toy_dataset_dir), "--partition-by", "counties", "--scheduler", "local"]) == 2
     err = capsys.readouterr().err
     assert "--partition-by 'counties' is neither a file, a layer of the data set" in err
     assert "grid:2x2" in err  # the fix names the choices
