@@ -101,6 +101,8 @@ class ClusterMinutes:
         by_key: dict[str, PlannedPartition] = {}
         if self.progress:
             self.progress(0, total, None)
+        if not todo:  # no residents anywhere: nothing for the cluster to do
+            return
         pending = as_completed()
         # One scatter for all parts: they go straight to the workers, the scheduler keeps keys.
         data = self.client.scatter([part.task for part in todo], hash=False)

@@ -91,6 +91,15 @@ def test_line_across_a_county_border(client: Client) -> None:
     assert_identical(split, analyze(ds))
 
 
+def test_no_residents_at_all(client: Client) -> None:
+    ds = dataset(line_network(5, 100.0),
+                 communities=[{"community_id": "c", "name": "c社区", "kind": "urban", "box": (-50, -50, 450, 50)}],
+                 facilities=[{"facility_id": "f", "category": "health", "xy": (0.0, 0.0)}], population=[])
+    split = analyze_partitioned(ds, partition_by="grid:2x1", client=client)
+    assert list(split.partitions.index) == ["r1c1", "r2c1"] and (split.partitions["demand_points"] == 0).all()
+    assert_identical(split, analyze(ds))
+
+
 # ------------------------------------------------------------------ nine synthetic counties
 @pytest.fixture(scope="module")
 def region() -> tuple:
