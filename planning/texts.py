@@ -52,6 +52,15 @@ NOTES: dict[str, str] = {
     "indicators.no_floor_area": "no data: {n} facilities without floor_area_m2",
     "indicators.complete_categories": "categories: {categories}",
     "indicators.no_column": "no {column} column",
+    "partitions.held": "analysed in {n} partition(s) by {by} on a Dask cluster; each resident is counted once, "
+                       "in the partition that holds it",
+    "partitions.minutes_limit": "minutes beyond each mode's longest circle ({limits}) are not computed in a "
+                                "partitioned run (shown as unreachable); covered residents, shares and "
+                                "indicators equal a one-process run",
+    "partitions.halo_cut": "{n} partition(s) reach past the edge of the data within their halo ({ids}): "
+                           "facilities beyond the data are unknown (as in a one-process run)",
+    "partitions.outside": "{n} demand point(s) outside every partition polygon were given to the nearest partition",
+    "partitions.retried": "partition {id} failed {n} time(s) and was run again ({error})",
 }
 #: The key of a note made of several notes (:meth:`Note.joined`).
 JOINED = "joined"
@@ -122,6 +131,12 @@ NOTES_ZH: dict[str, str] = {
     "indicators.no_floor_area": "无数据：{n} 处设施缺少建筑面积（floor_area_m2）",
     "indicators.complete_categories": "包含类别：{categories}",
     "indicators.no_column": "数据中没有 {column} 列",
+    "partitions.held": "按 {by} 分为 {n} 个分区在 Dask 集群上计算；每名居民只在其所属分区计数一次",
+    "partitions.minutes_limit": "分区计算不求超过各出行方式最长服务圈（{limits}）的时间（显示为不可达）；"
+                                "圈内居民、覆盖率和指标与单机计算相同",
+    "partitions.halo_cut": "{n} 个分区的缓冲带超出数据范围（{ids}）：数据范围以外的设施未知（单机计算亦然）",
+    "partitions.outside": "{n} 个需求点不在任何分区多边形内，已归入最近的分区",
+    "partitions.retried": "分区 {id} 失败 {n} 次后重新计算（{error}）",
 }
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import geopandas as gpd
 import numpy as np
@@ -200,9 +201,37 @@ def resolve_categories(
     return [key for key in CATEGORIES if key in wanted]
 
 
+class TravelMinutes(Protocol):
+    """Minutes from demand points to the nearest facility of each category.
+
+    Called by :func:`coverage` with the demand points' coordinates, travel modes and circle
+    times; returns a ``(points, categories)`` float array, ``inf`` where no facility is reached
+    (or none within ``limit_minutes``).
+    """
+
+    def __call__(self, dataset: Dataset, settings: Settings, categories: Sequence[str], *, x: np.ndarray,
+                 y: np.ndarray, mode: np.ndarray, circle_minutes: np.ndarray,
+                 limit_minutes: float) -> np.ndarray: ...
 
 
-
+def one_process_minutes(dataset: Dataset, settings: Settings, categories: Sequence[str], *, x: np.ndarray,
+                        y: np.ndarray, mode: np.ndarray, circle_minutes: np.ndarray,
+                        limit_minutes: float) -> np.ndarray:
+    """:class:`TravelMinutes` in this process: per mode one snap, per category one search."""
+    minutes = np.full((len(x), len(categories)), np.inf)
+    by_category = facility_points_by_category(dataset)
+    for mode_name in pd.unique(mode):
+        rows = np.flatnonzero(mode == mode_name)
+        model = TravelModel.for_mode(dataset.roads, str(mode_name), settings)
+        node, access = model.snap(x[rows], y[rows])
+        for j, cat in enumerate(categories):
+            fx, fy = by_category.get(cat, (np.zeros(0), np.zeros(0)))
+            if len(fx) == 0:
+                continue
+            f_node, f_access = model.snap(fx, fy)
+            node_minutes = model.node_minutes_to_nearest(f_node, f_access, limit_minutes=limit_minutes)
+            minutes[rows, j] = points_minutes(node_minutes, node, access, limit_minutes=limit_minutes)
+    return minutes
 
 
 def coverage(
@@ -212,6 +241,7 @@ def coverage(
     categories: Sequence[str] | str | None = None,
     complete_categories: Sequence[str] | None = None,
     limit_minutes: float | None = None,
+    travel_minutes: TravelMinutes | None = None,
 ) -> Coverage:
     """Minutes from every demand point to the nearest facility of each category.
 
@@ -227,6 +257,10 @@ def coverage(
     limit_minutes : float, optional
         Stop searches at this time (faster; times beyond it become ``inf``). Default: no limit,
         so ``inf`` means unreachable over the network.
+    travel_minutes : callable, optional
+        Where the minutes come from (see :class:`TravelMinutes`); default
+        :func:`one_process_minutes`. :mod:`planning.distributed` passes one that runs the
+        network searches per partition on a Dask cluster.
 
     Returns
     -------
@@ -253,21 +287,12 @@ def coverage(
         raise ValueError(f"limit_minutes ({limit}) must not be below the longest circle "
                          f"({longest} minutes).")
 
-    minutes = np.full((len(index), len(cats)), np.inf)
     by_category = facility_points_by_category(dataset)
     empty = (np.zeros(0), np.zeros(0))
     facilities = {cat: len(by_category.get(cat, empty)[0]) for cat in cats}
-    for mode_name in pd.unique(mode.to_numpy()):
-        rows = np.flatnonzero(mode.to_numpy() == mode_name)
-        model = TravelModel.for_mode(dataset.roads, str(mode_name), settings)
-        node, access = model.snap(x[rows], y[rows])
-        for j, cat in enumerate(cats):
-            fx, fy = by_category.get(cat, empty)
-            if len(fx) == 0:
-                continue
-            f_node, f_access = model.snap(fx, fy)
-            node_minutes = model.node_minutes_to_nearest(f_node, f_access, limit_minutes=limit)
-            minutes[rows, j] = points_minutes(node_minutes, node, access, limit_minutes=limit)
+    minutes = (travel_minutes or one_process_minutes)(
+        dataset, settings, cats, x=x, y=y, mode=mode.to_numpy(), circle_minutes=circle.to_numpy(),
+        limit_minutes=limit)
 
     demand_minutes = pd.DataFrame(minutes, index=index, columns=pd.Index(cats, name="category"))
     covered = pd.DataFrame(minutes <= circle.to_numpy()[:, None] + EPS_MINUTES, index=index,

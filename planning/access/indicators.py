@@ -338,7 +338,9 @@ def _compute(ctx: _Context, spec: Mapping[str, Any]) -> list[tuple[dict[str, Any
         unknown = int((~both).sum())
         note = Note.of("indicators.unknown_households", n=unknown) if unknown else Note("")
         # The area total is only known when every facility of these categories has its area.
-        fac_sel = np.isin(ctx.fac_category, cats) & np.isin(ctx.fac_community.astype(str), ctx.ids[sel])
+        # A hashed look-up: np.isin compares str with object arrays pair by pair (minutes at 10^5).
+        fac_sel = np.isin(ctx.fac_category, cats) & pd.Series(ctx.fac_community.astype(str)).isin(
+            ctx.ids[sel]).to_numpy()
         no_area = int(np.isnan(ctx.fac_area[fac_sel]).sum())
         if no_area:
             value = np.nan

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from geo._errors import DataError
 from planning.choices import DEFAULT_DATA
 from planning.commands import _common
+from planning.distributed.cli import add_partition_arguments, analyze_from_args
 
 if TYPE_CHECKING:
     from planning.access.analysis import Analysis
@@ -37,6 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--surfaces", action="store_true",
                         help="with --out: also write each category's travel-time surface as "
                         "surfaces/<category>.tif")
+    add_partition_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -51,12 +53,11 @@ def run(args: argparse.Namespace) -> int:
     _common.check_data_path(args.data)
     _common.check_out_folder(args.out)
     # The engine is imported once the cheap checks have passed: a typo fails at once.
-    from planning.access.analysis import analyze
     from planning.settings import Settings
 
     dataset = _common.load(args)
     settings = Settings(profile=args.profile, **_common.rings_settings(args.rings))
-    result = analyze(dataset, settings, categories=args.categories, targets=args.targets)
+    result = analyze_from_args(args, dataset, settings, categories=args.categories, targets=args.targets)
     if args.out is not None:
         write_outputs(result, Path(args.out))
         if args.surfaces:
