@@ -42,6 +42,25 @@ NOTES: dict[str, str] = {
     "indicators.no_floor_area": "no data: {n} facilities without floor_area_m2",
     "indicators.complete_categories": "categories: {categories}",
     "indicators.no_column": "no {column} column",
+    "indicators.tiers": "tiers by floor area: {tiers}",
+    "groups.elderly_column": "residents aged 60+: counted from the population layer's column {column}",
+    "groups.children_column": "children aged 0–6: counted from the population layer's column {column}",
+    "groups.elderly_census": "residents aged 60+: {share_pct:.2f} % of the residents of each demand point, "
+                             "the 2020 census share of {county} ({code})",
+    "groups.children_census": "children aged 0–6: {share_pct:.2f} % of the residents of each demand point, "
+                              "the 2020 census share of {county} ({code}) (ages 0–6 = bands 0 and 1–4 and "
+                              "2/5 of the band 5–9)",
+    "groups.elderly_missing": "residents aged 60+: no counts (no elderly column, no census county code); "
+                              "all residents counted at the normal speed for {categories}",
+    "groups.children_missing": "children aged 0–6: no counts (no children column, no census county code); "
+                               "all residents counted for {categories}",
+    "groups.elderly_speed": "the elderly walk at {speed:g} m/min to {categories} where their circle is walked",
+    "census.scaled": "population scaled by {factor:.4f} to the 2020 census total of {county} ({code}): "
+                     "{residents:,} residents",
+    "census.households": "households of {n} communities estimated from the 2020 census household size of "
+                         "{county} ({code}): {size:g} persons",
+    "siting.elderly_weights": "sites chosen for residents aged 60+: newly covered counts them",
+    "siting.children_weights": "sites chosen for children aged 0–6: newly covered counts them",
 }
 #: The key of a note made of several notes (:meth:`Note.joined`).
 JOINED = "joined"
@@ -107,6 +126,21 @@ NOTES_ZH: dict[str, str] = {
     "indicators.no_floor_area": "无数据：{n} 处设施缺少建筑面积（floor_area_m2）",
     "indicators.complete_categories": "包含类别：{categories}",
     "indicators.no_column": "数据中没有 {column} 列",
+    "indicators.tiers": "按建筑面积分级：{tiers}",
+    "groups.elderly_column": "60岁以上老年人：取自人口图层的 {column} 列",
+    "groups.children_column": "0-6岁儿童：取自人口图层的 {column} 列",
+    "groups.elderly_census": "60岁以上老年人：按第七次全国人口普查{county}（{code}）的比例 {share_pct:.2f}% 计入每个需求点",
+    "groups.children_census": "0-6岁儿童：按第七次全国人口普查{county}（{code}）的比例 {share_pct:.2f}% 计入每个需求点"
+                              "（0-6岁 = 0岁、1-4岁两组加 5-9岁组的 2/5）",
+    "groups.elderly_missing": "60岁以上老年人：无人数数据（人口图层没有 elderly 列，也未指定普查区县代码），"
+                              "{categories} 按全体居民、正常步速计算",
+    "groups.children_missing": "0-6岁儿童：无人数数据（人口图层没有 children 列，也未指定普查区县代码），"
+                               "{categories} 按全体居民计算",
+    "groups.elderly_speed": "老年人步行前往 {categories} 的速度按 {speed:g} 米/分钟计（步行服务圈）",
+    "census.scaled": "人口按第七次全国人口普查{county}（{code}）常住人口 {residents:,} 人校准，系数 {factor:.4f}",
+    "census.households": "{n} 个社区的户数按第七次全国人口普查{county}（{code}）户均 {size:g} 人估算",
+    "siting.elderly_weights": "按60岁以上老年人选址：新增覆盖人口为老年人数",
+    "siting.children_weights": "按0-6岁儿童选址：新增覆盖人口为儿童数",
 }
 
 
@@ -193,6 +227,17 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
     "urban_minutes": ("城市服务圈(分钟)", "Urban circle (min)"),
     "rural_minutes": ("农村服务圈(分钟)", "Rural circle (min)"),
     "name_zh_category": ("类别名称", "Category name"),
+    # target groups (planning.access.groups)
+    "target_group": ("服务对象", "Target group"),
+    "group_population": ("服务对象人数", "Target group residents"),
+    "covered_group_population": ("圈内服务对象人数", "Target group inside the circle"),
+    "group_coverage_pct": ("服务对象覆盖率(%)", "Target group coverage (%)"),
+    "group_source": ("服务对象人数来源", "Source of the target group counts"),
+    "elderly": ("60岁以上人口", "Residents aged 60+"),
+    "children": ("0-6岁儿童人口", "Children aged 0–6"),
+    "elderly_population": ("60岁以上人口", "Residents aged 60+"),
+    "children_population": ("0-6岁儿童人口", "Children aged 0–6"),
+    "floor_area_tier": ("面积分级", "Floor-area tier"),
     # tables shown in the app
     "indicator": ("指标", "Indicator"),
     "severity": ("级别", "Severity"),

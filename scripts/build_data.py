@@ -1,9 +1,11 @@
 """Build the bundled data sets in ``data/`` from the raw files in ``../shared/data/``.
 
-``python scripts/build_data.py [--shared ../shared/data] [--out data] [--only xian|liechtenstein]``
+``python scripts/build_data.py [--shared ../shared/data] [--out data] [--only census|xian|liechtenstein]``
 
-Two sets are built, each a folder with ``dataset.toml``, ``README.md`` and ``dataset.gpkg``
-(layers communities, facilities, population, candidates and, for Xi'an, roads):
+First the county table of the 2020 census, ``census_cn_2020.csv`` (2,990 counties: residents,
+urban share, age bands, household size; see :mod:`planning.census`), then two sets, each a folder
+with ``dataset.toml``, ``README.md`` and ``dataset.gpkg`` (layers communities, facilities,
+population, candidates and, for Xi'an, roads):
 
 - ``xian``: central Xi'an inside the 2nd Ring Road. Roads from OpenStreetMap (2017), facilities
   from Baidu Maps POIs (2018/19) mapped onto the facility taxonomy by the explicit rules in
@@ -44,11 +46,16 @@ sys.path.insert(0, str(ROOT))
 
 from geo._errors import DataError  # noqa: E402
 from geo.taxonomy import CATEGORIES, category_from_osm_tags  # noqa: E402
+from planning import census  # noqa: E402
 
 SEED = 0
 WGS84 = "EPSG:4326"
 # Fixed GeoPackage timestamps, so that rebuilding unchanged inputs gives identical files.
 GPKG_DATE = "2026-01-01T00:00:00Z"
+
+#: Raw folder of the 2020 census by county, and the bundled table built from it.
+CENSUS_RAW = "census_cn_2020"
+CENSUS_TABLE = "census_cn_2020.csv"
 
 # ---------------------------------------------------------------------------------------------
 # Xi'an: constants
@@ -284,6 +291,28 @@ def largest_remainder(values: np.ndarray, total: int) -> np.ndarray:
     order = np.lexsort((np.arange(len(scaled)), -(scaled - base)))
     base[order[:short]] += 1
     return base
+
+
+# ---------------------------------------------------------------------------------------------
+# 2020 census by county
+# ---------------------------------------------------------------------------------------------
+
+def census_table(shared: Path) -> tuple[pd.DataFrame, list[str]]:
+    """The county table from the raw census files (see :func:`planning.census.county_table_from_raw`)."""
+    return census.county_table_from_raw(shared / CENSUS_RAW)
+
+
+def build_census(shared: Path, out: Path) -> dict[str, Any]:
+    """Write ``out/census_cn_2020.csv`` (2,990 counties) and return the figures of the summary."""
+    table, emptied = census_table(shared)
+    write_text(table.to_csv(index=False, lineterminator="\n"), out / CENSUS_TABLE)
+    return {
+        "counties": len(table),
+        "counties_with_figures": int(table["residents"].notna().sum()),
+        "residents_total": int(table["residents"].sum()),
+        "left_empty": emptied,
+        "bytes": (out / CENSUS_TABLE).stat().st_size,
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1006,6 +1035,9 @@ def _summary(name: str, figures: Mapping[str, Any]) -> str:
         if isinstance(value, dict):
             lines.append(f"  {key}:")
             lines += [f"    {k}: {v}" for k, v in value.items()]
+        elif isinstance(value, list):
+            lines.append(f"  {key}:")
+            lines += [f"    {v}" for v in value]
         else:
             lines.append(f"  {key}: {value}")
     return "\n".join(lines)
@@ -1018,10 +1050,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="folder with the raw data (default: ../shared/data)")
     parser.add_argument("--out", type=Path, default=ROOT / "data",
                         help="folder to write the data sets into (default: data)")
-    parser.add_argument("--only", choices=("xian", "liechtenstein"),
-                        help="build only this data set")
+    parser.add_argument("--only", choices=("census", "xian", "liechtenstein"),
+                        help="build only this data set (census: the county table of the 2020 census)")
     args = parser.parse_args(argv)
-    builders = {"xian": build_xian, "liechtenstein": build_liechtenstein}
+    builders = {"census": build_census, "xian": build_xian, "liechtenstein": build_liechtenstein}
     try:
         for name, build in builders.items():
             if args.only and name != args.only:

@@ -22,6 +22,7 @@ import pandas as pd
 
 from geo._errors import DataError
 from planning.choices import COORD_SYSTEMS, DEFAULT_DATA, PROFILES
+from planning.commands._groups import add_group_arguments, group_settings
 
 if TYPE_CHECKING:
     from planning.access.analysis import Analysis
@@ -42,6 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="coordinate system of lon/lat layers (default: dataset.toml or wgs84)")
     parser.add_argument("--profile", default="standard", choices=PROFILES,
                         help="walking profile (elderly: 60 m/min)")
+    add_group_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -61,12 +63,12 @@ def run(args: argparse.Namespace) -> int:
         raise DataError("--out names a file, but it must be a folder", file=args.out,
                         fix="Give --out a folder (it is created when missing)")
     dataset = load_dataset(data, coords=args.coords)
-    result = analyze(dataset, Settings(profile=args.profile), categories=args.categories,
-                     targets=args.targets)
+    result = analyze(dataset, Settings(profile=args.profile, **group_settings(args)),
+                     categories=args.categories, targets=args.targets)
     if args.out is not None:
         write_outputs(result, Path(args.out))
     if args.json:
-        print(json.dumps(result.to_json(), ensure_ascii=False, allow_nan=False))
+        print(json.dumps(result.to_json(groups=True), ensure_ascii=False, allow_nan=False))
     else:
         _print_summary(result, args.out)
     return 0
@@ -131,10 +133,13 @@ def _print_summary(r: Analysis, out: Path | None) -> None:
     if outside:
         print(f"{outside:,} demand points lie outside every community (urban circle applied).")
     summary = r.category_summary
-    print("\ncategory                    facilities  covered population  coverage %")
+    print("\ncategory                    facilities  covered population  coverage %  target group  group %")
     for cat, row in summary.iterrows():
+        group_pct = "—" if pd.isna(row["group_coverage_pct"]) else f"{row['group_coverage_pct']:.1f}"
         print(f"{cat:<28}{int(row['facilities']):>10}  {row['covered_population']:>18,.0f}  "
-              f"{row['coverage_pct']:>9.1f}")
+              f"{row['coverage_pct']:>9.1f}  {row['target_group']:<12}  {group_pct:>7}")
+    for note in r.group_notes:
+        print(f"note: {note}")
     print("\nindicator                                   value     target   result")
     for row in r.indicators.to_dict("records"):
         verdict = "no data" if row["pass"] is None and pd.isna(row["value"]) else (

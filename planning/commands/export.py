@@ -19,6 +19,7 @@ from pathlib import Path
 from geo._errors import DataError
 from planning.choices import DEFAULT_DATA, ENCODINGS, FORMATS, HEADERS, LANGUAGES, PROFILES
 from planning.choices import OUTPUT_CRS as CRS_CHOICES
+from planning.commands._groups import add_group_arguments, group_settings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -57,6 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="number of new sites to recommend (with --site-category)")
     parser.add_argument("--no-pdf", action="store_true",
                         help="with --format html: do not print a PDF")
+    add_group_arguments(parser)
 
 
 def _check_choice(value: str, choices: tuple[str, ...], option: str) -> str:
@@ -106,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
     categories = list(args.category) if args.category else None
     if categories and args.site_category and args.site_category not in categories:
         categories.append(args.site_category)
-    analysis = analyze(dataset, Settings(profile=profile), categories=categories,
+    analysis = analyze(dataset, Settings(profile=profile, **group_settings(args)), categories=categories,
                        targets=args.targets)
     siting = None
     if args.site_category is not None:

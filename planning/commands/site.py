@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from geo._errors import DataError
 from planning.choices import CANDIDATE_CHOICES, COORD_SYSTEMS, DEFAULT_DATA, MODELS, PROFILES
+from planning.commands._groups import add_group_arguments, group_settings
 from planning.siting import DEFAULT_PERSONS_PER_M2
 from planning.siting.candidates import DEFAULT_GENERATED
 
@@ -58,6 +59,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="coordinate system of lon/lat layers (default: dataset.toml or wgs84)")
     parser.add_argument("--profile", default="standard", choices=PROFILES,
                         help="walking profile (elderly: 60 m/min)")
+    add_group_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -95,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
                         fix="Give --out a folder (it is created when missing)")
 
     dataset = load_dataset(data, coords=args.coords)
-    settings = Settings(profile=args.profile)
+    settings = Settings(profile=args.profile, **group_settings(args))
     analysis = analyze(dataset, settings)
     result = recommend_sites(
         dataset, analysis, category=args.category, model=model, new_sites=args.new_sites,
