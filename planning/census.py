@@ -56,6 +56,8 @@ COLUMNS: tuple[str, ...] = ("code", "name", "residents", "urban_share", "househo
 AGES_5_6_OF_5_9 = 2 / 5
 #: An average household above this many persons is a slip in the source, not a figure.
 MAX_HOUSEHOLD_SIZE = 10.0
+#: Largest gap between 1 and the sum of the 0–14, 15–64 and 65+ shares that is rounding.
+AGE_SUM_TOLERANCE = 0.01
 #: Province-level units by the first two digits of the code.
 PROVINCES: dict[str, str] = {
     "11": "北京市", "12": "天津市", "13": "河北省", "14": "山西省", "15": "内蒙古自治区", "21": "辽宁省",
@@ -235,5 +237,14 @@ def county_table_from_raw(folder: Path) -> tuple[pd.DataFrame, list[str]]:
     emptied += [f"{n} ({c}): household size {s:g} in the source is not an average household, left empty"
                 for c, n, s in zip(table.loc[odd, "code"], table.loc[odd, "name"], table.loc[odd, "household_size"])]
     table.loc[odd, "household_size"] = np.nan
+    # Age shares are fractions of the residents: where the three aggregates do not add up to
+    # one, the source divided by another total (扎赉诺尔区 150703: 0.4578), so none can be used.
+    ages = [*AGGREGATES, *BANDS]
+    off = (table[list(AGGREGATES)].sum(axis=1) - 1.0).abs() > AGE_SUM_TOLERANCE
+    off &= table["residents"].notna()
+    emptied += [f"{n} ({c}): age shares add up to {t:.4f} in the source, not 1, left empty"
+                for c, n, t in zip(table.loc[off, "code"], table.loc[off, "name"],
+                                   table.loc[off, list(AGGREGATES)].sum(axis=1))]
+    table.loc[off, ages] = np.nan
     table["residents"] = table["residents"].astype("Int64")
     return table[list(COLUMNS)], emptied

@@ -50,9 +50,9 @@ NOTES: dict[str, str] = {
     "groups.children_census": "children aged 0–6: {share_pct:.2f} % of the residents of each demand point, "
                               "the 2020 census share of {county} ({code}) (ages 0–6 = bands 0 and 1–4 and "
                               "2/5 of the band 5–9)",
-    "groups.elderly_missing": "residents aged 60+: no counts (no elderly column, no census county code); "
+    "groups.elderly_missing": "residents aged 60+: no counts (no elderly column, no census share of a county); "
                               "all residents counted at the normal speed for {categories}",
-    "groups.children_missing": "children aged 0–6: no counts (no children column, no census county code); "
+    "groups.children_missing": "children aged 0–6: no counts (no children column, no census share of a county); "
                                "all residents counted for {categories}",
     "groups.elderly_speed": "the elderly walk at {speed:g} m/min to {categories} where their circle is walked",
     "census.scaled": "population scaled by {factor:.4f} to the 2020 census total of {county} ({code}): "
@@ -132,9 +132,9 @@ NOTES_ZH: dict[str, str] = {
     "groups.elderly_census": "60岁以上老年人：按第七次全国人口普查{county}（{code}）的比例 {share_pct:.2f}% 计入每个需求点",
     "groups.children_census": "0-6岁儿童：按第七次全国人口普查{county}（{code}）的比例 {share_pct:.2f}% 计入每个需求点"
                               "（0-6岁 = 0岁、1-4岁两组加 5-9岁组的 2/5）",
-    "groups.elderly_missing": "60岁以上老年人：无人数数据（人口图层没有 elderly 列，也未指定普查区县代码），"
+    "groups.elderly_missing": "60岁以上老年人：无人数数据（人口图层没有 elderly 列，也没有区县的普查比例），"
                               "{categories} 按全体居民、正常步速计算",
-    "groups.children_missing": "0-6岁儿童：无人数数据（人口图层没有 children 列，也未指定普查区县代码），"
+    "groups.children_missing": "0-6岁儿童：无人数数据（人口图层没有 children 列，也没有区县的普查比例），"
                                "{categories} 按全体居民计算",
     "groups.elderly_speed": "老年人步行前往 {categories} 的速度按 {speed:g} 米/分钟计（步行服务圈）",
     "census.scaled": "人口按第七次全国人口普查{county}（{code}）常住人口 {residents:,} 人校准，系数 {factor:.4f}",
