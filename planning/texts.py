@@ -289,6 +289,8 @@ LAYER_TITLES: dict[str, tuple[str, str]] = {
     "demand": ("需求点（人口）及到各类设施时间", "Demand points (population) with travel times"),
     "circles": ("服务圈（按设施类别）", "Service circles by category"),
     "uncovered": ("服务圈外人口（按设施类别）", "Residents outside the circle, by category"),
+    "uncovered_group": ("服务圈外的服务对象（老年人、儿童，按设施类别）",
+                        "Target group outside the circle (elderly, children), by category"),
     "recommended_sites": ("推荐选址", "Recommended sites"),
     "site_circles": ("新增设施服务圈", "Service circles of the new sites"),
     "scenario_communities": ("方案比较（按社区）", "Scenario comparison by community"),

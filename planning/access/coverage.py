@@ -71,7 +71,8 @@ class Coverage:
     urban_circle_minutes, rural_circle_minutes : float
         The circle times used.
     target_groups : dict of str to str
-        Target group of each analysed category (``"all"``, ``"elderly"``, ``"children"``).
+        Target group of the categories that do not serve all residents (``"elderly"``,
+        ``"children"``; the settings' table, analysed or not).
     group_counts : dict of str to pandas.Series
         Residents of each counted group at each demand point (only groups with counts).
     group_factors : dict of str to float
@@ -389,7 +390,7 @@ def coverage(
         complete_categories=complete,
         urban_circle_minutes=float(settings.urban_circle_minutes),
         rural_circle_minutes=float(settings.rural_circle_minutes),
-        target_groups={cat: settings.group_of(cat) for cat in cats},
+        target_groups=dict(settings.target_groups),
         group_counts={g: dataset.population[g].astype(float).set_axis(index) for g in COUNTED
                       if g in dataset.population.columns},
         group_factors={g: settings.group_minutes_factor(g) for g in COUNTED},

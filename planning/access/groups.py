@@ -39,6 +39,7 @@ from geo._errors import DataError
 from geo.dataset import Dataset
 from geo.taxonomy import CATEGORIES
 from planning import census
+from planning.access.demand import as_points, locate
 from planning.settings import Settings
 from planning.texts import Note, note_text
 
@@ -198,9 +199,11 @@ def _households(communities: pd.DataFrame, population: pd.DataFrame,
     given = (pd.to_numeric(communities["households"], errors="coerce").astype(float)
              if "households" in communities.columns else pd.Series(np.nan, index=communities.index))
     missing = given.isna()
-    if not missing.any() or "community_id" not in population.columns:
+    if not missing.any():
         return communities, 0
-    residents = population.groupby(population["community_id"].astype("string"))["population"].sum()
+    located = (population["community_id"] if "community_id" in population.columns
+               else locate(as_points(population.geometry), communities))
+    residents = population["population"].groupby(located.astype("string").to_numpy()).sum()
     ids = communities["community_id"].astype(str)
     estimate = ids.map(residents).fillna(0.0).astype(float).to_numpy() / float(county.household_size)
     filled = given.where(~missing, pd.Series(estimate, index=communities.index))

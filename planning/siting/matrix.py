@@ -128,7 +128,7 @@ def demand_of(dataset: Dataset, analysis: Any, settings: Settings, *, category: 
     pop = population.to_numpy(dtype=float)
     weight, factor, group = pop, np.ones(len(pop)), "all"
     source = coverage if coverage is not None else cov
-    if category is not None and source is not None and category in getattr(source, "categories", []):
+    if category is not None and source is not None and hasattr(source, "group_weight"):
         group = source.counted_group(category)
         if group != "all":
             weight = source.group_weight(category).reindex(layer.index).to_numpy(dtype=float)

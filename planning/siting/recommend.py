@@ -119,26 +119,23 @@ def recommend_sites(
         raise DataError("capacities apply to the mclp and lscp models", fix="use --model mclp or lscp")
     settings = getattr(analysis, "settings", None) or Settings()
     dataset = with_groups(dataset, settings)
-    cov = getattr(analysis, "coverage", None)
-    if category not in analysis.covered.columns:
-        cov = None
-        if len(dataset.facilities) and (dataset.facilities["category"].astype(str) == category).any():
-            # The analysis left this category out: its existing facilities still count.
-            cov = coverage(dataset, settings, categories=[category])
-    grouped = cov is not None and hasattr(cov, "group_covered")
+    counts = getattr(analysis, "coverage", None)
+    cov = counts if category in analysis.covered.columns else None
+    if cov is None and len(dataset.facilities) and (dataset.facilities["category"].astype(str) == category).any():
+        # The analysis left this category out: its existing facilities still count.
+        cov = coverage(dataset, settings, categories=[category])
+    counts = cov if cov is not None else counts
+    grouped = counts is not None and hasattr(counts, "group_weight")
     # The models count the category's target group (the elderly at their walking speed).
-    demand = demand_of(dataset, analysis, settings, category=category, coverage=cov if grouped else None)
+    demand = demand_of(dataset, analysis, settings, category=category, coverage=counts if grouped else None)
     w = demand.weight if demand.weight is not None else demand.population
     total = float(w.sum())
-    if grouped:
+    if cov is not None and hasattr(cov, "group_covered"):
         existing_cov = cov.group_covered(category).reindex(demand.index).fillna(False).to_numpy(dtype=bool)
         existing_min = cov.group_minutes(category).reindex(demand.index).to_numpy(dtype=float)
     elif cov is not None:
         existing_cov = cov.covered[category].reindex(demand.index).fillna(False).to_numpy(dtype=bool)
         existing_min = cov.demand_minutes[category].reindex(demand.index).to_numpy(dtype=float)
-    elif category in analysis.covered.columns:
-        existing_cov = analysis.covered[category].reindex(demand.index).fillna(False).to_numpy(dtype=bool)
-        existing_min = analysis.demand_minutes[category].reindex(demand.index).to_numpy(dtype=float)
     else:  # no existing facility of the category: nobody is covered yet
         existing_cov = np.zeros(len(w), dtype=bool)
         existing_min = np.full(len(w), np.inf)
