@@ -30,6 +30,7 @@ UPLOAD_ROOT = Path(tempfile.gettempdir()) / "service-circles-uploads"
 SETTING_FIELDS: tuple[str, ...] = (
     "urban_circle_minutes", "rural_circle_minutes", "urban_mode", "rural_mode", "walk_speed_m_per_min",
     "elderly_walk_speed_m_per_min", "profile", "ebike_speed_km_per_h",
+    "target_groups", "elderly_group_speed", "census_code", "census_whole_county",  # who each service is for
 )
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -36,7 +37,7 @@ from geo.dataset import Dataset
 from geo.taxonomy import CATEGORIES, ESSENTIAL_CATEGORIES
 from planning import columns
 from planning.access.demand import OUTSIDE_KIND, community_kinds, demand_points, facility_points_by_category
-from planning.access.groups import COUNTED, with_groups
+from planning.access.groups import COUNTED, group_counts, with_groups
 from planning.access.travel import EPS_MINUTES, TravelModel, points_minutes
 from planning.settings import Settings
 
@@ -95,6 +96,8 @@ class Coverage:
     target_groups: dict[str, str] = field(default_factory=dict)
     group_counts: dict[str, pd.Series] = field(default_factory=dict)
     group_factors: dict[str, float] = field(default_factory=dict)
+    # Computed once and kept: group flags per category, the group summary, community codes.
+    _group_covered: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def outside_points(self) -> int:
@@ -115,7 +118,7 @@ class Coverage:
     def category_summary(self) -> pd.DataFrame:
         """Facilities, population, covered population and coverage % per category."""
         total = float(self.population.sum())
-        covered_pop = self.covered.mul(self.population, axis=0).sum(axis=0)
+        covered_pop = self._covered_population()
         out = pd.DataFrame(
             {
                 "facilities": pd.Series(self.facilities, dtype="int64").reindex(self.categories),
@@ -126,6 +129,13 @@ class Coverage:
         )
         out["coverage_pct"] = _pct(out["covered_population"], total)
         return out
+
+    def _covered_population(self) -> pd.Series:
+        """Residents inside the circle per category (the summaries of every resident and of the
+        categories that serve all residents share it)."""
+        if "covered_population" not in self._group_covered:
+            self._group_covered["covered_population"] = self.covered.mul(self.population, axis=0).sum(axis=0)
+        return self._group_covered["covered_population"]
 
     def complete_summary(self) -> dict[str, float]:
         """Population and share reaching every complete-circle category."""
@@ -157,7 +167,9 @@ class Coverage:
         factor = self.group_factors.get(self.counted_group(category), 1.0)
         if factor == 1.0:
             return minutes
-        walk = (self.mode.to_numpy() == "walk")
+        if "walk" not in self._group_covered:
+            self._group_covered["walk"] = self.mode.to_numpy() == "walk"
+        walk = self._group_covered["walk"]
         values = minutes.to_numpy()
         return pd.Series(np.where(walk, values * factor, values), index=minutes.index, name=category)
 
@@ -165,8 +177,10 @@ class Coverage:
         """Whether the category's counted group at each demand point is inside its circle."""
         if self.group_factors.get(self.counted_group(category), 1.0) == 1.0:
             return self.covered[category]
-        inside = self.group_minutes(category).to_numpy() <= self.circle_minutes.to_numpy() + EPS_MINUTES
-        return pd.Series(inside, index=self.covered.index, name=category)
+        if category not in self._group_covered:  # asked for by every table: computed once
+            inside = self.group_minutes(category).to_numpy() <= self.circle_minutes.to_numpy() + EPS_MINUTES
+            self._group_covered[category] = pd.Series(inside, index=self.covered.index, name=category)
+        return self._group_covered[category]
 
     def group_summary(self) -> pd.DataFrame:
         """Per category: target group, its residents and those inside the circle at its speed.
@@ -174,19 +188,53 @@ class Coverage:
         ``group_population`` is NaN where the target group has no counts (the category's other
         figures then count all residents).
         """
-        rows = []
-        for cat in self.categories:
-            group = self.group_of(cat)
-            if group != "all" and group not in self.group_counts:
-                rows.append((group, np.nan, np.nan))
+        if "summary" not in self._group_covered:  # the tables and indicators all ask: computed once
+            self._group_covered["summary"] = self._group_summary()
+        return self._group_covered["summary"].copy()
+
+    def _group_summary(self) -> pd.DataFrame:
+        groups = [self.group_of(cat) for cat in self.categories]
+        # Every-resident categories as category_summary has them; group categories one by one.
+        total = np.full(len(groups), float(self.population.sum()))
+        covered = self._covered_population().reindex(self.categories).to_numpy(dtype=float).copy()
+        for j, (cat, group) in enumerate(zip(self.categories, groups)):
+            if group == "all":
+                continue
+            if group not in self.group_counts:
+                total[j] = covered[j] = np.nan
                 continue
             weight = self.group_weight(cat).to_numpy(dtype=float)
-            rows.append((group, float(weight.sum()),
-                         float(weight[self.group_covered(cat).to_numpy(dtype=bool)].sum())))
-        out = pd.DataFrame(rows, columns=["target_group", "group_population", "covered_group_population"],
+            total[j] = float(weight.sum())
+            covered[j] = float(weight[self.group_covered(cat).to_numpy(dtype=bool)].sum())
+        out = pd.DataFrame({"target_group": groups, "group_population": total, "covered_group_population": covered},
                            index=pd.Index(self.categories, name="category"))
         out["group_coverage_pct"] = _pct(out["covered_group_population"], out["group_population"])
         return out
+
+    def community_codes(self) -> tuple[np.ndarray, Any]:
+        """``pandas.factorize`` of :attr:`community_id` (-1 outside communities), computed once."""
+        if "codes" not in self._group_covered:
+            self._group_covered["codes"] = pd.factorize(self.community_id)
+        return self._group_covered["codes"]
+
+    def community_sums(self, ids: np.ndarray) -> Any:
+        """A function summing a per-point array over each community of ``ids`` (0 where none).
+
+        Points outside every community go to one extra bin, so no array is masked per call.
+        """
+        codes, uniques = self.community_codes()
+        n = len(uniques)
+        if "slots" not in self._group_covered:
+            self._group_covered["slots"] = np.where(codes >= 0, codes, n)
+        slots = self._group_covered["slots"]
+        pos = pd.Index(np.asarray(uniques, dtype=object).astype(str)).get_indexer(ids)
+        take, found = np.maximum(pos, 0), pos >= 0
+
+        def per_community(weights: np.ndarray) -> np.ndarray:
+            total = np.bincount(slots, weights=weights, minlength=n + 1)
+            return np.where(found, total[take], 0.0)
+
+        return per_community
 
     def group_by_community(self, communities: gpd.GeoDataFrame) -> pd.DataFrame:
         """Per community: residents of each counted group and each category's group coverage (%).
@@ -195,14 +243,7 @@ class Coverage:
         ``group_coverage_pct_<category>`` for the categories whose target group has counts.
         """
         ids = communities["community_id"].astype(str).to_numpy()
-        codes, uniques = pd.factorize(self.community_id)
-        pos = pd.Index(np.asarray(uniques, dtype=object).astype(str)).get_indexer(ids)
-        inside = codes >= 0
-
-        def per_community(weights: np.ndarray) -> np.ndarray:
-            total = np.bincount(codes[inside], weights=weights[inside], minlength=len(uniques))
-            return np.where(pos >= 0, total[np.maximum(pos, 0)], 0.0) if len(total) else np.zeros(len(pos))
-
+        per_community = self.community_sums(ids)
         out = pd.DataFrame(index=pd.Index(ids, name="community_id"))
         for group in COUNTED:
             if group in self.group_counts:
@@ -226,7 +267,7 @@ class Coverage:
         """
         ids = communities["community_id"].astype(str)
         pop = self.population.to_numpy(dtype=float)
-        codes, uniques = pd.factorize(self.community_id)
+        codes, uniques = self.community_codes()
         pos = pd.Index(np.asarray(uniques, dtype=object).astype(str)).get_indexer(ids.to_numpy())
         inside = codes >= 0
 
@@ -391,7 +432,6 @@ def coverage(
         urban_circle_minutes=float(settings.urban_circle_minutes),
         rural_circle_minutes=float(settings.rural_circle_minutes),
         target_groups=dict(settings.target_groups),
-        group_counts={g: dataset.population[g].astype(float).set_axis(index) for g in COUNTED
-                      if g in dataset.population.columns},
+        group_counts=group_counts(dataset, population),
         group_factors={g: settings.group_minutes_factor(g) for g in COUNTED},
     )

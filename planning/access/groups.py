@@ -79,6 +79,8 @@ class GroupInfo:
         Factor applied to the population (whole county), else None.
     households_estimated : int
         Communities whose households come from the census household size.
+    shares : dict of str to float
+        Census share of each group that the population layer does not count itself.
     """
 
     key: tuple[Any, ...]
@@ -86,6 +88,7 @@ class GroupInfo:
     county: census.County | None = None
     population_factor: float | None = None
     households_estimated: int = 0
+    shares: dict[str, float] = dataclasses.field(default_factory=dict)
 
     def notes(self) -> list[Note]:
         """The census notes (scaling, households); group sources come per category."""
@@ -134,13 +137,13 @@ def _group_column(layer: pd.DataFrame, column: str, population: pd.Series, *, wh
 def with_groups(dataset: Dataset, settings: Settings) -> Dataset:
     """The data set with its target groups counted and the census calibration applied.
 
-    Returns a copy (the layers it does not change are shared) whose population layer has the
-    columns ``elderly`` and ``children`` wherever a source gives them (census shares × residents
-    where the layer had none), whose population is scaled to the census total when the study
+    Returns a copy (the layers it does not change are shared) whose population is scaled to the census total when the study
     area is the whole county (:func:`whole_county`), whose communities without households have them from the
     census household size, whose attribution names the census when it was used, and whose
-    ``meta["groups"]`` is the :class:`GroupInfo`. A data set already prepared for the same census
-    settings is returned as it is.
+    ``meta["groups"]`` is the :class:`GroupInfo` (with the census shares that
+    :func:`group_counts` applies to each demand point where the layer has no ``elderly`` /
+    ``children`` column). A data set already prepared for the same census settings is returned as
+    it is.
 
     Raises
     ------
@@ -167,14 +170,18 @@ def with_groups(dataset: Dataset, settings: Settings) -> Dataset:
         factor = float(county.residents) / total if total > 0 else None
     changes: dict[str, pd.Series] = {}
     sources: dict[str, Note] = {}
+    shares: dict[str, float] = {}
     for key_name in COUNTED:
         if key_name in layer.columns:
             values = _group_column(layer, key_name, population, where=where)
-            changes[key_name] = values * factor if factor is not None else values
+            if factor is not None or layer[key_name].dtype != values.dtype:
+                # Counts as given need no copy of the layer; only scaled or converted ones do.
+                changes[key_name] = values * factor if factor is not None else values
             sources[key_name] = Note.of(f"groups.{key_name}_column", column=key_name)
         elif county is not None and county.share(key_name) is not None:
+            # Applied to each demand point by group_counts (no copy of the layer needed).
             share = float(county.share(key_name) or 0.0)
-            changes[key_name] = population * (factor or 1.0) * share
+            shares[key_name] = share
             sources[key_name] = Note.of(f"groups.{key_name}_census", share_pct=100.0 * share, county=county.name,
                                         code=county.code)
     if factor is not None:
@@ -186,9 +193,25 @@ def with_groups(dataset: Dataset, settings: Settings) -> Dataset:
         attribution.append(census.ATTRIBUTION)
     meta = dict(dataset.meta or {})
     meta[_META_KEY] = GroupInfo(key=key, sources=sources, county=county, population_factor=factor,
-                                households_estimated=estimated)
+                                households_estimated=estimated, shares=shares)
     return dataclasses.replace(dataset, population=new_population, communities=communities,
                                attribution=attribution, meta=meta)
+
+
+def group_counts(dataset: Dataset, population: pd.Series) -> dict[str, pd.Series]:
+    """Residents of each counted group at each demand point of a prepared data set.
+
+    The population layer's own ``elderly``/``children`` columns, else its residents times the
+    census share (:func:`with_groups`); groups with neither are left out.
+    """
+    info = group_info(dataset)
+    out: dict[str, pd.Series] = {}
+    for key_name in COUNTED:
+        if key_name in dataset.population.columns:
+            out[key_name] = dataset.population[key_name].astype(float)
+        elif info is not None and key_name in info.shares:
+            out[key_name] = population * info.shares[key_name]
+    return out
 
 
 def _households(communities: pd.DataFrame, population: pd.DataFrame,

@@ -445,9 +445,9 @@ def _community_pct(ctx: _Context, flags: pd.Series) -> pd.Series:
 
 def _circle_words(ctx: _Context) -> tuple[str, str]:
     """How the circle reads in an indicator name: "15分钟"/"within 15 minutes", or the circle."""
-    kinds = set(ctx.cov.kind.unique()) if len(ctx.cov.kind) else {"urban"}
-    if kinds == {"rural"} or kinds == {"urban"}:
-        minutes = ctx.cov.rural_circle_minutes if kinds == {"rural"} else ctx.cov.urban_circle_minutes
+    rural = ctx.cov.kind.to_numpy() == "rural"
+    if not rural.any() or rural.all():
+        minutes = ctx.cov.rural_circle_minutes if rural.any() else ctx.cov.urban_circle_minutes
         return f"{minutes:g}分钟", f"within {minutes:g} minutes"
     return "服务圈内", "within their circle"
 
@@ -474,19 +474,32 @@ def _group_rows(ctx: _Context, spec: Mapping[str, Any]) -> list[tuple[dict[str, 
         weight = cov.group_weight(cat)
         per = _community_share(ctx, weight, cov.group_covered(cat))
         out.append((_row(spec, name=name, name_zh=zh, name_en=en, scope="population",
-                         value=float(summary.loc[cat, "group_coverage_pct"]), missing=_failing(per, spec)), None))
+                         value=float(summary.loc[cat, "group_coverage_pct"]), missing=_failing_all(per, spec)), None))
     return out
+
+
+def _failing_all(values: pd.Series, spec: Mapping[str, Any]) -> list[str]:
+    """:func:`_failing` for many communities at once (the same comparisons, with the same slack)."""
+    if spec.get("target") is None:
+        return []
+    target, op = float(spec["target"]), spec.get("op", ">=")
+    v = values.to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        ok = {">=": v + _TOL >= target, ">": v > target, "<=": v - _TOL <= target, "<": v < target,
+              "==": np.abs(v - target) <= _TOL}[op]
+    return [str(i) for i in values.index[np.isfinite(v) & ~ok]]
 
 
 def _community_share(ctx: _Context, weight: pd.Series, flags: pd.Series) -> pd.Series:
     """Share (%) of ``weight`` with the flag set, per community (NaN where the weight is 0)."""
-    frame = pd.DataFrame({"w": weight.to_numpy(dtype=float),
-                          "f": weight.to_numpy(dtype=float) * flags.to_numpy(dtype=float),
-                          "c": ctx.cov.community_id.astype("string").to_numpy()})
-    sums = frame.groupby("c")[["w", "f"]].sum().reindex(ctx.ids).fillna(0.0)
+    if "_sums" not in ctx.__dict__:
+        ctx.__dict__["_sums"] = ctx.cov.community_sums(ctx.ids)
+    per = ctx.__dict__["_sums"]
+    w = weight.to_numpy(dtype=float)
+    f = w * flags.to_numpy(dtype=float)
+    whole, part = per(w), per(f)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return pd.Series(np.where(sums["w"] > 0, 100.0 * sums["f"] / sums["w"].where(sums["w"] > 0, 1.0), np.nan),
-                         index=ctx.ids)
+        return pd.Series(np.where(whole > 0, 100.0 * part / np.where(whole > 0, whole, 1.0), np.nan), index=ctx.ids)
 
 
 def _tier_of(area: np.ndarray, tiers: list[dict[str, Any]]) -> np.ndarray:
