@@ -10,6 +10,7 @@ import pandas as pd
 
 from app_support.i18n import t
 from planning import choices
+from planning.output.files import csv_bytes
 
 # The app offers every export format but KMZ (KML opens in Google Earth as it is).
 FORMATS: tuple[str, ...] = tuple(f for f in choices.FORMATS if f != "kmz")
@@ -71,7 +72,8 @@ def table_csvs(analysis: Any, *, siting: Any = None, lang: str = "zh") -> dict[s
     out = {}
     for name, frame in tables.items():
         file_name = f"{t(f'layer.{name}', lang)}.csv".replace("/", "_")
-        out[file_name] = views.translate_table(analysis, frame, lang).to_csv(index=False).encode("utf-8-sig")
+        # UTF-8 with BOM for Excel, names that look like formulas kept as text.
+        out[file_name] = csv_bytes(views.translate_table(analysis, frame, lang))
     return out
 
 

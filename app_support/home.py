@@ -8,9 +8,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from app_support import state
+from app_support import contract, messages, state, uploads
 from app_support.i18n import category_label, t, translate_columns
-from geo._errors import DataError, NetworkUnavailableError
+from geo._errors import DataError
 from planning import choices
 from planning.choices import TARGET_GROUPS
 
@@ -19,6 +19,10 @@ COORD_SYSTEMS: tuple[str, ...] = ("", *choices.COORD_SYSTEMS)
 _COORD_NAMES = {"wgs84": "WGS84", "cgcs2000": "CGCS2000 (EPSG:4490)", "gcj02": "GCJ-02 (高德/腾讯)",
                 "bd09": "BD-09 (百度)"}
 UPLOAD_LAYERS: tuple[str, ...] = ("communities", "facilities", "population", "candidates", "roads")
+#: Layer files: every accepted type but the data set description.
+LAYER_TYPES: list[str] = [k for k in uploads.UPLOAD_TYPES if k != "toml"]
+#: Session keys that belong to one data set: dropped when another one is loaded.
+DATASET_KEYS: tuple[str, ...] = ("targets", "latest_siting", "scenario_comparison", "export_files")
 
 
 def render() -> None:
@@ -30,7 +34,7 @@ def render() -> None:
     try:
         dataset = _load_current(lang)
     except (DataError, ValueError, FileNotFoundError) as exc:
-        st.error(t("msg.error", lang, message=str(exc)))
+        st.error(messages.error_message(exc, lang))
         return
     _show_dataset(dataset, lang)
     _settings_form(dataset, lang)
@@ -50,62 +54,121 @@ def _choose_source(lang: str) -> None:
     coords = cols[1].selectbox(t("home.coords", lang), COORD_SYSTEMS,
                                index=COORD_SYSTEMS.index(state.coords() or ""),
                                format_func=lambda c: _COORD_NAMES.get(c, t("home.coords.auto", lang)),
-                               key=state.widget_key("w_coords"))
-    st.session_state["coords"] = coords or None
+                               key=state.widget_key("w_coords")) or None
     if kind == "bundled":
         names = list(bundled)
         chosen = current.partition(":")[2] if current_kind == "bundled" else names[0]
         name = cols[0].selectbox(t("home.dataset", lang), names,
                                  index=names.index(chosen) if chosen in names else 0,
                                  format_func=state.bundled_title, key=state.widget_key("w_bundled"))
-        _set_source(f"bundled:{name}")
+        _switch_source(f"bundled:{name}", coords, lang)
     elif kind == "synthetic":
-        _set_source(state.SYNTHETIC_SOURCE)
+        _switch_source(state.SYNTHETIC_SOURCE, coords, lang)
     else:
-        _upload_form(lang)
+        wanted = _upload_form(lang, coords)
+        # Only a new upload or another coordinate system is a new choice: a failed upload's
+        # message stays until then.
+        if wanted or coords != state.coords():
+            _switch_source(wanted or current, coords, lang)
+    _show_failed(lang)
 
 
-def _set_source(value: str) -> None:
+def _switch_source(value: str, coords: str | None, lang: str) -> None:
+    """Make ``value`` (read with ``coords``) the session's data set, if it loads.
+
+    A data set that fails to load leaves the one loaded before in place (with the error shown
+    above it) until another one loads; the same failing choice is not tried again on every rerun.
+    """
+    if value == state.source() and coords == state.coords():
+        st.session_state.pop("failed_source", None)
+        return
+    failed = st.session_state.get("failed_source")
+    if failed is not None and failed[0] == (value, coords):
+        return
+    try:
+        with st.status(t("home.loading", lang), expanded=False) as box:
+            state.load_source(value, coords)
+            box.update(state="complete")
+    except (DataError, ValueError, FileNotFoundError) as exc:
+        st.session_state["failed_source"] = ((value, coords), exc)
+        return
+    st.session_state.pop("failed_source", None)
     if st.session_state.get("source") != value:
-        st.session_state["source"] = value
         # A new data set brings its own default targets and invalidates earlier siting runs.
-        for key in ("targets", "latest_siting", "scenario_comparison", "export_files"):
+        for key in DATASET_KEYS:
             st.session_state.pop(key, None)
+    st.session_state["source"] = value
+    st.session_state["coords"] = coords
 
 
-def _upload_form(lang: str) -> None:
+def _show_failed(lang: str) -> None:
+    failed = st.session_state.get("failed_source")
+    if failed is None:
+        return
+    _, exc = failed
+    try:
+        kept = state.dataset_title(state.current_dataset())
+    except (DataError, ValueError, FileNotFoundError):
+        kept = None
+    st.error(t("home.load_failed", lang, message=messages.error_text(exc, lang)))
+    if kept:
+        st.warning(t("home.load_failed.kept", lang, name=kept))
+
+
+def _upload_form(lang: str, coords: str | None) -> str | None:
+    """The upload form, with what each layer needs; the new source key once files are saved."""
     st.caption(t("home.upload.help", lang))
+    _layer_help(lang)
     with st.form("upload_form"):
         whole = st.file_uploader(t("home.upload.all", lang), type=["gpkg", "zip"], key="w_up_all")
         files: dict[str, Any] = {}
         cols = st.columns(len(UPLOAD_LAYERS))
         for col, layer in zip(cols, UPLOAD_LAYERS, strict=True):
             files[layer] = col.file_uploader(t("home.upload.layer", lang, layer=t(f"layer.{layer}", lang)),
-                                             type=list(state.UPLOAD_TYPES), key=f"w_up_{layer}")
+                                             type=LAYER_TYPES, key=f"w_up_{layer}")
+        files[uploads.TOML_SLOT] = st.file_uploader(t("home.upload.toml", lang), type=["toml"], key="w_up_toml")
         download = st.checkbox(t("home.upload.download_roads", lang), key="w_up_download")
         submitted = st.form_submit_button(t("home.upload.load", lang))
     if not submitted:
-        return
+        return None
     if whole is None and not any(files.values()):
         st.warning(t("home.upload.none", lang))
-        return
+        return None
+    root = state.session_folder("uploads")
     try:
         if whole is not None:
-            folder = state.save_uploads({"dataset": whole})
-            path = next(folder.glob("dataset.*"))
-        else:
-            folder = state.save_uploads(files)
-            path = folder
-            if download and files.get("roads") is None:
-                _download_roads(folder, lang)
-        _set_source(f"upload:{path}")
-    except NetworkUnavailableError as exc:
-        st.error(t("msg.offline", lang, message=str(exc)))
+            folder = uploads.save_uploads({"dataset": whole}, root=root)
+            return f"upload:{next(folder.glob('dataset.*'))}"
+        folder = uploads.save_uploads(files, root=root)
+        if download and files.get("roads") is None:
+            _download_roads(folder, coords, lang)
+        return f"upload:{folder}"
     except DataError as exc:
-        st.error(t("msg.error", lang, message=str(exc)))
+        st.error(messages.error_message(exc, lang))
+    return None
 
 
-def _download_roads(folder: Path, lang: str) -> None:
+def _layer_help(lang: str) -> None:
+    """What each layer needs (columns, accepted values, Chinese names) and its template files."""
+    with st.expander(t("home.upload.contract", lang)):
+        tabs = st.tabs([t(f"layer.{layer}", lang) for layer in (*contract.TABLE_LAYERS, "roads")])
+        for tab, layer in zip(tabs, contract.TABLE_LAYERS, strict=False):
+            with tab:
+                st.caption(t(f"contract.layer.{layer}", lang))
+                # Static help: a plain table (the data set's own tables are the interactive ones).
+                st.table(contract.requirements(layer, lang).set_index(t("contract.column", lang)))
+                if layer == "facilities":
+                    st.markdown(f"**{t('contract.categories', lang)}**")
+                    st.table(contract.category_table(lang).set_index(t("contract.category_key", lang)))
+                cols = st.columns(2)
+                for i, (name, (data, mime)) in enumerate(contract.template_files(layer, lang).items()):
+                    cols[i].download_button(t("home.upload.template", lang, name=name), data=data, file_name=name,
+                                            mime=mime, key=f"w_template_{name}_{lang}")
+        with tabs[-1]:
+            st.caption(t("contract.layer.roads", lang))
+
+
+def _download_roads(folder: Path, coords: str | None, lang: str) -> None:
     """Download OSM roads for the extent of the uploaded communities into ``roads.gpkg``."""
     import shapely
 
@@ -117,8 +180,8 @@ def _download_roads(folder: Path, lang: str) -> None:
     if communities_file is None:
         raise DataError("no communities layer to take the road download's extent from",
                         fix="Upload the communities layer too")
-    communities = read_vector(communities_file, coords=state.coords())
-    wgs = to_wgs84(communities, state.coords()) if communities.crs is None else communities.to_crs(4326)
+    communities = read_vector(communities_file, coords=coords)
+    wgs = to_wgs84(communities, coords) if communities.crs is None else communities.to_crs(4326)
     area = shapely.convex_hull(shapely.union_all(wgs.geometry.to_numpy()))
     # 0.005° ≈ 500 m of margin so that roads just outside the communities connect them.
     area = shapely.buffer(area, 0.005)
@@ -156,15 +219,13 @@ def _show_dataset(dataset: Any, lang: str) -> None:
             st.caption(t("map.attribution", lang) + ("：" if lang == "zh" else ": ") + " · ".join(map(str, dataset.attribution)))
         for note in state.dataset_notes(dataset):
             st.caption(note)
-        st.caption(f"CRS: {dataset.crs.name}")
+        st.caption(t("home.crs", lang, name=dataset.crs.name))
     st.subheader(t("home.report", lang))
     problems = dataset.report.problems
     if not problems:
         st.success(t("home.report.ok", lang))
     else:
-        frame = pd.DataFrame([{"severity": p.severity, "layer": p.layer, "file": p.file, "column": p.column,
-                               "count": p.count, "message": p.message} for p in problems])
-        st.dataframe(translate_columns(frame, lang), hide_index=True, width="stretch")
+        st.dataframe(messages.problems_frame(problems, lang), hide_index=True, width="stretch")
 
 
 def _settings_form(dataset: Any, lang: str) -> None:
@@ -210,7 +271,7 @@ def _settings_form(dataset: Any, lang: str) -> None:
         try:
             state.make_settings(tuple(values.items()))  # validates before storing
         except ValueError as exc:
-            st.error(t("msg.error", lang, message=str(exc)))
+            st.error(messages.error_message(exc, lang))
             return
         st.session_state["settings"] = values
         if target:

@@ -25,6 +25,8 @@ from folium.template import Template
 from app_support.i18n import category_label, column_label, t
 from app_support.offline import OfflineHeatMap, OfflineMap, RemoteJson
 from geo.taxonomy import CATEGORIES
+from planning import columns as result_columns
+from planning.output.styles import planner_number
 
 BASEMAPS: tuple[str, ...] = ("none", "osm", "tianditu", "amap")
 NO_DATA_COLOR = "#bdbdbd"
@@ -118,13 +120,15 @@ class MapLayers:
     """What one map shows. Frames in any CRS with ``crs`` set, or GeoJSON text from :func:`layer_json`.
 
     ``communities`` carries ``value_column`` (share inside the circle, %) and the
-    ``popup_columns`` of its indicator row; ``uncovered`` carries ``population``;
-    ``facilities`` is a frame with ``category`` or a mapping category → GeoJSON text.
+    ``popup_columns`` of its indicator row (``popup_labels`` names those whose header depends on
+    the data); ``uncovered`` carries ``population``; ``facilities`` is a frame with ``category``
+    or a mapping category → GeoJSON text.
     """
 
     communities: gpd.GeoDataFrame | None = None
     value_column: str | None = None
     popup_columns: Sequence[str] = ()
+    popup_labels: Mapping[str, str] = field(default_factory=dict)
     facilities: gpd.GeoDataFrame | Mapping[str, str] | None = None
     all_facilities: gpd.GeoDataFrame | Mapping[str, str] | None = None
     selected_category: str | None = None
@@ -489,12 +493,17 @@ def _communities_group(layers: MapLayers, *, lang: str, basemap: str) -> folium.
     columns = [c for c in columns if c in frame.columns]
     values = frame[value_col].astype(float) if value_col else pd.Series(np.nan, index=frame.index)
     shown = frame.assign(_fill=[coverage_color(v) for v in values])
+    for col in columns:
+        if result_columns.is_measure(col, "e2sfca"):
+            # Supply per 1,000 residents as a planner writes it (3,313 m², 0.8 places).
+            shown[col] = pd.Series([planner_number(v) for v in shown[col].to_numpy(dtype=float)],
+                                   index=shown.index, dtype=object)
     data = layer_json(shown, [*columns, "_fill"], basemap=basemap, simplify_m=1.0) or '{"type":"FeatureCollection","features":[]}'
     fg = folium.FeatureGroup(name=t("layer.communities", lang), show=True)
     fg.add_child(GeoJsonLayer(
         data,
         style="function(f) { return {fillColor: f.properties._fill, color: '#333', weight: 1, fillOpacity: 0.55}; }",
-        popup=[(c, column_label(c, lang)) for c in columns],
+        popup=[(c, layers.popup_labels.get(c) or column_label(c, lang)) for c in columns],
         tooltip=[(c, column_label(c, lang)) for c in ("name", value_col) if c and c in columns],
     ))
     return fg

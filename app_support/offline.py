@@ -12,13 +12,14 @@ elsewhere in the same process (the HTML export) keep their own asset lists.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import folium
 from folium import plugins
+
+from geo._errors import DataError
+from planning.output.files import write_text
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 VENDOR_DIR = STATIC_DIR / "vendor"
@@ -122,10 +123,7 @@ def publish_json(text: str) -> RemoteJson | None:
     if not target.exists():
         try:
             LAYER_CACHE_DIR.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=LAYER_CACHE_DIR, suffix=".part")
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write(text)
-            os.replace(tmp, target)
-        except OSError:
+            write_text(target, text)
+        except (OSError, DataError):
             return None
     return RemoteJson(f"{base_url_path()}/app/static/layers/{target.name}")

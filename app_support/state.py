@@ -1,5 +1,8 @@
 """Session choices and cached loaders shared by every page.
 
+Uploads live in :mod:`app_support.uploads`, the background drawing of circles in
+:mod:`app_support.warmup` and the opening every page shares in :mod:`app_support.page`.
+
 Expensive objects are cached by plain, hashable keys: the data set (and its road network) with
 ``st.cache_resource`` keyed by its source, each analysis keyed by (source, settings, targets),
 each siting run keyed by its options as well. Moving a slider therefore recomputes only what
@@ -8,16 +11,18 @@ depends on it; the data set and network are built once per session of the server
 
 from __future__ import annotations
 
-import concurrent.futures
-import hashlib
 import os
+import secrets
+import shutil
 import tempfile
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
+from app_support import cache_info
 from app_support.i18n import LANGUAGE_NAMES, LANGUAGES, t
 from planning.choices import DATA_DIR, DEFAULT_DATASET
 
@@ -25,30 +30,16 @@ ROOT = Path(__file__).resolve().parent.parent
 TARGETS_DIR = ROOT / "planning" / "targets"
 SYNTHETIC_SOURCE = "synthetic"
 SYNTHETIC_NODES = 4000
-UPLOAD_ROOT = Path(tempfile.gettempdir()) / "service-circles-uploads"
+#: One folder per browser session (uploads, saved scenarios), named by an unguessable token.
+SESSION_ROOT = Path(tempfile.gettempdir()) / "service-circles-sessions"
+#: Session folders untouched this long are removed when a new session starts.
+SESSION_MAX_AGE_S = 7 * 24 * 3600
 #: Settings fields the home page edits; every other field keeps its default.
 SETTING_FIELDS: tuple[str, ...] = (
     "urban_circle_minutes", "rural_circle_minutes", "urban_mode", "rural_mode", "walk_speed_m_per_min",
     "elderly_walk_speed_m_per_min", "profile", "ebike_speed_km_per_h",
     "target_groups", "elderly_group_speed", "census_code", "census_whole_county",  # who each service is for
 )
-
-
-# ---------------------------------------------------------------------- navigation
-def ensure_navigation() -> None:
-    """Send a page opened by a deep link (``/map``) through the entry point's ``st.navigation``.
-
-    Streamlit runs a ``pages/`` file directly, without the entry point, until ``st.navigation``
-    has been called once in the server process; that first run would miss the language switch
-    and the translated page list, so it is rerun through the entry point.
-    """
-    try:
-        from streamlit.runtime.pages_manager import PagesManager
-    except ImportError:  # a later Streamlit without the flag routes through st.navigation anyway
-        return
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
 
 
 # ---------------------------------------------------------------------- session choices
@@ -74,6 +65,38 @@ def widget_key(name: str) -> str:
     language is part of the key; the chosen value itself lives in its own session key.
     """
     return f"{name}_{lang()}"
+
+
+def session_folder(kind: str) -> Path:
+    """This session's own folder for ``kind`` (``"uploads"``, ``"scenarios"``), made on first use.
+
+    The folder name is a random token kept in the session state, so no other session can list,
+    read or overwrite what this one saved; the folders are readable by the server's user only.
+    """
+    token = st.session_state.get("_session_token")
+    if not token:
+        token = secrets.token_urlsafe(24)
+        st.session_state["_session_token"] = token
+        _remove_stale_sessions()
+    folder = SESSION_ROOT / token / kind
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for part in (SESSION_ROOT, SESSION_ROOT / token):
+        os.chmod(part, 0o700)
+    return folder
+
+
+def _remove_stale_sessions() -> None:
+    """Delete session folders nobody has written to for :data:`SESSION_MAX_AGE_S`."""
+    if not SESSION_ROOT.is_dir():
+        return
+    oldest = time.time() - SESSION_MAX_AGE_S
+    for folder in SESSION_ROOT.iterdir():
+        try:
+            newest = max((p.stat().st_mtime for p in folder.rglob("*")), default=folder.stat().st_mtime)
+        except OSError:  # removed meanwhile by another session's clean-up
+            continue
+        if newest < oldest:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def bundled_datasets() -> dict[str, Path]:
@@ -171,12 +194,16 @@ def load_source(source_key: str, coords_system: str | None = None) -> Any:
         from geo.synthetic import synthetic_dataset
 
         size = source_key.partition(":")[2]
-        return synthetic_dataset(int(size) if size else SYNTHETIC_NODES, seed=0)
+        dataset = synthetic_dataset(int(size) if size else SYNTHETIC_NODES, seed=0)
+        cache_info.computed("datasets", (source_key, coords_system), network=dataset.roads)
+        return dataset
     from geo.dataset_loader import load_dataset
 
     kind, _, rest = source_key.partition(":")
     path = DATA_DIR / rest if kind == "bundled" else Path(rest)
-    return load_dataset(path, coords=coords_system)
+    dataset = load_dataset(path, coords=coords_system)
+    cache_info.computed("datasets", (source_key, coords_system), network=dataset.roads)
+    return dataset
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -192,7 +219,9 @@ def analysis_for(source_key: str, coords_system: str | None, items: tuple[tuple[
     kwargs: dict[str, Any] = {"categories": [k for k in CATEGORIES if k in present or k == "community_living_room"]}
     if targets_name:
         kwargs["targets"] = targets_name
-    return analyze(dataset, make_settings(items), **kwargs)
+    result = analyze(dataset, make_settings(items), **kwargs)
+    cache_info.computed("analyses", (source_key, coords_system, items, targets_name))
+    return result
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
@@ -203,7 +232,9 @@ def siting_for(source_key: str, coords_system: str | None, items: tuple[tuple[st
 
     dataset = load_source(source_key, coords_system)
     result = analysis_for(source_key, coords_system, items, targets_name)
-    return recommend_sites(dataset, result, **dict(options))
+    sites = recommend_sites(dataset, result, **dict(options))
+    cache_info.computed("siting", (source_key, coords_system, items, targets_name, options))
+    return sites
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
@@ -214,8 +245,10 @@ def circles_for(source_key: str, coords_system: str | None, items: tuple[tuple[s
     from app_support.views import buffer_of, circles_of
 
     result = analysis_for(source_key, coords_system, items, targets_name)
-    return (_published(layer_json(circles_of(result, category), basemap=basemap, simplify_m=2.0)),
-            _published(layer_json(buffer_of(result, category), basemap=basemap, simplify_m=2.0)))
+    layers = (_published(layer_json(circles_of(result, category), basemap=basemap, simplify_m=2.0)),
+              _published(layer_json(buffer_of(result, category), basemap=basemap, simplify_m=2.0)))
+    cache_info.computed("circles", (source_key, coords_system, items, targets_name, category, basemap))
+    return layers
 
 
 def _published(text: str | None) -> Any:
@@ -225,33 +258,6 @@ def _published(text: str | None) -> Any:
     from app_support.offline import publish_json
 
     return publish_json(text) or text
-
-
-_WARMUP = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="circle-warmup")
-_WARMED: set[tuple[Any, ...]] = set()
-
-
-def warm_circles(categories: list[str], basemap: str = "none") -> None:
-    """Draw the other categories' circles in the background so that switching category is quick.
-
-    One worker thread, once per (data set, settings, targets); each result lands in the
-    :func:`circles_for` cache, whose per-key lock keeps a page from drawing the same circle twice.
-    """
-    dataset = current_dataset()
-    key = (source(), coords(), settings_items(), resolved_targets(dataset.meta))
-    shift = "amap" if basemap == "amap" else "none"
-    if (*key, shift) in _WARMED:
-        return
-    _WARMED.add((*key, shift))
-
-    def run() -> None:
-        for category in categories:
-            try:
-                circles_for(*key, category, shift)
-            except Exception:  # a failure shows up when the page asks for that category itself
-                continue
-
-    _WARMUP.submit(run)
 
 
 def current_circles(category: str, basemap: str = "none") -> tuple[Any, Any]:
@@ -340,46 +346,3 @@ def data_labels(dataset: Any) -> list[str]:
     if meta.get("communities_approximate"):
         labels.append(t("label.approximate", language))
     return labels
-
-
-# ---------------------------------------------------------------------- uploads
-UPLOAD_TYPES: tuple[str, ...] = ("gpkg", "zip", "geojson", "json", "csv", "xlsx", "osm", "pbf", "graphml", "toml")
-MAX_UPLOAD_BYTES = 500 * 1024 * 1024
-
-
-def save_uploads(files: Mapping[str, Any]) -> Path:
-    """Write uploaded files (layer name → UploadedFile) into a fresh folder named by their hash.
-
-    Files are saved under the layer name the user picked (``communities.geojson`` …), never
-    under a name or path taken from the upload, and written to a temporary file first.
-    """
-    digest = hashlib.sha256()
-    payloads: dict[str, tuple[str, bytes]] = {}
-    for layer, upload in files.items():
-        if upload is None:
-            continue
-        name = str(upload.name)
-        suffix = ".osm.pbf" if name.lower().endswith(".osm.pbf") else Path(name).suffix.lower()
-        if suffix.lstrip(".").split(".")[-1] not in UPLOAD_TYPES:
-            from geo._errors import DataError
-
-            raise DataError(f"file type '{suffix}' is not accepted", file=name,
-                            fix=f"Upload one of: {', '.join(UPLOAD_TYPES)}")
-        data = upload.getvalue()
-        if len(data) > MAX_UPLOAD_BYTES:
-            from geo._errors import DataError
-
-            raise DataError("file is larger than 500 MB", file=name, fix="Clip it to the study area")
-        digest.update(layer.encode() + suffix.encode() + hashlib.sha256(data).digest())
-        payloads[layer] = (suffix, data)
-    folder = UPLOAD_ROOT / digest.hexdigest()[:16]
-    folder.mkdir(parents=True, exist_ok=True)
-    for layer, (suffix, data) in payloads.items():
-        target = folder / ("dataset" + suffix if layer == "dataset" else layer + suffix)
-        if suffix == ".toml":
-            target = folder / "dataset.toml"
-        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".part")
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.replace(tmp, target)
-    return folder

@@ -16,7 +16,8 @@ from app_support.i18n import TEXT, category_label, t, translate_columns
 from app_support.mapping import MapLayers
 from geo.taxonomy import ESSENTIAL_CATEGORIES
 from planning import columns
-from planning.texts import note_text
+from planning.output.styles import planner_number
+from planning.texts import e2sfca_labels, note_text
 
 COMPLETE = "__complete__"
 #: Columns of the community indicator row shown in map popups (besides coverage).
@@ -49,9 +50,21 @@ def covered_flags(analysis: Any, category: str) -> pd.Series:
     return analysis.covered[category]
 
 
+def supply_labels(analysis: Any, lang: str) -> dict[str, str]:
+    """Headers of the ``e2sfca_<category>`` columns, naming what they count (m², places…)."""
+    supply = getattr(analysis, "e2sfca_supply", {}) or {}
+    return {columns.e2sfca(cat): e2sfca_labels(cat, kind)[1 if lang == "en" else 0]
+            for cat, kind in supply.items()}
+
+
 def readable_rows(analysis: Any, table: pd.DataFrame, *, lang: str) -> pd.DataFrame:
-    """Community rows with kind and missed targets in words of ``lang`` (a copy)."""
+    """Community rows with kind and missed targets in words of ``lang``, supply per 1,000
+    residents rounded as a planner writes it (a copy)."""
     out = table.copy()
+    for column in out.columns:
+        if columns.is_measure(column, "e2sfca"):
+            out[column] = pd.Series([planner_number(v) for v in out[column]], index=out.index,
+                                    dtype=object)
     if "kind" in out.columns:
         out["kind"] = out["kind"].map(lambda k: t(f"kind.{k}", lang) if k in ("urban", "rural") else k)
     if "missed_targets" in out.columns:
@@ -166,10 +179,14 @@ def map_layers(dataset: Any, analysis: Any, category: str, *, lang: str, uncover
     popup = [c for c in POPUP_COLUMNS if c in communities.columns]
     if value not in popup and value in communities.columns:
         popup.append(value)
+    supply = columns.e2sfca(category) if category != COMPLETE else None
+    if supply in communities.columns:
+        popup.append(supply)  # supply per 1,000 residents of the category shown
     return MapLayers(
         communities=communities,
         value_column=value if value in communities.columns else None,
         popup_columns=popup,
+        popup_labels=supply_labels(analysis, lang),
         facilities=selected,
         all_facilities=full,
         # The complete circle concerns many categories: their markers start hidden.
@@ -215,8 +232,11 @@ def _missing(value: Any) -> bool:
 
 def translate_table(analysis: Any, frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     """:func:`translate_columns`, with indicator columns (``service_facility_coverage``…) headed
-    by the indicator's name from the targets."""
+    by the indicator's name from the targets and supply columns (``e2sfca_<category>``) by what
+    they count (:func:`supply_labels`)."""
+    supply = supply_labels(analysis, lang)
     shown = translate_columns(frame, lang)
+    shown.columns = [supply.get(str(c), new) for c, new in zip(frame.columns, shown.columns)]
     indicators = getattr(analysis, "indicators", None)
     name_col = "name_en" if lang == "en" else "name_zh"
     if indicators is None or not {"name", name_col} <= set(indicators.columns):

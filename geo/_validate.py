@@ -466,6 +466,9 @@ def validate_group_counts(out: gpd.GeoDataFrame, *, file: str | None) -> None:
             continue
         values = _numbers(out, column, "population", file=file)
         blank = values.isna()
+        if blank.all():  # an empty column (a template left blank) counts nobody: as if absent
+            out.drop(columns=[column], inplace=True)
+            continue
         if blank.any():
             raise DataError(f"{int(blank.sum())} point(s) have no {column} count "
                             f"({row_names(out.index[blank.to_numpy()], file=file)})", file=file,

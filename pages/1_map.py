@@ -7,19 +7,11 @@ import time
 import streamlit as st
 from streamlit_folium import st_folium
 
-from app_support import state, views
+from app_support import page, state, views, warmup
 from app_support.i18n import t
 from app_support.mapping import BASEMAPS, build_map_parts
-from geo._errors import DataError
 
-state.ensure_navigation()
-lang = state.lang()
-st.title(t("page.map", lang))
-try:
-    dataset, analysis = state.load_with_progress()
-except (DataError, ValueError, FileNotFoundError) as exc:
-    st.error(t("msg.error", lang, message=str(exc)))
-    st.stop()
+lang, dataset, analysis = page.open_page("page.map")
 
 options = views.category_options(analysis)
 saved = st.session_state.get("map_category", "community_living_room")
@@ -78,4 +70,4 @@ with right:
 st.caption(t("map.redraw", lang, seconds=st.session_state["map_build_seconds"]))
 if dataset.attribution:
     st.caption(t("map.attribution", lang) + ("：" if lang == "zh" else ": ") + " · ".join(map(str, dataset.attribution)))
-state.warm_circles(list(analysis.categories), basemap)
+warmup.warm_circles(list(analysis.categories), basemap)

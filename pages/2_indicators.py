@@ -5,18 +5,10 @@ from __future__ import annotations
 import altair as alt
 import streamlit as st
 
-from app_support import state, views
+from app_support import page, state, views
 from app_support.i18n import column_label, t, translate_columns
-from geo._errors import DataError
 
-state.ensure_navigation()
-lang = state.lang()
-st.title(t("page.indicators", lang))
-try:
-    dataset, analysis = state.load_with_progress()
-except (DataError, ValueError, FileNotFoundError) as exc:
-    st.error(t("msg.error", lang, message=str(exc)))
-    st.stop()
+lang, dataset, analysis = page.open_page("page.indicators")
 for label in state.data_labels(dataset):
     st.warning(label)
 

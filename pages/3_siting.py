@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit_folium import st_folium
 
-from app_support import scenarios_view, state, views
+from app_support import messages, page, scenarios_view, state, views
 from app_support.i18n import category_label, t, translate_columns
 from app_support.mapping import build_map
 from geo._errors import DataError
@@ -16,14 +16,7 @@ from planning.texts import note_text
 # "both" first: the default choice.
 CANDIDATES = ("both", "given", "generated")
 
-state.ensure_navigation()
-lang = state.lang()
-st.title(t("page.siting", lang))
-try:
-    dataset, analysis = state.load_with_progress()
-except (DataError, ValueError, FileNotFoundError) as exc:
-    st.error(t("msg.error", lang, message=str(exc)))
-    st.stop()
+lang, dataset, analysis = page.open_page("page.siting")
 
 categories = list(CATEGORIES)
 default_category = "community_living_room" if "community_living_room" in categories else categories[0]
@@ -60,7 +53,8 @@ if run:
         try:
             state.siting_for(*key)
         except (DataError, ValueError) as exc:
-            box.update(label=t("msg.error", lang, message=str(exc)), state="error")
+            box.update(label=messages.error_message(exc, lang), state="error")
+            st.error(messages.error_message(exc, lang))
             st.stop()
         box.update(label=t("site.step.done", lang), state="complete", expanded=False)
     st.session_state["latest_siting"] = key

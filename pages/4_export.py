@@ -4,18 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_support import exporting, state
+from app_support import exporting, messages, page, state
 from app_support.i18n import t
 from geo._errors import DataError
 
-state.ensure_navigation()
-lang = state.lang()
-st.title(t("page.export", lang))
-try:
-    dataset, analysis = state.load_with_progress()
-except (DataError, ValueError, FileNotFoundError) as exc:
-    st.error(t("msg.error", lang, message=str(exc)))
-    st.stop()
+lang, dataset, analysis = page.open_page("page.export")
 
 latest = st.session_state.get("latest_siting")
 siting = state.siting_for(*latest) if latest and latest[0] == state.source() else None
@@ -37,7 +30,7 @@ if st.button(t("exp.prepare", lang), key="w_exp_prepare", type="primary"):
                                            scenario_comparison=st.session_state.get("scenario_comparison"),
                                            lang=lang)
         except (DataError, ValueError) as exc:
-            st.error(t("msg.error", lang, message=str(exc)))
+            st.error(messages.error_message(exc, lang))
             files = []
     st.session_state["export_files"] = files
 for name, data, mime in st.session_state.get("export_files", []):

@@ -24,7 +24,7 @@ MEASURES: dict[str, tuple[str, str]] = {
     "coverage_pct": ("{zh}覆盖率(%)", "{en} coverage (%)"),
     "covered": ("{zh}是否在圈内", "{en}: inside circle"),
     "minutes": ("到{zh}时间(分钟)", "Minutes to {en}"),
-    "e2sfca": ("{zh}供需比", "{en} supply/demand ratio"),
+    "e2sfca": ("{zh}每千人可达供给", "{en} supply per 1,000 residents in reach"),
     "facilities": ("{zh}数量", "{en} count"),
     # The category's target group (planning.access.groups) at its own speed.
     "group_coverage_pct": ("{zh}服务对象覆盖率(%)", "{en}: target group coverage (%)"),
@@ -56,7 +56,7 @@ def minutes(category: str) -> str:
 
 
 def e2sfca(category: str) -> str:
-    """E2SFCA supply/demand ratio of the category."""
+    """E2SFCA supply of the category per 1,000 residents in reach (community table)."""
     return column("e2sfca", category)
 
 

@@ -1,11 +1,13 @@
-"""Every bilingual text of the engine: notes, column labels, layer and table titles.
+"""Every bilingual text of the engine: notes, column labels, layer and table titles, the words of
+the report and of the exported files.
 
 Messages the engine gives a planner in words (siting, candidates, indicators) are :class:`Note`
-objects: a ``str`` holding the English text (the command line, JSON and file exports use it as it
-is) with the ``key`` and ``values`` it was made from, so that the app and the report show it in
-the user's language (:func:`note_text`). Column headers, layer and table titles are ``(zh, en)``
-pairs. The app's own words live in ``app_support.i18n``, which reads this module for everything
-the engine says.
+objects: a ``str`` holding the English text (the command line and JSON use it as it is) with the
+``key`` and ``values`` it was made from, so that the app, the report and the spreadsheet exports
+show it in the user's language (:func:`note_text`). Column headers, layer and table titles, the
+report's words (:data:`REPORT_TEXT`, :data:`SETTING_LABELS`, :data:`SCOPES`) and the exports'
+(:data:`EXPORT_TEXT`) are ``(zh, en)`` pairs, read with :func:`say`. The app's own words live in
+``app_support.i18n``, which reads this module for everything the engine says.
 """
 
 from __future__ import annotations
@@ -29,7 +31,6 @@ NOTES: dict[str, str] = {
     "siting.no_capacity": "{n} candidate(s) without capacity or floor area left out of the capacitated model",
     "siting.unreachable": "{points} demand point(s) with {residents:.0f} residents are outside every existing "
                           "and candidate circle",
-    "siting.no_circles": "service circles of the new sites are not drawn (planning.access.circles is not available)",
     "siting.no_gain": "{dropped} of the {asked} requested site(s) would bring no more residents into the circle "
                       "and are not recommended",
     "indicators.no_data": "no data",
@@ -114,7 +115,6 @@ NOTES_ZH: dict[str, str] = {
                            "已按可达到的最高覆盖率 {best:.1f}% 求解",
     "siting.no_capacity": "{n} 处候选址没有服务容量或建筑面积，未参与按容量选址",
     "siting.unreachable": "{points} 个需求点（共 {residents:.0f} 名居民）不在任何现有设施或候选址的服务圈内",
-    "siting.no_circles": "未绘制新址的服务圈（planning.access.circles 模块不可用）",
     "siting.no_gain": "所求 {asked} 处新址中有 {dropped} 处不能再让任何居民进入服务圈，未予推荐",
     "indicators.no_data": "无数据",
     "indicators.no_target": "仅报告，无目标值",
@@ -304,3 +304,159 @@ TABLE_TITLES: dict[str, tuple[str, str]] = {
     "scenario_comparison": ("方案比较", "Scenario comparison"),
     "scenario_communities": ("方案比较（按社区）", "Scenario comparison by community"),
 }
+
+
+def say(table: Mapping[str, tuple[str, str]], key: str, lang: str = "zh", **values: Any) -> str:
+    """The ``(zh, en)`` text ``key`` of ``table`` in ``lang``, with ``values`` filled in."""
+    zh, en = table[key]
+    text = en if lang == "en" else zh
+    return text.format(**values) if values else text
+
+
+def both(table: Mapping[str, tuple[str, str]], key: str, **values: Any) -> str:
+    """The text ``key`` of ``table`` in both languages, "Chinese / English"."""
+    return f"{say(table, key, 'zh', **values)} / {say(table, key, 'en', **values)}"
+
+
+#: Words of the exported files (README, notes sheets, style titles, coordinate systems).
+EXPORT_TEXT: dict[str, tuple[str, str]] = {
+    "about": ("规划图层导出说明", "About this export"),
+    "not_reachable": ("空值表示在时间上限内不可达或无数据",
+                      "empty values mean not reachable within the time limit, or no data"),
+    "encoding": ("字符编码", "Text encoding"),
+    "encoding_in_cpg": ("每个 .cpg 文件中也有注明", "also written in each .cpg file"),
+    "short_fields": ("每个图层的字段名缩写对照见 <图层>_fields.csv",
+                     "Field names are shortened to 10 characters; <layer>_fields.csv maps them "
+                     "to full names and labels."),
+    "style_coverage": ("覆盖率分级", "coverage classes"),
+    "style_categories": ("设施类别", "facility categories"),
+    "crs.wgs84": ("坐标系：WGS84 经纬度（EPSG:4326）",
+                  "Coordinates: WGS84 longitude/latitude (EPSG:4326)"),
+    "crs.cgcs2000": ("坐标系：CGCS2000 经纬度（EPSG:4490）",
+                     "Coordinates: CGCS2000 longitude/latitude (EPSG:4490)"),
+    "crs.cgcs2000-gk": ("坐标系：CGCS2000 3度带高斯-克吕格投影，中央经线 {cm}°E（EPSG:{epsg}），单位米",
+                        "Coordinates: CGCS2000 3-degree Gauss-Kruger, central meridian {cm}°E "
+                        "(EPSG:{epsg}), metres"),
+    "crs.gcj02": ("坐标为 GCJ-02（国测局坐标，高德/腾讯地图使用），按 EPSG:4326 格式存放；"
+                  "它们不是 WGS84 坐标，请勿再次转换",
+                  "Coordinates are GCJ-02 (as used by Amap/Tencent maps), stored with an "
+                  "EPSG:4326 label; they are not WGS84 and must not be converted again"),
+}
+
+#: Words of the planning report (:mod:`planning.output.report`).
+REPORT_TEXT: dict[str, tuple[str, str]] = {
+    "report": ("服务圈规划评估报告", "Service circle planning report"),
+    "generated": ("生成时间", "Generated"),
+    "summary": ("一、概况", "1. Summary"),
+    "indicators": ("二、指标与目标", "2. Indicators against targets"),
+    "gaps": ("三、服务圈覆盖缺口", "3. Coverage gaps"),
+    "categories": ("四、各类设施覆盖情况", "4. Coverage by category"),
+    "times": ("五、出行时间", "5. Travel times"),
+    "sites": ("六、推荐选址", "6. Recommended sites"),
+    "scenarios": ("七、方案比较", "7. Scenario comparison"),
+    "communities": ("八、社区明细", "8. Communities"),
+    "sources": ("九、数据来源与参数设置", "9. Data sources and settings"),
+    "population": ("总人口", "Population"),
+    "n_communities": ("社区/村数量", "Communities and villages"),
+    "n_facilities": ("现状设施数量", "Existing facilities"),
+    "complete": ("完整服务圈人口覆盖率", "Population reaching every essential category"),
+    "passed": ("达标指标", "Targets met"),
+    "no_data": ("无数据", "no data"),
+    "yes": ("达标", "met"),
+    "no": ("未达标", "missed"),
+    "map_overall": ("完整服务圈覆盖率（按社区）及圈外人口", "Complete-circle coverage by community "
+                    "and residents outside it"),
+    "map_category": ("各类设施服务圈覆盖率（按社区）", "Coverage by community, per category"),
+    "map_sites": ("推荐选址及其服务圈", "Recommended sites and their service circles"),
+    "legend_outside": ("圈外人口", "Residents outside"),
+    "legend_facilities": ("现状设施", "Existing facilities"),
+    "legend_sites": ("推荐选址", "Recommended sites"),
+    "coverage_chart": ("各类设施服务圈人口覆盖率", "Population inside the circle, by category"),
+    "time_chart": ("到最近设施的出行时间（累计人口比例）", "Travel time to the nearest facility "
+                   "(cumulative share of residents)"),
+    "minutes": ("出行时间（分钟）", "Travel time (minutes)"),
+    "share": ("人口比例（%）", "Share of residents (%)"),
+    "urban": ("城市社区", "Urban communities"),
+    "rural": ("农村社区", "Rural communities"),
+    "percentiles": ("出行时间分位数（按人口加权，分钟）", "Travel time percentiles (population "
+                    "weighted, minutes)"),
+    "median": ("中位数", "Median"),
+    "p90": ("90%分位", "90th percentile"),
+    "unreachable": ("不可达人口", "Unreachable population"),
+    "attribution": ("数据来源与版权", "Data sources and attribution"),
+    "data_notes": ("数据说明", "Notes on the data"),
+    "settings": ("参数设置", "Settings"),
+    "crs": ("坐标系", "Coordinate system"),
+    "worst": ("按完整服务圈覆盖率由低到高列出前 {n} 个；完整表格见 CSV/XLSX 导出。",
+              "The {n} communities with the lowest complete-circle coverage; the full table is "
+              "in the CSV/XLSX export."),
+    "no_font": ("本机未找到中文字体，图表文字以英文显示（可安装 fonts-noto-cjk）。",
+                "No Chinese font was found; chart text is in English (install fonts-noto-cjk)."),
+    "before_after": ("新增设施后覆盖率提高的社区", "Communities whose coverage rises with the new sites"),
+    "indicator": ("指标", "Indicator"),
+    "setting": ("参数", "Setting"),
+    "list": ("{n} 个：{items}", "{n}: {items}"),
+    "site.category": ("设施类别", "Category"),
+    "site.model": ("选址模型", "Model"),
+    "site.solver": ("求解", "Solver"),
+    "site.new": ("新增设施数", "New sites"),
+    "site.before": ("规划前圈内人口", "Covered before"),
+    "site.after": ("规划后圈内人口", "Covered after"),
+    "e2sfca.read": ("“每千人可达……”一列为 E2SFCA（增强两步移动搜索法）供需比：居民服务圈内各设施的供给量，"
+                    "按出行时间衰减并由各设施服务圈内的全部居民分摊后，折算为每千名居民的数量；数值越大服务越充裕，"
+                    "0 表示服务圈内没有该类设施。",
+                    "The \"per 1,000 residents in reach\" columns are the E2SFCA supply-to-demand "
+                    "ratio: the supply of the facilities within a resident's circle, weighted down "
+                    "with travel time and shared among everyone in each facility's circle, per "
+                    "1,000 residents; higher means better served, 0 means no facility of the "
+                    "category within the circle."),
+    "e2sfca.supplies": ("供给量：{supplies}。", "Supply: {supplies}."),
+}
+
+#: Names of the settings shown in the report.
+SETTING_LABELS: dict[str, tuple[str, str]] = {
+    "urban_circle_minutes": ("城市社区服务圈（分钟）", "Urban circle (minutes)"),
+    "rural_circle_minutes": ("农村社区服务圈（分钟）", "Rural circle (minutes)"),
+    "urban_mode": ("城市社区出行方式", "Urban travel mode"),
+    "rural_mode": ("农村社区出行方式", "Rural travel mode"),
+    "walk_speed_m_per_min": ("步行速度（米/分钟）", "Walking speed (m/min)"),
+    "elderly_walk_speed_m_per_min": ("老年人步行速度（米/分钟）", "Elderly walking speed (m/min)"),
+    "profile": ("出行人群", "Walking profile"),
+    "ebike_speed_km_per_h": ("电动自行车速度（千米/小时）", "E-bike speed (km/h)"),
+    "car_speeds_km_per_h": ("小汽车速度（千米/小时，按道路等级）", "Car speeds by road class (km/h)"),
+    "ebike_respects_oneway": ("电动自行车遵守单行道", "E-bikes keep to one-way streets"),
+    "circle_buffer_m": ("服务圈绘制缓冲（米）", "Service-circle drawing buffer (m)"),
+}
+
+#: Scopes of the indicators (``scope`` column), as the report names them.
+SCOPES: dict[str, tuple[str, str]] = {
+    "community": ("社区", "communities"), "population": ("人口", "residents"),
+    "street": ("街道/乡镇", "streets"), "district": ("区县", "districts"),
+    "area": ("全域", "whole area"),
+}
+
+#: What the E2SFCA supply of a category is: (zh, en) unit of the per-1,000 column.
+E2SFCA_SUPPLY: dict[str, tuple[str, str]] = {
+    "floor_area_m2": ("建筑面积(m²)", "floor area (m²)"),
+    "capacity": ("服务容量(个)", "places"),
+    "count": ("设施(处)", "facilities"),
+}
+
+
+def e2sfca_labels(category: str, supply: str) -> tuple[str, str]:
+    """``(zh, en)`` header of the ``e2sfca_<category>`` column when ``supply`` is its supply.
+
+    Examples
+    --------
+    >>> e2sfca_labels("elderly_care", "floor_area_m2")[1]
+    'Elderly care station floor area (m²) per 1,000 residents in reach'
+    """
+    cat = CATEGORIES.get(category)
+    zh_name, en_name = (cat.zh, cat.en) if cat else (category, category)
+    zh_unit, en_unit = E2SFCA_SUPPLY.get(supply, E2SFCA_SUPPLY["count"])
+    return f"{zh_name}每千人可达{zh_unit}", f"{en_name} {en_unit} per 1,000 residents in reach"
+
+
+def report_text(key: str, lang: str = "zh", **values: Any) -> str:
+    """The report's text ``key`` (:data:`REPORT_TEXT`) in ``lang``."""
+    return say(REPORT_TEXT, key, lang, **values)

@@ -24,10 +24,8 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
 import shutil
 import sys
-import tempfile
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -47,6 +45,8 @@ sys.path.insert(0, str(ROOT))
 from geo._errors import DataError  # noqa: E402
 from geo.taxonomy import CATEGORIES, category_from_osm_tags  # noqa: E402
 from planning import census  # noqa: E402
+from planning.output import files  # noqa: E402
+from planning.output.files import replacing  # noqa: E402
 
 SEED = 0
 WGS84 = "EPSG:4326"
@@ -203,53 +203,33 @@ LI_CANDIDATE_AMENITIES = ("townhall", "community_centre")
 # Writing
 # ---------------------------------------------------------------------------------------------
 
-def _temp_path(target: Path) -> Path:
-    fd, name = tempfile.mkstemp(prefix=f".{target.stem}.tmp-", suffix=target.suffix, dir=target.parent)
-    os.close(fd)
-    os.chmod(name, 0o644)  # mkstemp makes 0600; data files are meant to be shared
-    return Path(name)
-
-
 def write_gpkg(layers: Mapping[str, gpd.GeoDataFrame], target: Path) -> None:
-    """Write layers into one GeoPackage at ``target`` without ever leaving it half written."""
+    """Write layers into one GeoPackage at ``target`` without ever leaving it half written.
+
+    Written through :func:`planning.output.files.replacing`, with a spatial index per layer and
+    fixed timestamps (so unchanged inputs give identical files).
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _temp_path(target)
-    tmp.unlink()  # GDAL must create the file itself
     try:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": GPKG_DATE})
-        for i, (name, frame) in enumerate(layers.items()):
-            frame.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio",
-                          append=i > 0, layer_options={"SPATIAL_INDEX": "YES"})
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
+        with replacing(target) as tmp:
+            for i, (name, frame) in enumerate(layers.items()):
+                frame.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio",
+                              append=i > 0, layer_options={"SPATIAL_INDEX": "YES"})
     finally:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
-        if tmp.exists():
-            tmp.unlink()
 
 
 def write_text(text: str, target: Path) -> None:
     """Write ``text`` (UTF-8) to ``target`` through a temporary file."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _temp_path(target)
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, target)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    files.write_text(target, text)
 
 
 def copy_file(source: Path, target: Path) -> None:
     """Copy ``source`` to ``target`` through a temporary file."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _temp_path(target)
-    try:
-        shutil.copyfile(source, tmp)
-        os.replace(tmp, target)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    files.write_with(target, lambda tmp: shutil.copyfile(source, tmp))
 
 
 def _toml_value(value: Any) -> str:

@@ -36,6 +36,7 @@ import shapely
 from geo.dataset import Dataset
 from geo.taxonomy import CATEGORIES
 from planning import columns
+from planning._once import OnceCache
 from planning.access.circles import buffer_circles, service_circles
 from planning.access.coverage import Coverage, coverage
 from planning.access.demand import as_points, facility_points
@@ -71,7 +72,13 @@ class Analysis:
         Index community_id; name, kind, population, households, circle_minutes,
         coverage_pct_<category>…, complete_circle_pct, elderly_population / children_population
         and group_coverage_pct_<category> (where groups have counts), floor_area_per_100_households,
-        the community-level indicator values, missed_targets ("; "-joined indicator names).
+        the community-level indicator values, e2sfca_<category>… (E2SFCA supply per 1,000
+        residents in reach — of the category's target group where it has counts — see
+        :attr:`e2sfca_supply`; computed when the table is first read), missed_targets ("; "-joined
+        indicator names).
+    e2sfca_supply : dict of str to str
+        What the ``e2sfca_<category>`` column counts: ``floor_area_m2`` (m² of floor area),
+        ``capacity`` (places) or ``count`` (facilities) per 1,000 residents.
     group_notes : list of Note
         Where the target groups come from, what the census calibrated (also in the data set's
         notes, so that every export and the report carry them).
@@ -93,9 +100,13 @@ class Analysis:
         self.covered: pd.DataFrame = cov.covered
         self.category_summary: pd.DataFrame = cov.category_summary().join(cov.group_summary())
         self.indicators: pd.DataFrame = result.table
-        self.community_table: pd.DataFrame = self._community_table(result)
-        self._circle_rows: dict[str, dict[str, Any]] = {}
-        self._circle_rows_area: dict[str, shapely.Geometry] = {}
+        # The E2SFCA columns need a search from every facility: added when first read, so that
+        # a run that only prints the JSON or sites facilities does not wait for them.
+        self._community_rows: pd.DataFrame = self._community_table(result)
+        self._supply: OnceCache[tuple[pd.DataFrame, dict[str, str]]] = OnceCache()
+        # Filled on first use by page threads and the app's warm-up thread alike: each entry once.
+        self._circle_rows: OnceCache[dict[str, Any]] = OnceCache()
+        self._circle_rows_area: OnceCache[Any] = OnceCache()
 
     # ------------------------------------------------------------------ tables
     def _community_table(self, result: IndicatorResult) -> pd.DataFrame:
@@ -124,6 +135,36 @@ class Analysis:
             "; ".join(names) if isinstance(names, list) else "" for names in result.missed.reindex(ids)
         ]
         return out
+
+    @property
+    def community_table(self) -> pd.DataFrame:
+        """One row per community (see the class docstring)."""
+        return self._with_supply()[0]
+
+    @property
+    def e2sfca_supply(self) -> dict[str, str]:
+        """Supply counted by each ``e2sfca_<category>`` column (see the class docstring)."""
+        return self._with_supply()[1]
+
+    def _with_supply(self) -> tuple[pd.DataFrame, dict[str, str]]:
+        """The community rows with E2SFCA supply per 1,000 residents of every category.
+
+        :func:`planning.access.e2sfca.e2sfca` gives supply per resident (its community value is
+        the population-weighted mean); a planner reads it per 1,000 residents.
+        """
+        def build() -> tuple[pd.DataFrame, dict[str, str]]:
+            table = self._community_rows.copy()
+            supply: dict[str, str] = {}
+            at = table.columns.get_loc("missed_targets")
+            for cat in self.categories:
+                result = self.accessibility(cat)
+                supply[cat] = result.supply
+                per_1000 = 1000.0 * result.communities["accessibility"].reindex(table.index)
+                table.insert(at, columns.e2sfca(cat), per_1000.to_numpy(dtype=float))
+                at += 1
+            return table, supply
+
+        return self._supply.get("all", build)
 
     def _floor_area_per_100(self, households: pd.Series) -> np.ndarray:
         ctx = _Context(self.dataset, self.coverage)
@@ -199,9 +240,7 @@ class Analysis:
         for cat in categories:
             if cat not in self.categories:
                 raise ValueError(f"Category {cat!r} was not analysed; analysed: {', '.join(self.categories)}.")
-            if cat not in self._circle_rows:
-                self._circle_rows[cat] = self._merged_circle(cat)
-            rows.append(self._circle_rows[cat])
+            rows.append(self._circle_rows.get(cat, lambda cat=cat: self._merged_circle(cat)))
         if not rows:
             return gpd.GeoDataFrame({"category": []}, geometry=gpd.GeoSeries([], crs=self.dataset.crs),
                                     crs=self.dataset.crs)
@@ -236,27 +275,30 @@ class Analysis:
         rural_area = self._rural_area()
         if rural_area is None:
             return None
-        key = f"edges_{kind}"
-        if key not in self._circle_rows_area:
+
+        def edges() -> np.ndarray:
             net = self.dataset.roads
             band = 2.0 * self.settings.circle_buffer_m
             inside = shapely.contains_xy(shapely.buffer(rural_area, band if kind == "rural" else -band),
                                          net.node_x, net.node_y)
             if kind == "urban":
                 inside = ~inside
-            self._circle_rows_area[key] = np.flatnonzero(inside[net.edge_u] | inside[net.edge_v])
-        return self._circle_rows_area[key]
+            return np.flatnonzero(inside[net.edge_u] | inside[net.edge_v])
+
+        return self._circle_rows_area.get(f"edges_{kind}", edges)
 
     def _rural_area(self) -> shapely.Geometry | None:
         """Union of the rural communities, when both kinds are present (else no clipping)."""
         if len(self._kinds()) < 2:
             return None
-        if "rural" not in self._circle_rows_area:
+
+        def area() -> shapely.Geometry:
             com = self.dataset.communities
-            rural_ids = set(self.community_table.index[self.community_table["kind"] == "rural"])
-            self._circle_rows_area["rural"] = shapely.union_all(
-                com.geometry[com["community_id"].astype(str).isin(rural_ids)].to_numpy())
-        return self._circle_rows_area["rural"]
+            rows = self._community_rows
+            rural_ids = set(rows.index[rows["kind"] == "rural"])
+            return shapely.union_all(com.geometry[com["community_id"].astype(str).isin(rural_ids)].to_numpy())
+
+        return self._circle_rows_area.get("rural", area)
 
     # ------------------------------------------------------------------ accessibility
     def accessibility(self, category: str, *, supply: Supply = "auto", decay: Decay = "gaussian") -> E2SFCAResult:
@@ -302,7 +344,7 @@ class Analysis:
                     "group_coverage_pct": _num(summary.loc[cat, "group_coverage_pct"]),
                     "group_source": str(self.group_source(cat)),
                 })
-        table = self.community_table
+        table = self._community_rows
         communities = [
             {
                 "community_id": str(cid),

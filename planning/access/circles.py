@@ -23,6 +23,7 @@ Examples
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 
 import geopandas as gpd
@@ -31,6 +32,8 @@ import shapely
 from scipy.sparse import csr_matrix
 
 from planning.access.travel import EPS_MINUTES, TravelModel
+
+_INCIDENCE_LOCK = threading.Lock()
 
 
 def reached_segments(
@@ -174,14 +177,19 @@ def _access_legs(legs: np.ndarray, access: np.ndarray, budget: float) -> np.ndar
 def _incidence(model: TravelModel) -> csr_matrix:
     """Node × edge incidence (edges touching each node), cached on the model."""
     cached = model.__dict__.get("_incidence")
-    if cached is None:
-        net = model.network
-        e = np.arange(net.n_edges)
-        rows = np.concatenate([net.edge_u, net.edge_v])
-        cols = np.concatenate([e, e])
-        cached = csr_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)),
-                            shape=(net.n_nodes, net.n_edges))
-        model.__dict__["_incidence"] = cached
+    if cached is not None:
+        return cached
+    # The app draws circles from several threads at once: built once, under one lock.
+    with _INCIDENCE_LOCK:
+        cached = model.__dict__.get("_incidence")
+        if cached is None:
+            net = model.network
+            e = np.arange(net.n_edges)
+            rows = np.concatenate([net.edge_u, net.edge_v])
+            cols = np.concatenate([e, e])
+            cached = csr_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)),
+                                shape=(net.n_nodes, net.n_edges))
+            model.__dict__["_incidence"] = cached
     return cached
 
 

@@ -34,6 +34,7 @@ import pandas as pd
 
 from geo._errors import DataError
 from geo.dataset import Dataset
+from planning.access._nearby import reach_nearby
 from planning.access.coverage import Coverage, resolve_categories
 from planning.access.coverage import coverage as compute_coverage
 from planning.access.demand import as_points, demand_points
@@ -178,7 +179,7 @@ def e2sfca(
         # Demand points grouped by node, so each reached node expands to its points.
         order = np.argsort(node, kind="stable")
         node_sorted = node[order]
-        for f_idx, r_node, minutes in model.reach_by_source(f_node, f_access, limit_minutes=limit):
+        for f_idx, r_node, minutes in reach_nearby(model, f_node, f_access, limit_minutes=limit, targets=node):
             lo = np.searchsorted(node_sorted, r_node, side="left")
             hi = np.searchsorted(node_sorted, r_node, side="right")
             counts = hi - lo

@@ -33,15 +33,16 @@ array([10.])
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 
 from geo.network import HIGHWAY_CLASSES, RoadNetwork
+from planning._once import OnceCache
 from planning.settings import MODES, Settings
 
 #: Slack on time comparisons (minutes): a point exactly on the circle's edge counts as inside
@@ -53,6 +54,7 @@ _NO_EBIKE = frozenset({"motorway", "motorway_link", "steps"})
 # Budget (float64 cells) of one dense block of per-source distances.
 _BLOCK_CELLS = 20_000_000
 _CACHE_ATTR = "_travel_models"
+_CACHE_GUARD = threading.Lock()
 
 
 def _usable_classes(mode: str, settings: Settings) -> frozenset[str]:
@@ -117,16 +119,13 @@ class TravelModel:
         """
         settings = settings or Settings()
         key = settings.speeds_key(mode)
-        cache: dict[Any, TravelModel] | None = network.__dict__.get(_CACHE_ATTR)
+        cache: OnceCache[TravelModel] | None = network.__dict__.get(_CACHE_ATTR)
         if cache is None:
-            cache = {}
-            # Stored on the network itself so the models live exactly as long as it does.
-            network.__dict__[_CACHE_ATTR] = cache
-        model = cache.get(key)
-        if model is None:
-            model = cls._build(network, mode, settings)
-            cache[key] = model
-        return model
+            with _CACHE_GUARD:
+                # Stored on the network itself so the models live exactly as long as it does.
+                cache = network.__dict__.setdefault(_CACHE_ATTR, OnceCache())
+        # Sessions of the app share one network: each model is built once for all of them.
+        return cache.get(key, lambda: cls._build(network, mode, settings))
 
     @classmethod
     def _build(cls, network: RoadNetwork, mode: str, settings: Settings) -> TravelModel:

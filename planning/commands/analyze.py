@@ -12,12 +12,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
 
 from geo._errors import DataError
@@ -76,54 +73,19 @@ def run(args: argparse.Namespace) -> int:
 
 def write_outputs(result: Analysis, out: Path) -> tuple[Path, Path]:
     """Write ``analysis.gpkg`` and ``indicators.csv`` into ``out`` without destroying old files."""
+    from planning.output.files import write_csv, write_geopackage
+
     out.mkdir(parents=True, exist_ok=True)
     layers = result.layers()
-    gpkg = out / "analysis.gpkg"
-    fd, tmp_name = tempfile.mkstemp(prefix=".analysis-", suffix=".gpkg", dir=out)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        tmp.unlink()  # GDAL creates the GeoPackage itself
-        for name in ("demand", "communities", "circles", "uncovered"):
-            layer = layers[name]
-            layer = layer.copy()
-            for col in layer.columns:
-                # GeoPackage text columns: mixed Python objects become text, missing stays null.
-                if layer[col].dtype == object and col != layer.geometry.name:
-                    layer[col] = layer[col].map(_text)
-            layer.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
-        os.replace(tmp, gpkg)
-    finally:
-        tmp.unlink(missing_ok=True)
+    gpkg = write_geopackage(out / "analysis.gpkg",
+                            {name: layers[name] for name in ("demand", "communities", "circles",
+                                                             "uncovered")})
     table = result.indicators.copy()
     table["communities_missing"] = table["communities_missing"].map(
         lambda ids: "; ".join(map(str, ids)) if isinstance(ids, list) else "")
     table["pass"] = table["pass"].map(lambda v: "" if v is None else ("pass" if v else "fail"))
-    csv = out / "indicators.csv"
-    fd, tmp_csv = tempfile.mkstemp(prefix=".indicators-", suffix=".csv", dir=out)
-    os.close(fd)
-    try:
-        table.to_csv(tmp_csv, index=False, encoding="utf-8-sig")
-        os.chmod(tmp_csv, _file_mode(csv))  # mkstemp makes 0600; give the usual permissions
-        os.replace(tmp_csv, csv)
-    finally:
-        Path(tmp_csv).unlink(missing_ok=True)
+    csv = write_csv(out / "indicators.csv", table)
     return gpkg, csv
-
-
-def _text(value: object) -> str | None:
-    if value is None or (np.ndim(value) == 0 and pd.isna(value)):
-        return None
-    return str(value)
-
-
-def _file_mode(path: Path) -> int:
-    """Permissions of the file being replaced, else the default for new files."""
-    if path.exists():
-        return path.stat().st_mode & 0o777
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
 
 
 def _print_summary(r: Analysis, out: Path | None) -> None:

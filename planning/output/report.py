@@ -13,10 +13,8 @@ Examples
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import html
-import io
 import math
 import os
 import re
@@ -26,97 +24,53 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from pyproj import CRS
 
 from geo._errors import DataError
-from geo.taxonomy import CATEGORIES
+from geo.taxonomy import label as _label
 from planning import columns
-from planning.output.styles import COVERAGE_CLASSES, coverage_colour
-from planning.texts import column_label
+from planning.output.figures import (
+    category_maps,
+    cjk_fonts,
+    coverage_chart,
+    overview_map,
+    sites_map,
+    travel_time_chart,
+    travel_time_table,
+    weighted_percentile,
+)
+from planning.output.files import replacing, write_text
+from planning.output.layers import analysis_about, analysis_layers, output_crs
+from planning.output.styles import planner_number
+from planning.texts import (
+    E2SFCA_SUPPLY,
+    SCOPES,
+    SETTING_LABELS,
+    Language,
+    column_label,
+    e2sfca_labels,
+    note_text,
+    report_text,
+    say,
+)
 
 if TYPE_CHECKING:
-    from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
-
     from planning.access.analysis import Analysis
 
-Language = Literal["zh", "en"]
+#: Names the tests and other modules use from here (the figures live in planning.output.figures).
+__all__ = ["CHROMIUM_PATHS", "ReportContent", "cjk_fonts", "find_chromium", "html_to_pdf",
+           "render_report", "report_content", "travel_time_table", "weighted_percentile",
+           "write_analysis_report", "write_report"]
 
-#: Families tried in order for Chinese text in charts; DejaVu Sans covers the rest.
-CJK_FONT_FAMILIES: tuple[str, ...] = (
-    "Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei",
-    "Microsoft YaHei", "SimHei", "PingFang SC", "Hiragino Sans GB", "Noto Sans SC",
-    "Noto Sans CJK JP",
-)
-_CJK_FILE_HINTS = ("notosanscjk", "sourcehansans", "wqy", "msyh", "simhei", "pingfang",
-                   "notosanssc", "droidsansfallback")
 CHROMIUM_PATHS: tuple[str, ...] = ("/usr/bin/chromium", "/usr/bin/chromium-browser",
                                    "/usr/bin/google-chrome")
 _CSS_FONTS = ('"Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", '
               '"WenQuanYi Zen Hei", "SimHei", "DejaVu Sans", sans-serif')
-# Residents outside the circle: dark, so that they show on every coverage class colour.
-_OUTSIDE = "#1a1a1a"
-
-_TEXT: dict[str, tuple[str, str]] = {
-    "report": ("服务圈规划评估报告", "Service circle planning report"),
-    "generated": ("生成时间", "Generated"),
-    "summary": ("一、概况", "1. Summary"),
-    "indicators": ("二、指标与目标", "2. Indicators against targets"),
-    "gaps": ("三、服务圈覆盖缺口", "3. Coverage gaps"),
-    "categories": ("四、各类设施覆盖情况", "4. Coverage by category"),
-    "times": ("五、出行时间", "5. Travel times"),
-    "sites": ("六、推荐选址", "6. Recommended sites"),
-    "scenarios": ("七、方案比较", "7. Scenario comparison"),
-    "communities": ("八、社区明细", "8. Communities"),
-    "sources": ("九、数据来源与参数设置", "9. Data sources and settings"),
-    "population": ("总人口", "Population"),
-    "n_communities": ("社区/村数量", "Communities and villages"),
-    "n_facilities": ("现状设施数量", "Existing facilities"),
-    "complete": ("完整服务圈人口覆盖率", "Population reaching every essential category"),
-    "passed": ("达标指标", "Targets met"),
-    "no_data": ("无数据", "no data"),
-    "yes": ("达标", "met"),
-    "no": ("未达标", "missed"),
-    "map_overall": ("完整服务圈覆盖率（按社区）及圈外人口", "Complete-circle coverage by community "
-                    "and residents outside it"),
-    "map_category": ("各类设施服务圈覆盖率（按社区）", "Coverage by community, per category"),
-    "map_sites": ("推荐选址及其服务圈", "Recommended sites and their service circles"),
-    "legend_outside": ("圈外人口", "Residents outside"),
-    "legend_facilities": ("现状设施", "Existing facilities"),
-    "legend_sites": ("推荐选址", "Recommended sites"),
-    "coverage_chart": ("各类设施服务圈人口覆盖率", "Population inside the circle, by category"),
-    "time_chart": ("到最近设施的出行时间（累计人口比例）", "Travel time to the nearest facility "
-                   "(cumulative share of residents)"),
-    "minutes": ("出行时间（分钟）", "Travel time (minutes)"),
-    "share": ("人口比例（%）", "Share of residents (%)"),
-    "urban": ("城市社区", "Urban communities"),
-    "rural": ("农村社区", "Rural communities"),
-    "percentiles": ("出行时间分位数（按人口加权，分钟）", "Travel time percentiles (population "
-                    "weighted, minutes)"),
-    "median": ("中位数", "Median"),
-    "p90": ("90%分位", "90th percentile"),
-    "unreachable": ("不可达人口", "Unreachable population"),
-    "attribution": ("数据来源与版权", "Data sources and attribution"),
-    "data_notes": ("数据说明", "Notes on the data"),
-    "settings": ("参数设置", "Settings"),
-    "crs": ("坐标系", "Coordinate system"),
-    "worst": ("按完整服务圈覆盖率由低到高列出前 {n} 个；完整表格见 CSV/XLSX 导出。",
-              "The {n} communities with the lowest complete-circle coverage; the full table is "
-              "in the CSV/XLSX export."),
-    "no_font": ("本机未找到中文字体，图表文字以英文显示（可安装 fonts-noto-cjk）。",
-                "No Chinese font was found; chart text is in English (install fonts-noto-cjk)."),
-    "before_after": ("新增设施后覆盖率提高的社区", "Communities whose coverage rises with the new sites"),
-}
-
-
-def _t(key: str, lang: Language, **kw: Any) -> str:
-    zh, en = _TEXT[key]
-    return (zh if lang == "zh" else en).format(**kw)
+_t = report_text
 
 
 # --------------------------------------------------------------------------------------------
@@ -155,6 +109,9 @@ class ReportContent:
         Rows describing the siting run (model, solver, gap, covered before/after).
     siting_category : str
         Category key of the recommended sites (for the sites map).
+    e2sfca_supply : dict of str to str
+        Supply of each category's ``e2sfca_<category>`` column (``floor_area_m2``,
+        ``capacity`` or ``count``), when the community table has them.
     """
 
     title: str
@@ -170,14 +127,13 @@ class ReportContent:
     subtitle: str = ""
     siting_summary: dict[str, str] = field(default_factory=dict)
     siting_category: str = ""
+    e2sfca_supply: dict[str, str] = field(default_factory=dict)
 
 
 def report_content(analysis: Analysis, *, siting: Any = None,
                    scenario_comparison: Any = None, crs_note: str = "",
                    lang: Language = "zh") -> ReportContent:
     """:class:`ReportContent` of an analysis (and optional siting result / scenario comparison)."""
-    from planning.output.export import analysis_about, analysis_layers
-
     # Circle polygons are slow to draw and the maps show residents outside instead.
     layers, tables = analysis_layers(analysis, siting=siting,
                                      scenario_comparison=scenario_comparison, circles=False)
@@ -188,17 +144,14 @@ def report_content(analysis: Analysis, *, siting: Any = None,
     siting_summary: dict[str, str] = {}
     if siting is not None:
         total = max(int(getattr(siting, "total_population", 0) or 0), 1)
-        cat = CATEGORIES.get(siting.category)
-        zh = lang == "zh"
         before, after = int(siting.covered_before), int(siting.covered_after)
         siting_summary = {
-            "设施类别" if zh else "Category":
-                (cat.zh if zh else cat.en) if cat else str(siting.category),
-            "选址模型" if zh else "Model": str(siting.model),
-            "求解" if zh else "Solver": f"{siting.solver} (gap {float(siting.gap_pct):.2f} %)",
-            "新增设施数" if zh else "New sites": str(len(siting.sites)),
-            "规划前圈内人口" if zh else "Covered before": f"{before:,} ({100 * before / total:.1f} %)",
-            "规划后圈内人口" if zh else "Covered after": f"{after:,} ({100 * after / total:.1f} %)",
+            _t("site.category", lang): _label(str(siting.category), lang),
+            _t("site.model", lang): str(siting.model),
+            _t("site.solver", lang): f"{siting.solver} (gap {float(siting.gap_pct):.2f} %)",
+            _t("site.new", lang): str(len(siting.sites)),
+            _t("site.before", lang): f"{before:,} ({100 * before / total:.1f} %)",
+            _t("site.after", lang): f"{after:,} ({100 * after / total:.1f} %)",
         }
     return ReportContent(
         title=str(meta.get("title_zh" if lang == "zh" else "title_en") or analysis.dataset.name),
@@ -214,358 +167,8 @@ def report_content(analysis: Analysis, *, siting: Any = None,
         subtitle=str(meta.get("demo_label_zh" if lang == "zh" else "demo_label_en") or ""),
         siting_summary=siting_summary,
         siting_category=str(siting.category) if siting is not None else "",
+        e2sfca_supply=dict(getattr(analysis, "e2sfca_supply", {}) or {}),
     )
-
-
-# --------------------------------------------------------------------------------------------
-# Fonts and figures
-
-_FONT_CACHE: list[str] | None = None
-
-
-def cjk_fonts() -> list[str]:
-    """Font families available to matplotlib that can draw Chinese, best first.
-
-    Fonts installed after matplotlib built its font cache are found on disk and registered, so a
-    fresh ``apt-get install fonts-noto-cjk`` works without clearing any cache.
-    """
-    global _FONT_CACHE
-    if _FONT_CACHE is not None:
-        return _FONT_CACHE
-    from matplotlib import font_manager
-
-    def known() -> set[str]:
-        return {f.name for f in font_manager.fontManager.ttflist}
-
-    names = known()
-    if not any(f in names for f in CJK_FONT_FAMILIES):
-        for path in font_manager.findSystemFonts():
-            if any(h in Path(path).name.lower().replace("-", "").replace("_", "")
-                   for h in _CJK_FILE_HINTS):
-                try:
-                    font_manager.fontManager.addfont(path)
-                except (OSError, RuntimeError, ValueError):
-                    continue  # an unreadable font file is not a reason to fail the report
-        names = known()
-    _FONT_CACHE = [f for f in CJK_FONT_FAMILIES if f in names]
-    return _FONT_CACHE
-
-
-def _rc(lang: Language) -> dict[str, Any]:
-    return {"font.family": ["sans-serif"],
-            "font.sans-serif": [*cjk_fonts(), "DejaVu Sans"],
-            "axes.unicode_minus": False, "figure.dpi": 100, "savefig.dpi": 130,
-            "font.size": 9}
-
-
-def _png(fig: Figure) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", bbox_inches="tight", facecolor="white")
-    return base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-def _metric(gdf: gpd.GeoDataFrame, crs: CRS | None) -> gpd.GeoDataFrame:
-    if crs is None or gdf.crs is None:
-        return gdf
-    return gdf if CRS.from_user_input(gdf.crs) == crs else gdf.to_crs(crs)
-
-
-def _map_crs(layers: Mapping[str, gpd.GeoDataFrame]) -> CRS | None:
-    for gdf in layers.values():
-        if gdf.crs is not None and len(gdf):
-            crs = CRS.from_user_input(gdf.crs)
-            return crs if not crs.is_geographic else gdf.estimate_utm_crs()
-    return None
-
-
-def _scale_bar(ax: Axes) -> None:
-    x0, x1 = ax.get_xlim()
-    y0, y1 = ax.get_ylim()
-    span = (x1 - x0) / 5
-    nice = 10 ** math.floor(math.log10(span)) if span > 0 else 1
-    length = max(n * nice for n in (1, 2, 5) if n * nice <= span) if span >= nice else nice
-    x, y = x0 + (x1 - x0) * 0.05, y0 + (y1 - y0) * 0.05
-    ax.plot([x, x + length], [y, y], color="black", linewidth=3, solid_capstyle="butt")
-    label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
-    ax.text(x + length / 2, y + (y1 - y0) * 0.015, label, ha="center", va="bottom", fontsize=8)
-    ax.annotate("N", xy=(x1 - (x1 - x0) * 0.05, y1 - (y1 - y0) * 0.05),
-                xytext=(x1 - (x1 - x0) * 0.05, y1 - (y1 - y0) * 0.14),
-                arrowprops={"arrowstyle": "-|>", "color": "black"}, ha="center", fontsize=9)
-
-
-def _coverage_map(ax: Axes, communities: gpd.GeoDataFrame, column: str | None,
-                  outside: gpd.GeoDataFrame | None, facilities: gpd.GeoDataFrame | None,
-                  sites: gpd.GeoDataFrame | None = None,
-                  site_circles: gpd.GeoDataFrame | None = None) -> None:
-    if len(communities):
-        values = (communities[column].astype(float) if column and column in communities
-                  else pd.Series(np.nan, index=communities.index))
-        communities.plot(ax=ax, color=[coverage_colour(v) for v in values], edgecolor="#555555",
-                         linewidth=0.4)
-    if site_circles is not None and len(site_circles):
-        site_circles.plot(ax=ax, facecolor="#6a3d9a22", edgecolor="#6a3d9a", linewidth=0.8)
-    if outside is not None and len(outside):
-        points = outside.geom_type == "Point"
-        if (~points).any():  # areas outside the circle (e.g. grid cells) are drawn as areas
-            outside[~points].plot(ax=ax, facecolor="#1a1a1a66", edgecolor="#1a1a1a",
-                                  linewidth=0.5, zorder=3)
-        pts = outside[points]
-        if len(pts):
-            pop = (pts["population"].astype(float).fillna(0.0).to_numpy()
-                   if "population" in pts else np.ones(len(pts)))
-            # Dot area grows with the residents it stands for.
-            size = 2 + 30 * np.sqrt(pop / max(pop.max(), 1.0))
-            ax.scatter(pts.geometry.x, pts.geometry.y, s=size, c=_OUTSIDE, alpha=0.55,
-                       linewidths=0, zorder=3)
-    if facilities is not None and len(facilities):
-        colours = [CATEGORIES[c].color if c in CATEGORIES else "#333333"
-                   for c in facilities.get("category", pd.Series("", index=facilities.index))]
-        ax.scatter(facilities.geometry.x, facilities.geometry.y, s=14, c=colours,
-                   edgecolors="black", linewidths=0.4, zorder=4)
-    if sites is not None and len(sites):
-        ax.scatter(sites.geometry.x, sites.geometry.y, s=120, marker="*", c="#6a3d9a",
-                   edgecolors="white", linewidths=0.6, zorder=5)
-        ranks = sites["rank"] if "rank" in sites else range(1, len(sites) + 1)
-        for x, y, r in zip(sites.geometry.x, sites.geometry.y, ranks):
-            ax.annotate(str(r), (x, y), xytext=(4, 4), textcoords="offset points", fontsize=7,
-                        color="#3f007d", zorder=6)
-    ax.set_aspect("equal")
-    ax.set_axis_off()
-
-
-def _legend(fig: Figure, lang: Language, *, facilities: bool, sites: bool) -> None:
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
-
-    handles: list[Any] = [Patch(facecolor=c, edgecolor="#555555", label=lab)
-                          for _, _, c, lab in COVERAGE_CLASSES]
-    handles.append(Patch(facecolor="#d9d9d9", edgecolor="#555555", label=_t("no_data", lang)))
-    handles.append(Line2D([], [], marker="o", linestyle="", color=_OUTSIDE, alpha=0.55,
-                          label=_t("legend_outside", lang)))
-    if facilities:
-        handles.append(Line2D([], [], marker="o", linestyle="", markerfacecolor="#999999",
-                              markeredgecolor="black", label=_t("legend_facilities", lang)))
-    if sites:
-        handles.append(Line2D([], [], marker="*", linestyle="", color="#6a3d9a", markersize=12,
-                              label=_t("legend_sites", lang)))
-    fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 5), frameon=False,
-               fontsize=8)
-
-
-def _label(key: str, lang: Language) -> str:
-    cat = CATEGORIES.get(key)
-    return (cat.zh if lang == "zh" else cat.en) if cat else key
-
-
-def overview_map(content: ReportContent, *, lang: Language) -> str:
-    """Base64 PNG: communities by complete-circle coverage, residents outside, facilities."""
-    import matplotlib
-    from matplotlib.figure import Figure
-
-    layers = content.layers
-    crs = _map_crs(layers)
-    communities = _metric(layers["communities"], crs)
-    demand = layers.get("demand")
-    outside = None
-    if demand is not None and "complete_circle" in demand:
-        outside = _metric(demand[~demand["complete_circle"].astype(bool)], crs)
-    facilities = _metric(layers["facilities"], crs) if "facilities" in layers else None
-    sites = _metric(layers["recommended_sites"], crs) if "recommended_sites" in layers else None
-    with matplotlib.rc_context(_rc(lang)):
-        fig = Figure(figsize=(8.0, 7.0))
-        ax = fig.subplots()
-        _coverage_map(ax, communities, "complete_circle_pct", outside, facilities, sites)
-        _scale_bar(ax)
-        ax.set_title(_t("map_overall", lang), fontsize=11)
-        _legend(fig, lang, facilities=facilities is not None and len(facilities) > 0,
-                sites=sites is not None and len(sites) > 0)
-        return _png(fig)
-
-
-def category_maps(content: ReportContent, *, lang: Language, max_categories: int = 16) -> str:
-    """Base64 PNG: one small map per category (coverage by community, residents outside)."""
-    import matplotlib
-    from matplotlib.figure import Figure
-
-    layers = content.layers
-    crs = _map_crs(layers)
-    communities = _metric(layers["communities"], crs)
-    uncovered = _metric(layers["uncovered"], crs) if "uncovered" in layers else None
-    facilities = _metric(layers["facilities"], crs) if "facilities" in layers else None
-    cats = content.categories[:max_categories]
-    ncols = min(3, max(len(cats), 1))
-    nrows = max(math.ceil(len(cats) / ncols), 1)
-    with matplotlib.rc_context(_rc(lang)):
-        fig = Figure(figsize=(3.2 * ncols, 3.2 * nrows + 0.6))
-        axes = np.atleast_1d(fig.subplots(nrows, ncols)).ravel()
-        for ax, cat in zip(axes, cats):
-            out = (uncovered[uncovered["category"] == cat]
-                   if uncovered is not None and "category" in uncovered else None)
-            fac = (facilities[facilities["category"] == cat]
-                   if facilities is not None and "category" in facilities else None)
-            _coverage_map(ax, communities, columns.coverage_pct(cat), out, fac)
-            ax.set_title(_label(cat, lang), fontsize=9)
-        for ax in axes[len(cats):]:
-            ax.set_axis_off()
-        _legend(fig, lang, facilities=True, sites=False)
-        return _png(fig)
-
-
-def sites_map(content: ReportContent, *, lang: Language) -> str | None:
-    """Base64 PNG: recommended sites, their circles, and community coverage after siting."""
-    import matplotlib
-    from matplotlib.figure import Figure
-
-    layers = content.layers
-    if "recommended_sites" not in layers:
-        return None
-    crs = _map_crs(layers)
-    communities = _metric(layers["communities"], crs)
-    sites = _metric(layers["recommended_sites"], crs)
-    circles = _metric(layers["site_circles"], crs) if "site_circles" in layers else None
-    category = content.siting_category or None
-    uncovered = layers.get("uncovered")
-    outside = None
-    if uncovered is not None and category and "category" in uncovered:
-        outside = _metric(uncovered[uncovered["category"] == category], crs)
-    facilities = layers.get("facilities")
-    if facilities is not None and category and "category" in facilities:
-        facilities = _metric(facilities[facilities["category"] == category], crs)
-    column = columns.coverage_pct(category) if category else None
-    before_after = content.tables.get("siting_before_after")
-    if (before_after is not None and "pct_after" in before_after
-            and "community_id" in communities):
-        # Colour communities by their coverage once the recommended sites are built.
-        communities = communities.assign(_after=communities["community_id"].astype(str).map(
-            before_after["pct_after"].set_axis(before_after.index.astype(str))))
-        column = "_after"
-    with matplotlib.rc_context(_rc(lang)):
-        fig = Figure(figsize=(8.0, 7.0))
-        ax = fig.subplots()
-        _coverage_map(ax, communities, column, outside, facilities, sites, circles)
-        _scale_bar(ax)
-        title = _t("map_sites", lang)
-        ax.set_title(f"{title}: {_label(category, lang)}" if category else title, fontsize=11)
-        _legend(fig, lang, facilities=True, sites=True)
-        return _png(fig)
-
-
-def coverage_chart(content: ReportContent, *, lang: Language) -> str | None:
-    """Base64 PNG: horizontal bars of population coverage per category, against 100 %."""
-    import matplotlib
-    from matplotlib.figure import Figure
-
-    summary = content.tables.get("category_summary")
-    if summary is None or not len(summary) or "coverage_pct" not in summary:
-        return None
-    summary = summary.iloc[::-1]
-    keys = [str(k) for k in summary.index]
-    with matplotlib.rc_context(_rc(lang)):
-        fig = Figure(figsize=(7.5, 0.35 * len(keys) + 1.2))
-        ax = fig.subplots()
-        values = summary["coverage_pct"].astype(float).fillna(0.0).to_numpy()
-        ax.barh([_label(k, lang) for k in keys], values,
-                color=[CATEGORIES[k].color if k in CATEGORIES else "#888888" for k in keys])
-        for y, v in enumerate(values):
-            ax.text(min(v, 100) + 1, y, f"{v:.1f} %", va="center", fontsize=8)
-        ax.axvline(100, color="#333333", linestyle="--", linewidth=0.8)
-        ax.set_xlim(0, 112)
-        ax.set_xlabel(_t("share", lang))
-        ax.set_title(_t("coverage_chart", lang), fontsize=11)
-        ax.spines[["top", "right"]].set_visible(False)
-        return _png(fig)
-
-
-def _weighted_share_within(minutes: np.ndarray, weights: np.ndarray,
-                           grid: np.ndarray) -> np.ndarray:
-    """Percent of ``weights`` whose ``minutes`` ≤ each grid value (NaN/inf never reached)."""
-    total = weights.sum()
-    if total <= 0:
-        return np.zeros_like(grid)
-    finite = np.isfinite(minutes)
-    order = np.argsort(minutes[finite])
-    m = minutes[finite][order]
-    cum = np.concatenate([[0.0], np.cumsum(weights[finite][order])])
-    return 100.0 * cum[np.searchsorted(m, grid, side="right")] / total
-
-
-def weighted_percentile(minutes: np.ndarray, weights: np.ndarray, q: float) -> float:
-    """Population-weighted ``q``-th percentile of travel time (``inf`` when not reached).
-
-    The smallest time ``t`` such that at least ``q`` % of the residents reach a facility within
-    ``t``; unreachable residents count as infinitely far.
-    """
-    minutes = np.where(np.isnan(minutes), np.inf, minutes)
-    keep = weights > 0
-    minutes, weights = minutes[keep], weights[keep]
-    if not len(minutes):
-        return float("nan")
-    order = np.argsort(minutes)
-    cum = np.cumsum(weights[order]) / weights.sum()
-    idx = int(np.searchsorted(cum, q / 100.0 - 1e-12, side="left"))
-    return float(minutes[order][min(idx, len(order) - 1)])
-
-
-def travel_time_chart(content: ReportContent, *, lang: Language) -> str | None:
-    """Base64 PNG: cumulative share of residents within t minutes, per category and kind."""
-    import matplotlib
-    from matplotlib.figure import Figure
-
-    demand = content.layers.get("demand")
-    if demand is None or not len(demand):
-        return None
-    kinds = [k for k in ("urban", "rural")
-             if "kind" not in demand or (demand["kind"] == k).any()] or ["urban"]
-    top = max(content.circle_minutes.get(k, 15.0) for k in kinds) * 2
-    grid = np.linspace(0, top, 121)
-    with matplotlib.rc_context(_rc(lang)):
-        fig = Figure(figsize=(4.2 * len(kinds), 4.0))
-        axes = np.atleast_1d(fig.subplots(1, len(kinds)))
-        for ax, kind in zip(axes, kinds):
-            part = demand if "kind" not in demand else demand[demand["kind"] == kind]
-            weights = part["population"].astype(float).fillna(0.0).to_numpy()
-            for cat in content.categories:
-                col = columns.minutes(cat)
-                if col not in part:
-                    continue
-                minutes = part[col].astype(float).to_numpy()
-                ax.plot(grid, _weighted_share_within(minutes, weights, grid),
-                        color=CATEGORIES[cat].color if cat in CATEGORIES else None,
-                        label=_label(cat, lang), linewidth=1.3)
-            circle = content.circle_minutes.get(kind)
-            if circle:
-                ax.axvline(circle, color="#333333", linestyle="--", linewidth=0.8)
-            ax.set_ylim(0, 101)
-            ax.set_xlim(0, top)
-            ax.set_xlabel(_t("minutes", lang))
-            ax.set_ylabel(_t("share", lang))
-            ax.set_title(_t(kind, lang), fontsize=10)
-            ax.grid(alpha=0.3)
-        handles, labels = axes[0].get_legend_handles_labels()
-        if handles:
-            fig.legend(handles, labels, loc="lower center", ncol=4, frameon=False, fontsize=7,
-                       bbox_to_anchor=(0.5, -0.02 - 0.035 * math.ceil(len(labels) / 4)))
-        fig.suptitle(_t("time_chart", lang), fontsize=11)
-        return _png(fig)
-
-
-def travel_time_table(content: ReportContent) -> pd.DataFrame:
-    """Per category: population-weighted median and 90th percentile minutes, unreachable people."""
-    demand = content.layers.get("demand")
-    rows = []
-    if demand is None:
-        return pd.DataFrame(columns=["category", "median", "p90", "unreachable"])
-    weights = demand["population"].astype(float).fillna(0.0).to_numpy()
-    for cat in content.categories:
-        col = columns.minutes(cat)
-        if col not in demand:
-            continue
-        minutes = demand[col].astype(float).to_numpy()
-        unreachable = weights[~np.isfinite(minutes)].sum()
-        rows.append({"category": cat, "median": weighted_percentile(minutes, weights, 50),
-                     "p90": weighted_percentile(minutes, weights, 90),
-                     "unreachable": unreachable})
-    return pd.DataFrame(rows, columns=["category", "median", "p90", "unreachable"])
 
 
 # --------------------------------------------------------------------------------------------
@@ -611,26 +214,6 @@ def _table_html(frame: pd.DataFrame, *, lang: Language, classes: str = "",
             f"<tbody>{''.join(body)}</tbody></table>")
 
 
-_SETTING_LABELS: dict[str, tuple[str, str]] = {
-    "urban_circle_minutes": ("城市社区服务圈（分钟）", "Urban circle (minutes)"),
-    "rural_circle_minutes": ("农村社区服务圈（分钟）", "Rural circle (minutes)"),
-    "urban_mode": ("城市社区出行方式", "Urban travel mode"),
-    "rural_mode": ("农村社区出行方式", "Rural travel mode"),
-    "walk_speed_m_per_min": ("步行速度（米/分钟）", "Walking speed (m/min)"),
-    "elderly_walk_speed_m_per_min": ("老年人步行速度（米/分钟）", "Elderly walking speed (m/min)"),
-    "profile": ("出行人群", "Walking profile"),
-    "ebike_speed_km_per_h": ("电动自行车速度（千米/小时）", "E-bike speed (km/h)"),
-    "car_speeds_km_per_h": ("小汽车速度（千米/小时，按道路等级）", "Car speeds by road class (km/h)"),
-    "ebike_respects_oneway": ("电动自行车遵守单行道", "E-bikes keep to one-way streets"),
-    "circle_buffer_m": ("服务圈绘制缓冲（米）", "Service-circle drawing buffer (m)"),
-}
-_SCOPES: dict[str, tuple[str, str]] = {
-    "community": ("社区", "communities"), "population": ("人口", "residents"),
-    "street": ("街道/乡镇", "streets"), "district": ("区县", "districts"),
-    "area": ("全域", "whole area"),
-}
-
-
 def _short_list(value: Any, *, lang: Language, shown: int = 8,
                 names: Mapping[str, str] | None = None) -> str:
     """"N 个：a、b、c…" for a long list (the full list is in the exports).
@@ -647,7 +230,7 @@ def _short_list(value: Any, *, lang: Language, shown: int = 8,
     if not items:
         return ""
     head = "、".join(items[:shown]) + ("…" if len(items) > shown else "")
-    return f"{len(items)} 个：{head}" if lang == "zh" else f"{len(items)}: {head}"
+    return _t("list", lang, n=len(items), items=head)
 
 
 def _indicator_html(indicators: pd.DataFrame, *, lang: Language) -> tuple[str, int, int]:
@@ -670,7 +253,7 @@ def _indicator_html(indicators: pd.DataFrame, *, lang: Language) -> tuple[str, i
     missing = frame["communities_missing"] if "communities_missing" in frame else None
     out = pd.DataFrame({
         "indicator": frame[name_col].astype(str),
-        "scope": (frame["scope"].map(lambda v: _SCOPES.get(v, (v, v))[0 if lang == "zh" else 1])
+        "scope": (frame["scope"].map(lambda v: say(SCOPES, v, lang) if v in SCOPES else v)
                   if "scope" in frame else ""),
         "value": frame["value"] if "value" in frame else np.nan,
         "target": frame["target"] if "target" in frame else np.nan,
@@ -680,12 +263,38 @@ def _indicator_html(indicators: pd.DataFrame, *, lang: Language) -> tuple[str, i
     if missing is not None:
         out["communities_missing"] = missing.map(lambda v: _short_list(v, lang=lang))
     if "note" in frame:
-        out["note"] = frame["note"]
-    labels = {"indicator": "指标" if lang == "zh" else "Indicator"}
+        # Engine notes in the report's language (their Chinese text is in planning.texts).
+        out["note"] = frame["note"].map(lambda v: note_text(v, lang) if isinstance(v, str) else v)
+    labels = {"indicator": _t("indicator", lang)}
     n_pass = status.count("pass")
     n_judged = n_pass + status.count("fail")
     return _table_html(out, lang=lang, classes="indicators", row_class=status,
                        labels=labels), n_pass, n_judged
+
+
+def _e2sfca_shown(content: ReportContent, most: int = 3) -> list[str]:
+    """Categories whose E2SFCA column the report shows: the sited one first, at most ``most``."""
+    first = [content.siting_category] if content.siting_category in content.categories else []
+    return list(dict.fromkeys([*first, *content.categories]))[:most]
+
+
+def _e2sfca_labels(content: ReportContent) -> dict[str, tuple[str, str]]:
+    """Headers of the E2SFCA columns whose supply is known, by column."""
+    return {columns.e2sfca(cat): e2sfca_labels(cat, kind)
+            for cat, kind in content.e2sfca_supply.items()}
+
+
+def _e2sfca_reading(content: ReportContent, shown: Sequence[str], lang: Language) -> str:
+    """The sentence on how to read the E2SFCA columns, with the supply of each one shown."""
+    text = _t("e2sfca.read", lang)
+    supplies = [f"{_label(cat, lang)}{'：' if lang == 'zh' else ': '}"
+                f"{say(E2SFCA_SUPPLY, content.e2sfca_supply[cat], lang)}"
+                for cat in (columns.split(c)[1] for c in shown if columns.split(c))
+                if content.e2sfca_supply.get(cat) in E2SFCA_SUPPLY]
+    if supplies:
+        text += (" " if lang == "en" else "") + _t(
+            "e2sfca.supplies", lang, supplies=("；" if lang == "zh" else "; ").join(supplies))
+    return text
 
 
 def _img(b64: str | None, alt: str) -> str:
@@ -846,10 +455,14 @@ def render_report(content: ReportContent, *, lang: Language = "zh") -> str:
         # Per-category columns fit an A4 page for a few categories; the exports have them all.
         per_category = ([columns.coverage_pct(c) for c in content.categories]
                         if len(content.categories) <= 6 else [])
+        supply = [columns.e2sfca(c) for c in _e2sfca_shown(content) if columns.e2sfca(c) in table]
         keep = [c for c in ("name", "kind", "population", "households", "circle_minutes",
                             *per_category, "complete_circle_pct",
-                            "floor_area_per_100_households", "missed_targets") if c in table]
+                            "floor_area_per_100_households", *supply, "missed_targets")
+                if c in table]
         shown = table[keep].head(n).reset_index()
+        for column in supply:
+            shown[column] = shown[column].map(planner_number).astype(object)
         if "missed_targets" in shown:
             indicators = tables.get("indicators")
             label_col = "name_zh" if lang == "zh" else "name_en"
@@ -860,7 +473,11 @@ def render_report(content: ReportContent, *, lang: Language = "zh") -> str:
                 lambda v: _short_list(v, lang=lang, shown=3, names=names))
         parts.append(f"<h2>{esc(_t('communities', lang))}</h2>")
         parts.append(f'<p class="note">{esc(_t("worst", lang, n=n))}</p>')
-        parts.append(_table_html(shown, lang=lang, classes="communities"))
+        if supply:
+            parts.append(f'<p class="note">{esc(_e2sfca_reading(content, supply, lang))}</p>')
+        headers = _e2sfca_labels(content)
+        parts.append(_table_html(shown, lang=lang, classes="communities", labels={
+            c: say(headers, c, lang) for c in supply if c in headers}))
 
     # 9. Sources and settings
     parts.append(f"<h2>{esc(_t('sources', lang))}</h2>")
@@ -876,11 +493,11 @@ def render_report(content: ReportContent, *, lang: Language = "zh") -> str:
     for kind, minutes in content.circle_minutes.items():
         settings.setdefault(f"{kind}_circle_minutes", f"{minutes:g}")
     rows = pd.DataFrame({
-        "label": [_SETTING_LABELS.get(k, (k, k))[0 if lang == "zh" else 1] for k in settings],
+        "label": [say(SETTING_LABELS, k, lang) if k in SETTING_LABELS else k for k in settings],
         "key": list(settings), "value": list(settings.values())})
     parts.append(f"<h3>{esc(_t('settings', lang))}</h3>")
     parts.append(_table_html(rows, lang=lang, labels={
-        "label": "参数" if lang == "zh" else "Setting", "key": "", "value": ""}))
+        "label": _t("setting", lang), "key": "", "value": ""}))
 
     css = _CSS % {"fonts": _CSS_FONTS}
     html_lang = "zh-CN" if lang == "zh" else "en"
@@ -892,13 +509,6 @@ def render_report(content: ReportContent, *, lang: Language = "zh") -> str:
 
 # --------------------------------------------------------------------------------------------
 # Files
-
-
-def _share(path: Path) -> None:
-    """Give a temporary file the usual permissions (mkstemp makes it private to the owner)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)
 
 
 def find_chromium() -> str | None:
@@ -924,30 +534,21 @@ def html_to_pdf(html_path: str | os.PathLike[str], pdf_path: str | os.PathLike[s
         raise DataError("no PDF converter was found (headless Chromium)", file=pdf_path,
                         fix="install the chromium package, or print the HTML report from a "
                         "browser")
-    fd, name = tempfile.mkstemp(prefix=f".{pdf_path.stem}.", suffix=".pdf", dir=pdf_path.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        with tempfile.TemporaryDirectory(prefix="report-chromium-") as profile:
-            cmd = [chromium, "--headless", "--no-sandbox", "--disable-gpu",
-                   "--disable-dev-shm-usage", "--no-first-run", "--no-pdf-header-footer",
-                   f"--user-data-dir={profile}", f"--print-to-pdf={tmp}",
-                   html_path.as_uri()]
-            try:
-                done = subprocess.run(cmd, capture_output=True, timeout=timeout_s, check=False)
-            except subprocess.TimeoutExpired:
-                raise DataError(f"Chromium did not finish printing the PDF in {timeout_s:g} s",
-                                file=pdf_path, fix="print the HTML report from a browser") from None
-        if tmp.stat().st_size == 0 or not tmp.read_bytes()[:5] == b"%PDF-":
+    with replacing(pdf_path) as tmp, \
+            tempfile.TemporaryDirectory(prefix="report-chromium-") as profile:
+        cmd = [chromium, "--headless", "--no-sandbox", "--disable-gpu",
+               "--disable-dev-shm-usage", "--no-first-run", "--no-pdf-header-footer",
+               f"--user-data-dir={profile}", f"--print-to-pdf={tmp}", html_path.as_uri()]
+        try:
+            done = subprocess.run(cmd, capture_output=True, timeout=timeout_s, check=False)
+        except subprocess.TimeoutExpired:
+            raise DataError(f"Chromium did not finish printing the PDF in {timeout_s:g} s",
+                            file=pdf_path, fix="print the HTML report from a browser") from None
+        if not tmp.exists() or tmp.read_bytes()[:5] != b"%PDF-":
             err = done.stderr.decode("utf-8", "replace").strip().splitlines()
             raise DataError("Chromium could not print the PDF"
                             + (f" ({err[-1]})" if err else ""), file=pdf_path,
                             fix="print the HTML report from a browser")
-        _share(tmp)
-        os.replace(tmp, pdf_path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return pdf_path
 
 
@@ -976,12 +577,7 @@ def write_report(content: ReportContent, out: str | os.PathLike[str], *,
     if not out.parent.exists():
         raise DataError("the output folder does not exist", file=out,
                         fix="create the folder first or choose another path")
-    document = render_report(content, lang=lang)
-    fd, name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=".html", dir=out.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(document)
-    _share(Path(name))
-    os.replace(name, out)
+    write_text(out, render_report(content, lang=lang))
     if not pdf:
         return out, None, f"wrote {out}"
     if find_chromium() is None:
@@ -1001,12 +597,10 @@ def write_analysis_report(analysis: Analysis, out: str | os.PathLike[str], *,
     """:func:`write_report` for an analysis (and optional siting result / scenario comparison).
 
     ``crs`` names the coordinate system of the overlays exported with the report
-    (see :data:`planning.output.export.OUTPUT_CRS`); its note goes into the settings section.
+    (see :data:`planning.choices.OUTPUT_CRS`); its note goes into the settings section.
     """
     crs_note = ""
     if crs:
-        from planning.output.export import output_crs
-
         crs_note = output_crs(crs, {"communities": analysis.dataset.communities}).note
     content = report_content(analysis, siting=siting, scenario_comparison=scenario_comparison,
                              crs_note=crs_note, lang=lang)

@@ -1,4 +1,5 @@
-"""QGIS layer styles (QML) for the GeoPackage ``layer_styles`` table.
+"""How outputs show results: QGIS layer styles (QML) for the GeoPackage ``layer_styles`` table,
+the coverage classes, and numbers as a planner writes them.
 
 QGIS applies a style from that table when the layer is opened: communities coloured by coverage
 class (red → green), facilities and circles by category with the taxonomy colours.
@@ -6,10 +7,30 @@ class (red → green), facilities and circles by category with the taxonomy colo
 
 from __future__ import annotations
 
+import math
 import numbers
 import xml.etree.ElementTree as ET
 
 from geo.taxonomy import CATEGORIES
+
+
+def planner_number(value: object) -> object:
+    """A ratio as a planner writes it: a whole number from 10 up, one decimal below 10.
+
+    Anything that is not a finite number is returned as it is.
+
+    >>> planner_number(3313.04), planner_number(0.776), planner_number(float("nan")) != 0
+    (3313, 0.8, True)
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return value
+    number = float(value)
+    if number != number or number in (float("inf"), float("-inf")):
+        return value
+    # Halves go up, as a planner rounds (Python's round() would take 12.5 to 12).
+    sign = -1 if number < 0 else 1
+    tenths = sign * math.floor(abs(number) * 10 + 0.5) / 10
+    return sign * math.floor(abs(number) + 0.5) if abs(tenths) >= 10 else tenths
 
 
 def rgb(hex_colour: str) -> tuple[int, int, int]:

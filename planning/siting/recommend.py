@@ -26,7 +26,9 @@ from scipy import sparse
 from geo._errors import DataError
 from geo.dataset import Dataset
 from geo.taxonomy import CATEGORIES
+from planning.access.circles import service_circles
 from planning.access.coverage import coverage
+from planning.access.demand import OUTSIDE_KIND, community_kinds, locate
 from planning.access.groups import with_groups
 from planning.access.travel import EPS_MINUTES, TravelModel
 from planning.choices import CANDIDATE_CHOICES, MODELS
@@ -288,12 +290,7 @@ def _sites_table(
     chosen = chosen.reset_index(drop=True)
     wgs = chosen.geometry.to_crs(4326) if len(chosen) else chosen.geometry
     cumulative = covered_before + np.cumsum(newly)
-    comm = dataset.communities
-    community = pd.Series([None] * len(chosen), dtype=object)
-    if len(comm) and len(chosen):
-        pts_idx, poly_idx = comm.sindex.query(chosen.geometry.to_numpy(), predicate="intersects")
-        first = pd.Series(poly_idx, index=pts_idx).groupby(level=0).min()
-        community.iloc[first.index.to_numpy()] = comm["community_id"].astype(str).to_numpy()[first.to_numpy()]
+    community = locate(chosen.geometry, dataset.communities)
     return gpd.GeoDataFrame(
         {
             "rank": np.arange(1, len(chosen) + 1, dtype=np.int64),
@@ -339,16 +336,10 @@ def _empty_circles(dataset: Dataset) -> gpd.GeoDataFrame:
 
 def _site_circles(dataset: Dataset, sites: gpd.GeoDataFrame, settings: Settings, notes: list[str]) -> gpd.GeoDataFrame:
     """Service circle of each new site, with the circle and mode of the community it lies in."""
-    try:
-        from planning.access.circles import service_circles
-    except ImportError:
-        notes.append(Note.of("siting.no_circles"))
-        return _empty_circles(dataset)
     if len(sites) == 0:
         return _empty_circles(dataset)
-    comm = dataset.communities
-    kinds = dict(zip(comm["community_id"].astype(str), comm["kind"].astype(str))) if len(comm) else {}
-    kind = np.asarray([kinds.get(c, "urban") if c is not None else "urban" for c in sites["community_id"]])
+    kinds = community_kinds(dataset.communities)
+    kind = np.asarray([kinds.get(c, OUTSIDE_KIND) if c is not None else OUTSIDE_KIND for c in sites["community_id"]])
     parts = []
     for k in ("urban", "rural"):
         sel = np.flatnonzero(kind == k)

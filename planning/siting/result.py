@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,6 +11,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from planning.output.files import write_csv, write_geopackage, write_text
 from planning.siting._solvers import Solution
 
 
@@ -124,7 +123,8 @@ class SitingResult:
         ``communities_before_after.csv`` and ``siting.json``.
 
         CSV files carry a BOM so that Excel opens the Chinese names correctly. Each file is
-        written to a temporary name first and then moved over the old one.
+        written by :mod:`planning.output.files`: to a temporary name first, then moved over the
+        old one.
         """
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
@@ -133,63 +133,10 @@ class SitingResult:
             layers["circles"] = self.circles
         if self.unreachable_points is not None and len(self.unreachable_points):
             layers["unreachable"] = self.unreachable_points
-        written = [write_geopackage(out / "sites.gpkg", layers)]
-        written.append(_write_csv(out / "sites.csv", pd.DataFrame(self.sites.drop(columns="geometry"))))
-        written.append(_write_csv(out / "communities_before_after.csv", self.community_before_after.reset_index()))
-        summary = out / "siting.json"
-        _atomic_text(summary, json.dumps(self.to_json(), ensure_ascii=False, indent=2))
-        written.append(summary)
+        written = [write_geopackage(out / "sites.gpkg", layers),
+                   write_csv(out / "sites.csv", pd.DataFrame(self.sites.drop(columns="geometry"))),
+                   write_csv(out / "communities_before_after.csv",
+                             self.community_before_after.reset_index()),
+                   write_text(out / "siting.json",
+                              json.dumps(self.to_json(), ensure_ascii=False, indent=2))]
         return written
-
-
-def write_geopackage(path: Path, layers: dict[str, pd.DataFrame]) -> Path:
-    """Write layers to a new GeoPackage next to ``path``, then replace ``path`` with it."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(suffix=".gpkg", dir=path.parent, prefix=f".{path.stem}-")
-    os.close(fd)
-    os.unlink(tmp)
-    try:
-        for name, frame in layers.items():
-            if isinstance(frame, gpd.GeoDataFrame):
-                frame.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
-            else:
-                import pyogrio
-
-                pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
-
-
-def _write_csv(path: Path, frame: pd.DataFrame) -> Path:
-    fd, tmp = tempfile.mkstemp(suffix=".csv", dir=path.parent, prefix=f".{path.stem}-")
-    os.close(fd)
-    try:
-        frame.to_csv(tmp, index=False, encoding="utf-8-sig")
-        os.chmod(tmp, _usual_mode())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
-
-
-def _atomic_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(suffix=path.suffix, dir=path.parent, prefix=f".{path.stem}-")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, _usual_mode())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def _usual_mode() -> int:
-    """Permissions of a new file (mkstemp makes its files private to the owner)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask

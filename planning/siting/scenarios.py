@@ -34,6 +34,7 @@ import pyogrio
 from geo._errors import DataError
 from geo.dataset import Dataset
 from geo.taxonomy import CATEGORIES
+from planning.output.files import write_geopackage
 from planning.settings import Settings
 
 SITES_LAYER = "sites"
@@ -190,8 +191,6 @@ def save_scenario(path: str | Path, analysis: Any, result: Any, *, name: str) ->
 
 def write_scenario(scenario: Scenario, path: str | Path) -> Path:
     """Write the scenario to a GeoPackage (replacing ``path`` only once the new file is complete)."""
-    from planning.siting.result import write_geopackage
-
     path = Path(path)
     if path.suffix.lower() != ".gpkg":
         raise DataError("a scenario is saved as a GeoPackage", file=path, fix="use a file name ending in .gpkg")

@@ -76,3 +76,12 @@ def test_map_page_shows_the_group(toy_source: str, lang: str) -> None:
     assert not at.exception
     wanted = "服务对象：60岁以上老年人；服务圈内" if lang == "zh" else "Target group: Residents aged 60+; inside the circle"
     assert any(c.value.startswith(wanted) for c in at.caption)
+
+
+def test_population_template_carries_the_group_columns(tmp_path: Path) -> None:
+    from app_support import contract
+
+    zh = contract.template_files("population", "zh")["population.csv"][0].decode("utf-8-sig")
+    header = zh.splitlines()[0].split(",")
+    assert "60岁以上人口" in header and "0-6岁人口" in header
+    assert contract.optional_columns("population")[-2:] == ("elderly", "children")

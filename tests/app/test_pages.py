@@ -167,9 +167,9 @@ def test_export_other_formats(toy_dataset_and_analysis, fmt: str) -> None:
 
 
 def test_save_and_compare_scenarios(toy_source: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from app_support import scenarios_view
+    from app_support import state
 
-    monkeypatch.setattr(scenarios_view, "SCENARIO_DIR", tmp_path)
+    monkeypatch.setattr(state, "session_folder", lambda kind: tmp_path)
     at = _app("pages/3_siting.py", toy_source, settings={}).run()
     at.selectbox(key="w_site_category_zh").set_value("health")
     at.number_input(key="w_site_n_zh").set_value(1)

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_map_redraw_seconds() -> None:
     from streamlit.testing.v1 import AppTest
 
-    from app_support import state
+    from app_support import warmup
 
     at = AppTest.from_file(str(ROOT / "pages" / "1_map.py"), default_timeout=600)
     started = time.perf_counter()
@@ -27,7 +27,7 @@ def test_map_redraw_seconds() -> None:
     assert not at.exception
     print(f"\nfirst load (data set, network, analysis, first map): {time.perf_counter() - started:.2f} s")
     # Let the background drawing of the other categories' circles finish.
-    state._WARMUP.submit(lambda: None).result(timeout=600)
+    warmup.wait(timeout_s=600)
     timings = []
     for category in ("health", "sports", "elderly_care", "convenience_retail", "__complete__"):
         started = time.perf_counter()

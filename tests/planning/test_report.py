@@ -18,7 +18,7 @@ from pyproj import CRS
 
 from geo._errors import DataError
 from planning.__main__ import main
-from planning.output import report
+from planning.output import figures, report
 from planning.output.report import ReportContent, render_report, weighted_percentile, write_report
 from tests.planning import _export_layers as fx
 
@@ -78,7 +78,7 @@ def test_travel_time_table_by_hand() -> None:
 
 
 def test_share_within_by_hand() -> None:
-    share = report._weighted_share_within(np.array([4.0, 9.5, np.inf]),
+    share = figures.weighted_share_within(np.array([4.0, 9.5, np.inf]),
                                           np.array([1.0, 2.0, 1.0]), np.array([0, 4, 9, 10, 99]))
     np.testing.assert_allclose(share, [0, 25, 25, 75, 75])
 

@@ -1,0 +1,71 @@
+"""Files a planner uploads: checked, then saved under the layer name they picked.
+
+Files are written into a fresh folder named by their content hash, inside the session's own
+folder, never under a name or a path taken from the upload, and each through a temporary file
+first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from geo._errors import DataError
+
+UPLOAD_ROOT = Path(tempfile.gettempdir()) / "service-circles-uploads"
+UPLOAD_TYPES: tuple[str, ...] = ("gpkg", "zip", "geojson", "json", "csv", "xlsx", "osm", "pbf", "graphml", "toml")
+MAX_UPLOAD_BYTES = 500 * 1024 * 1024
+#: The upload slot of ``dataset.toml`` (name, attribution, coordinate systems of the layers).
+TOML_SLOT = "dataset_toml"
+
+
+def save_uploads(files: Mapping[str, Any], *, root: Path | None = None) -> Path:
+    """Write uploaded files (layer name → UploadedFile) into a fresh folder named by their hash.
+
+    Parameters
+    ----------
+    files : mapping of str to UploadedFile
+        ``"dataset"`` for a whole data set, :data:`TOML_SLOT` for its ``dataset.toml``, else a
+        layer name of :data:`geo.dataset.LAYERS`; ``None`` values are skipped.
+    root : pathlib.Path, optional
+        Where the folder goes: the app gives the session's own folder
+        (:func:`app_support.state.session_folder`); default :data:`UPLOAD_ROOT`.
+
+    Returns
+    -------
+    pathlib.Path
+        The folder under ``root``; the same files give the same folder.
+    """
+    digest = hashlib.sha256()
+    payloads: dict[str, tuple[str, bytes]] = {}
+    for layer, upload in files.items():
+        if upload is None:
+            continue
+        name = str(upload.name)
+        suffix = ".osm.pbf" if name.lower().endswith(".osm.pbf") else Path(name).suffix.lower()
+        if suffix.lstrip(".").split(".")[-1] not in UPLOAD_TYPES:
+            raise DataError(f"file type '{suffix}' is not accepted", file=name,
+                            fix=f"Upload one of: {', '.join(UPLOAD_TYPES)}")
+        data = upload.getvalue()
+        if len(data) > MAX_UPLOAD_BYTES:
+            raise DataError("file is larger than 500 MB", file=name, fix="Clip it to the study area")
+        if (suffix == ".toml") != (layer == TOML_SLOT):
+            # A description file saved as a layer (or a layer as the description) would be read wrongly.
+            raise DataError("a .toml file describes the data set and is not a layer" if suffix == ".toml"
+                            else "the data set description must be a .toml file", file=name,
+                            fix="Upload dataset.toml in its own box and each layer in the box of its layer")
+        digest.update(layer.encode() + suffix.encode() + hashlib.sha256(data).digest())
+        payloads[layer] = (suffix, data)
+    folder = (UPLOAD_ROOT if root is None else root) / digest.hexdigest()[:16]
+    folder.mkdir(parents=True, exist_ok=True)
+    for layer, (suffix, data) in payloads.items():
+        target = folder / ("dataset" + suffix if layer in ("dataset", TOML_SLOT) else layer + suffix)
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".part")
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(tmp, target)
+    return folder
