@@ -300,6 +300,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "contract.source": ("来源，如 idle_building（闲置用房）、vacant_land（空地）", "Source, e.g. idle_building, vacant_land"),
     "contract.cost": ("成本（数字）", "Cost (a number)"),
     "scope.community": ("社区", "community"),
+    "scope.facility": ("设施", "facility"),
     "scope.street": ("街道/乡镇", "street / township"),
     "scope.district": ("区县", "district / county"),
     "scope.city": ("全市", "city"),

@@ -404,12 +404,13 @@ REPORT_TEXT: dict[str, tuple[str, str]] = {
     "site.after": ("规划后圈内人口", "Covered after"),
     "e2sfca.read": ("“每千人可达……”一列为 E2SFCA（增强两步移动搜索法）供需比：居民服务圈内各设施的供给量，"
                     "按出行时间衰减并由各设施服务圈内的全部居民分摊后，折算为每千名居民的数量；数值越大服务越充裕，"
-                    "0 表示服务圈内没有该类设施。",
+                    "0 表示服务圈内没有该类设施。养老服务站、助餐点、托育等按其服务对象（老年人、儿童）计，即每千名服务对象。",
                     "The \"per 1,000 residents in reach\" columns are the E2SFCA supply-to-demand "
                     "ratio: the supply of the facilities within a resident's circle, weighted down "
                     "with travel time and shared among everyone in each facility's circle, per "
                     "1,000 residents; higher means better served, 0 means no facility of the "
-                    "category within the circle."),
+                    "category within the circle. Categories that serve a group (elderly care, meal "
+                    "aid, childcare) count that group: per 1,000 of the elderly or children."),
     "e2sfca.supplies": ("供给量：{supplies}。", "Supply: {supplies}."),
 }
 
@@ -426,12 +427,16 @@ SETTING_LABELS: dict[str, tuple[str, str]] = {
     "car_speeds_km_per_h": ("小汽车速度（千米/小时，按道路等级）", "Car speeds by road class (km/h)"),
     "ebike_respects_oneway": ("电动自行车遵守单行道", "E-bikes keep to one-way streets"),
     "circle_buffer_m": ("服务圈绘制缓冲（米）", "Service-circle drawing buffer (m)"),
+    "target_groups": ("各类设施的服务对象（未列出的为全体居民）", "Target group of each category (others: all residents)"),
+    "elderly_group_speed": ("老年人按老年人步速前往其服务设施", "The elderly walk at the elderly speed to their services"),
+    "census_code": ("人口普查区县代码", "Census county code"),
+    "census_whole_county": ("研究范围为整个区县（人口按普查校准）", "Study area is the whole county (scaled to the census)"),
 }
 
 #: Scopes of the indicators (``scope`` column), as the report names them.
 SCOPES: dict[str, tuple[str, str]] = {
     "community": ("社区", "communities"), "population": ("人口", "residents"),
-    "street": ("街道/乡镇", "streets"), "district": ("区县", "districts"),
+    "street": ("街道/乡镇", "streets"), "district": ("区县", "districts"), "facility": ("设施", "facilities"),
     "area": ("全域", "whole area"),
 }
 
