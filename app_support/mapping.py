@@ -3,12 +3,15 @@
 Everything is drawn from layers computed by :mod:`planning`; this module only projects them to
 longitude/latitude (shifted into GCJ-02 when the Amap base map is chosen), styles them and adds
 the legend. The default base layers (a plain background and the data set's own roads) need no
-internet; tile base maps are added only when the user picks one.
+internet; tile base maps are added only when the user picks one. The travel-time surface is an
+image inside the page (a PNG data URL), so it needs no tile server either.
 """
 
 from __future__ import annotations
 
+import base64
 import html
+import io
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +23,13 @@ import numpy as np
 import pandas as pd
 import shapely
 from branca.element import Element, MacroElement
+from folium.raster_layers import ImageOverlay
 from folium.template import Template
+from PIL import Image
+from rasterio.crs import CRS as RasterCRS
+from rasterio.transform import Affine, array_bounds
+from rasterio.warp import Resampling, calculate_default_transform, reproject
+from rasterio.warp import transform as transform_xy
 
 from app_support.i18n import category_label, column_label, t
 from app_support.offline import OfflineHeatMap, OfflineMap, RemoteJson
@@ -33,6 +42,10 @@ NO_DATA_COLOR = "#bdbdbd"
 # Coverage ramp (share of residents inside the circle): red → amber → green, five classes.
 COVERAGE_BREAKS: tuple[float, ...] = (0.0, 50.0, 80.0, 95.0, 100.0)
 COVERAGE_COLORS: tuple[str, ...] = ("#d7191c", "#fdae61", "#ffffbf", "#a6d96a", "#1a9641")
+#: Travel-time classes (surface and rings): within ring 1, 2, 3 …, then beyond the last ring
+#: (up to twice its time) and farther or unreachable.
+RING_COLORS: tuple[str, ...] = ("#1a9850", "#66bd63", "#a6d96a", "#d9ef8b", "#ffffbf", "#fee08b")
+BEYOND_COLOR, FAR_COLOR = "#fdae61", "#d73027"
 _ROAD_STYLE = {"major": (2.2, "#8c8c8c"), "minor": (1.0, "#b5b5b5")}
 _MAJOR = {"motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link",
           "secondary", "secondary_link", "tertiary", "tertiary_link"}
@@ -108,6 +121,65 @@ def layer_json(frame: gpd.GeoDataFrame | None, columns: Sequence[str] = (), *, b
 Layer = gpd.GeoDataFrame | str | RemoteJson | None
 
 
+def ring_colors(rings: int) -> list[str]:
+    """Colours of ``rings`` rings, then of "beyond the last ring" and "farther"."""
+    inner = [RING_COLORS[min(i, len(RING_COLORS) - 1)] for i in range(rings)]
+    return [*inner, BEYOND_COLOR, FAR_COLOR]
+
+
+@dataclass(frozen=True)
+class SurfaceImage:
+    """A travel-time surface as a translucent image: a PNG data URL and its corners.
+
+    ``bounds`` is ``[[south, west], [north, east]]`` in display longitude/latitude (GCJ-02 for
+    Amap). Its legend is :attr:`MapLayers.ring_legend`.
+    """
+
+    url: str
+    bounds: list[list[float]]
+
+
+def surface_image(classes: np.ndarray, transform: Affine, crs: Any, colors: Sequence[str], *,
+                  basemap: str = "none", alpha: int = 140,
+                  max_pixels: int = 2_000_000) -> SurfaceImage | None:
+    """The class raster (0 transparent, 1… the ``colors``) as an image for the map.
+
+    The grid is resampled (nearest cell) to Web Mercator, the map's own projection, so that
+    Leaflet can stretch it between two corners without distortion; large grids are sent at
+    no more than ``max_pixels`` pixels.
+    """
+    classes = np.asarray(classes, dtype=np.uint8)
+    if not classes.any():
+        return None
+    height, width = classes.shape
+    west, south, east, north = array_bounds(height, width, transform)
+    src_crs = RasterCRS.from_user_input(crs)
+    dst_crs = RasterCRS.from_epsg(3857)
+    dst_transform, dst_width, dst_height = calculate_default_transform(
+        src_crs, dst_crs, width, height, left=west, bottom=south, right=east, top=north)
+    scale = max(1.0, float(np.sqrt(dst_width * dst_height / max_pixels)))
+    if scale > 1.0:
+        dst_width, dst_height = int(dst_width / scale), int(dst_height / scale)
+        dst_transform = dst_transform * Affine.scale(scale)
+    shown = np.zeros((dst_height, dst_width), dtype=np.uint8)
+    reproject(classes, shown, src_transform=transform, src_crs=src_crs, dst_transform=dst_transform,
+              dst_crs=dst_crs, src_nodata=0, dst_nodata=0, resampling=Resampling.nearest)
+    palette = np.zeros((256, 4), dtype=np.uint8)
+    for i, color in enumerate(colors, start=1):
+        palette[i] = [int(color[1:3], 16), int(color[3:5], 16), int(color[5:7], 16), alpha]
+    buffer = io.BytesIO()
+    Image.fromarray(palette[shown]).save(buffer, format="PNG", compress_level=6)
+    x0, y0, x1, y1 = array_bounds(dst_height, dst_width, dst_transform)
+    lon, lat = transform_xy(dst_crs, RasterCRS.from_epsg(4326), [x0, x1], [y0, y1])
+    lon, lat = np.asarray(lon), np.asarray(lat)
+    if basemap == "amap":
+        from geo.coords import wgs84_to_gcj02
+
+        lon, lat = wgs84_to_gcj02(lon, lat)
+    url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    return SurfaceImage(url=url, bounds=[[float(lat[0]), float(lon[0])], [float(lat[1]), float(lon[1])]])
+
+
 def _missing(value: Any) -> bool:
     try:
         return bool(pd.isna(value))
@@ -123,6 +195,8 @@ class MapLayers:
     ``popup_columns`` of its indicator row (``popup_labels`` names those whose header depends on
     the data); ``uncovered`` carries ``population``; ``facilities`` is a frame with ``category``
     or a mapping category → GeoJSON text.
+    ``rings`` carries ``ring`` (1, 2, …), coloured as ``ring_legend`` lists them;
+    ``responsibility`` carries ``name`` and ``population`` of each facility's area.
     """
 
     communities: gpd.GeoDataFrame | None = None
@@ -140,6 +214,10 @@ class MapLayers:
     uncovered_title: str | None = None
     sites: gpd.GeoDataFrame | None = None
     site_circles: Layer = None
+    rings: Layer = None
+    ring_legend: Sequence[tuple[str, str]] = ()
+    responsibility: Layer = None
+    surface: SurfaceImage | None = None
     roads: Layer = None
     attribution: Sequence[str] = ()
     banner: Sequence[str] = ()
@@ -310,6 +388,15 @@ def legend_html(layers: MapLayers, *, lang: str) -> str:
         parts.append('<div><span style="display:inline-block;width:14px;height:10px;'
                      'border:1px dashed #555;margin-right:4px"></span>'
                      f'{html.escape(t("layer.buffer", lang))}</div>')
+    if layers.ring_legend and (layers.surface is not None or _has(layers.rings)):
+        parts.append(f'<div style="margin-top:4px">{html.escape(t("layer.surface", lang))}</div>')
+        for color, text in layers.ring_legend:
+            parts.append(f'<div><span style="display:inline-block;width:14px;height:10px;background:{color};'
+                         f'opacity:0.8;margin-right:4px"></span>{html.escape(text)}</div>')
+    if _has(layers.responsibility):
+        parts.append('<div><span style="display:inline-block;width:14px;height:10px;'
+                     'border:1.5px solid #6a3d9a;margin-right:4px"></span>'
+                     f'{html.escape(t("layer.responsibility", lang))}</div>')
     if fixed or (layers.uncovered is not None and len(layers.uncovered)):
         parts.append('<div><span style="display:inline-block;width:14px;height:10px;'
                      'background:linear-gradient(90deg,#00f,#0f0,#ff0,#f00);margin-right:4px"></span>'
@@ -452,6 +539,7 @@ def build_map_parts(layers: MapLayers, *, lang: str = "zh", basemap: str = "none
             fg = folium.FeatureGroup(name=t(name, lang), show=show)
             fg.add_child(GeoJsonLayer(data, style=_style_js(style), interactive=False))
             groups.append(fg)
+    groups.extend(_surface_groups(layers, lang=lang, basemap=basemap))
     if layers.uncovered is not None and len(layers.uncovered):
         groups.append(_uncovered_group(layers, lang=lang, basemap=basemap))
     if layers.facilities is not None and len(layers.facilities):
@@ -583,3 +671,35 @@ def _sites_group(layers: MapLayers, *, lang: str, basemap: str) -> folium.Featur
                               popup=[(c, column_label(c, lang)) for c in fields],
                               tooltip=[(c, column_label(c, lang)) for c in ("rank", "name") if c in fields]))
     return fg
+
+
+def _surface_groups(layers: MapLayers, *, lang: str, basemap: str) -> list[folium.FeatureGroup]:
+    """The travel-time surface, rings and responsibility areas: toggles, off at first."""
+    groups = []
+    if layers.surface is not None:
+        fg = folium.FeatureGroup(name=t("layer.surface", lang), show=False)
+        ImageOverlay(image=layers.surface.url, bounds=layers.surface.bounds, interactive=False,
+                     zindex=2).add_to(fg)
+        groups.append(fg)
+    rings = _as_json(layers.rings, ["ring", "urban_minutes", "rural_minutes"], basemap=basemap)
+    if rings and _has(rings):
+        colors = json.dumps([c for c, _ in layers.ring_legend] or list(RING_COLORS))
+        fg = folium.FeatureGroup(name=t("layer.rings", lang), show=False)
+        fg.add_child(GeoJsonLayer(
+            rings, interactive=True,
+            style=f"function(f) {{ var c = {colors}; var i = Math.min(f.properties.ring, c.length) - 1; "
+                  "return {color: c[i], weight: 0.8, fillColor: c[i], fillOpacity: 0.35}; }",
+            tooltip=[("urban_minutes", column_label("urban_minutes", lang)),
+                     ("rural_minutes", column_label("rural_minutes", lang))]))
+        groups.append(fg)
+    fields = ["name", "population", "households", "residents_per_100_m2", "residents_per_place"]
+    areas = _as_json(layers.responsibility, fields, basemap=basemap)
+    if areas and _has(areas):
+        fg = folium.FeatureGroup(name=t("layer.responsibility", lang), show=False)
+        fg.add_child(GeoJsonLayer(
+            areas, style=_style_js({"color": "#6a3d9a", "weight": 1.2, "fillColor": "#6a3d9a",
+                                    "fillOpacity": 0.04}),
+            popup=[(c, column_label(c, lang)) for c in fields],
+            tooltip=[(c, column_label(c, lang)) for c in ("name", "population")]))
+        groups.append(fg)
+    return groups

@@ -5,6 +5,9 @@ No numbers are computed here beyond selecting and joining what :mod:`planning` r
 
 from __future__ import annotations
 
+import threading
+import weakref
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from app_support.i18n import TEXT, category_label, t, translate_columns
-from app_support.mapping import MapLayers
+from app_support.mapping import Layer, MapLayers, SurfaceImage, layer_json, ring_colors, surface_image
+from app_support.offline import publish_json
 from geo.taxonomy import ESSENTIAL_CATEGORIES
 from planning import columns
 from planning.output.styles import planner_number
@@ -147,7 +151,12 @@ def circles_of(analysis: Any, category: str) -> gpd.GeoDataFrame | None:
     """
     if category == COMPLETE or category not in analysis.categories:
         return None
-    return analysis.circles_for([category])
+    circles = analysis.circles_for([category])
+    # The app's background drawing of every category's circle comes through here: prepare the
+    # category's rings, responsibility areas and surface image too, so that switching finds
+    # them ready.
+    prepare_surface_layers(analysis, category)
+    return circles
 
 
 def buffer_of(analysis: Any, category: str) -> gpd.GeoDataFrame | None:
@@ -157,15 +166,97 @@ def buffer_of(analysis: Any, category: str) -> gpd.GeoDataFrame | None:
     return analysis.buffer_circle(category)
 
 
+def ring_legend(analysis: Any, lang: str) -> list[tuple[str, str]]:
+    """(colour, text) rows of the ring classes: each ring, beyond the last, farther."""
+    settings = analysis.settings
+    kinds = analysis.surfaces.kinds
+    urban, rural = settings.urban_ring_minutes, settings.rural_ring_minutes
+    count = max(len(settings.ring_minutes(k)) for k in kinds)
+    colors = ring_colors(count)
+    both = "urban" in kinds and "rural" in kinds
+
+    def minutes(values: Sequence[float], i: int) -> str:
+        return f"{values[min(i, len(values) - 1)]:g}"
+
+    first = urban if "urban" in kinds else rural
+    rows = []
+    for i in range(count):
+        text = (t("map.legend.within_rural", lang, minutes=minutes(urban, i), rural=minutes(rural, i)) if both
+                else t("map.legend.within", lang, minutes=minutes(first, i)))
+        rows.append((colors[i], text))
+    last = first[-1]
+    rows.append((colors[count], t("map.legend.beyond", lang, minutes=f"{last:g}", double=f"{2 * last:g}")))
+    rows.append((colors[count + 1], t("map.legend.far", lang, double=f"{2 * last:g}")))
+    return rows
+
+
+SurfaceLayers = tuple[Layer, Layer, SurfaceImage | None]
+# Prepared surface layers by (surfaces, category, rings, base map): they depend neither on the
+# circle times nor on the language, so a circle-time change or a language switch reuses them.
+_PREPARED: OrderedDict[tuple[Any, ...], tuple[weakref.ref, SurfaceLayers]] = OrderedDict()
+_PREPARED_LOCK = threading.Lock()
+_PREPARED_MAX = 48
+
+
+def surface_layers(analysis: Any, category: str, lang: str, basemap: str = "none",
+                   ) -> tuple[Layer, Layer, SurfaceImage | None, tuple[tuple[str, str], ...]]:
+    """Rings, responsibility areas, the surface image and the ring legend of one category.
+
+    The first three are prepared once per travel-time surfaces, category, ring times and base
+    map (:func:`prepare_surface_layers`).
+    """
+    if category == COMPLETE or category not in analysis.categories:
+        return None, None, None, ()
+    rings, areas, image = prepare_surface_layers(analysis, category, basemap)
+    return rings, areas, image, tuple(ring_legend(analysis, lang))
+
+
+def prepare_surface_layers(analysis: Any, category: str, basemap: str = "none") -> SurfaceLayers:
+    """Rings and responsibility areas as map data, and the surface image, of one category (kept)."""
+    surfaces = analysis.surfaces
+    settings = analysis.settings
+    shown = "amap" if basemap == "amap" else "none"
+    key = (id(surfaces), category, settings.urban_ring_minutes, settings.rural_ring_minutes, shown)
+    with _PREPARED_LOCK:
+        hit = _PREPARED.get(key)
+        if hit is not None and hit[0]() is surfaces:
+            _PREPARED.move_to_end(key)
+            return hit[1]
+    rings = {"urban": settings.urban_ring_minutes, "rural": settings.rural_ring_minutes}
+    count = max(len(rings[k]) for k in surfaces.kinds)
+    grid = surfaces.grid
+    image = surface_image(surfaces.classes(category, rings), grid.transform, grid.crs, ring_colors(count),
+                          basemap=shown)
+    ring_text = layer_json(analysis.rings_for([category]), ["ring", "urban_minutes", "rural_minutes"],
+                           basemap=shown)
+    # No covered population here: it alone depends on the circle time.
+    area_text = layer_json(analysis.responsibility_for([category]),
+                           ["name", "population", "households", "residents_per_100_m2", "residents_per_place"],
+                           basemap=shown)
+    value = (_published(ring_text), _published(area_text), image)
+    with _PREPARED_LOCK:
+        _PREPARED[key] = (weakref.ref(surfaces), value)
+        while len(_PREPARED) > _PREPARED_MAX:
+            _PREPARED.popitem(last=False)
+    return value
+
+
+def _published(text: str | None) -> Layer:
+    """A file the map fetches instead of text inside the page (when the folder is writable)."""
+    return None if text is None else (publish_json(text) or text)
+
+
 def map_layers(dataset: Any, analysis: Any, category: str, *, lang: str, uncovered_as: str = "heat",
                roads: Any = None, facilities: Any = None, labels: Sequence[str] = (),
                sites: gpd.GeoDataFrame | None = None, site_circles: Any = None,
-               circles: tuple[Any, Any] | None = None) -> MapLayers:
+               circles: tuple[Any, Any] | None = None, basemap: str = "none") -> MapLayers:
     """Everything the map shows for one category (or the complete circle).
 
     ``roads``, ``facilities`` and ``circles`` (the network circle and straight-line buffer) may
-    be given already prepared (GeoJSON text, see :func:`app_support.mapping.layer_json`).
+    be given already prepared (GeoJSON text, see :func:`app_support.mapping.layer_json`); the
+    rings, responsibility areas and surface image are prepared here for ``basemap``.
     """
+    rings, areas, image, legend = surface_layers(analysis, category, lang, basemap)
     network_circle, buffer = circles if circles is not None else (circles_of(analysis, category),
                                                                   buffer_of(analysis, category))
     communities = community_frame(dataset, analysis, lang=lang)
@@ -202,6 +293,10 @@ def map_layers(dataset: Any, analysis: Any, category: str, *, lang: str, uncover
         banner=list(labels),
         sites=sites,
         site_circles=site_circles,
+        rings=rings,
+        ring_legend=legend,
+        responsibility=areas,
+        surface=image,
     )
 
 

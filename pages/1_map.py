@@ -50,7 +50,8 @@ started = time.perf_counter()
 static = state.current_static_layers(basemap)
 layers = views.map_layers(dataset, analysis, category, lang=lang, uncovered_as=uncovered_as,
                           roads=static["roads"], facilities=static["facilities"],
-                          labels=state.data_labels(dataset), circles=state.current_circles(category, basemap))
+                          labels=state.data_labels(dataset), circles=state.current_circles(category, basemap),
+                          basemap=basemap)
 parts = build_map_parts(layers, lang=lang, basemap=basemap, tianditu_key=key)
 left, right = st.columns([3, 1])
 with left:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from pathlib import Path
 
@@ -53,5 +54,19 @@ def _os_message(exc: OSError) -> str:
             "for --out choose a folder you can write to.")
 
 
+def _exit(code: int) -> None:
+    """Exit with ``code``, without waiting for solver runs the time limit left behind.
+
+    Such a run stops at HiGHS's next check of its clock, which on a city-size model can be many
+    seconds away; once the results are written and printed there is nothing to wait for.
+    """
+    highs = sys.modules.get("planning.siting._highs")  # loaded only when a model was solved
+    if highs is not None and highs.solver_runs_left():
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    _exit(main())

@@ -29,3 +29,11 @@ OUTPUT_CRS: tuple[str, ...] = ("wgs84", "cgcs2000", "cgcs2000-gk", "gcj02")
 ENCODINGS: tuple[str, ...] = ("utf-8", "gbk")
 #: Header languages of exported tables ("key": the column names themselves).
 HEADERS: tuple[str, ...] = ("zh", "en", "key")
+
+#: Siting defaults the commands and the app show: generated candidates (enough for a district's
+#: worth of new sites, few enough for the exact models to stay fast), residents a new site serves
+#: per m² of floor area when it has no capacity of its own (the plans ask ≥ 30 m² per 100
+#: households, about 280 residents, i.e. roughly 10 per m²) and the solver time limit.
+DEFAULT_GENERATED = 100
+DEFAULT_PERSONS_PER_M2 = 10.0
+DEFAULT_TIME_LIMIT_S = 60.0

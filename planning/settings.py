@@ -114,8 +114,14 @@ class Settings:
         Car speed by OSM road class; classes not listed are closed to cars.
     ebike_respects_oneway : bool
         Whether e-bikes keep to one-way streets (cars always do, walking never does).
-    circle_buffer_m : float
-        Half-width of the band drawn around reachable roads for service-circle polygons.
+    urban_ring_minutes, rural_ring_minutes : tuple of float
+        Cut-offs of the travel-time rings, ascending: the 5/10/15-minute life-circle levels of
+        GB 50180-2018 in urban communities, 10/20/30 minutes in rural ones.
+    surface_cell_m : float
+        Cell size of the travel-time surfaces that circles, rings and responsibility areas are
+        drawn from (:mod:`planning.access.surface`).
+    surface_max_cells : int
+        Cells of the study area a surface may have; a larger area gets larger cells.
     min_piece_nodes : int
         Road pieces cut off from the rest of the network with fewer nodes than this (and under
         1 % of the network's nodes) are not snapped to: a point next to such a fragment (a
@@ -147,7 +153,10 @@ class Settings:
     ebike_speed_km_per_h: float = 15.0
     car_speeds_km_per_h: Mapping[str, float] = field(default_factory=_default_car_speeds, hash=False)
     ebike_respects_oneway: bool = False
-    circle_buffer_m: float = 35.0
+    urban_ring_minutes: tuple[float, ...] = (5.0, 10.0, 15.0)
+    rural_ring_minutes: tuple[float, ...] = (10.0, 20.0, 30.0)
+    surface_cell_m: float = 15.0
+    surface_max_cells: int = 4_000_000
     min_piece_nodes: int = 50
     target_groups: Mapping[str, str] = field(default_factory=_default_target_groups, hash=False)
     elderly_group_speed: bool = True
@@ -156,7 +165,7 @@ class Settings:
 
     def __post_init__(self) -> None:
         for name in ("urban_circle_minutes", "rural_circle_minutes", "walk_speed_m_per_min",
-                     "elderly_walk_speed_m_per_min", "ebike_speed_km_per_h", "circle_buffer_m"):
+                     "elderly_walk_speed_m_per_min", "ebike_speed_km_per_h", "surface_cell_m"):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and value > 0 and value < float("inf")):
                 raise ValueError(f"Setting {name} must be a positive number, got {value!r}.")
@@ -165,6 +174,11 @@ class Settings:
                 raise ValueError(
                     f"Setting {name} must be one of {', '.join(MODES)}, got {getattr(self, name)!r}."
                 )
+        for name in ("urban_ring_minutes", "rural_ring_minutes"):
+            # Scenario files store the rings as JSON lists: keep them as a tuple (hashable).
+            object.__setattr__(self, name, _ring_minutes(name, getattr(self, name)))
+        if not (isinstance(self.surface_max_cells, int) and self.surface_max_cells >= 1):
+            raise ValueError(f"Setting surface_max_cells must be a whole number ≥ 1, got {self.surface_max_cells!r}.")
         if not (isinstance(self.min_piece_nodes, int) and self.min_piece_nodes >= 0):
             raise ValueError(f"Setting min_piece_nodes must be a whole number ≥ 0, got {self.min_piece_nodes!r}.")
         if self.profile not in PROFILES:
@@ -223,6 +237,10 @@ class Settings:
         """Circle time of an ``"urban"`` or ``"rural"`` community."""
         return float(self.rural_circle_minutes if kind == "rural" else self.urban_circle_minutes)
 
+    def ring_minutes(self, kind: str) -> tuple[float, ...]:
+        """Ring cut-offs of an ``"urban"`` or ``"rural"`` community."""
+        return self.rural_ring_minutes if kind == "rural" else self.urban_ring_minutes
+
     def mode_for(self, kind: str) -> str:
         """Travel mode of residents of an ``"urban"`` or ``"rural"`` community."""
         return self.rural_mode if kind == "rural" else self.urban_mode
@@ -237,3 +255,13 @@ class Settings:
         if mode == "car":
             return ("car", tuple(sorted((k, float(v)) for k, v in self.car_speeds_km_per_h.items())), *walk)
         raise ValueError(f"Unknown travel mode {mode!r}; use one of {', '.join(MODES)}.")
+
+
+def _ring_minutes(name: str, value: object) -> tuple[float, ...]:
+    try:
+        rings = tuple(float(v) for v in value)  # type: ignore[union-attr]
+    except (TypeError, ValueError):
+        raise ValueError(f"Setting {name} must be a list of minutes, got {value!r}.") from None
+    if not rings or any(not (0 < r < float("inf")) for r in rings) or list(rings) != sorted(set(rings)):
+        raise ValueError(f"Setting {name} must be positive minutes in ascending order, got {value!r}.")
+    return rings

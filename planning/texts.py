@@ -33,6 +33,15 @@ NOTES: dict[str, str] = {
                           "and candidate circle",
     "siting.no_gain": "{dropped} of the {asked} requested site(s) would bring no more residents into the circle "
                       "and are not recommended",
+    "siting.time_limit": "the time limit of {limit:g} s ran out before the sites were proved optimal: they are "
+                         "within {gap:.2f} % of the optimum (certified gap)",
+    "siting.time_limit_close": "the time limit of {limit:g} s ran out before the sites were proved optimal: they "
+                               "are within 0.01 % of the optimum (certified gap)",
+    "siting.time_limit_no_bound": "the time limit of {limit:g} s ran out before any bound was found: how far the "
+                                  "sites are from the optimum is not known",
+    "siting.greedy_only": "time limit 0 s: greedy sites only, within {gap:.2f} % of the optimum (certified gap)",
+    "siting.no_time_left": "the time limit of {limit:g} s was used up by the candidates and travel times: greedy "
+                           "sites only, within {gap:.2f} % of the optimum (certified gap)",
     "indicators.no_data": "no data",
     "indicators.no_target": "reported, no target",
     "indicators.unknown_floor_area": "{n} communities with unknown floor area",
@@ -116,6 +125,12 @@ NOTES_ZH: dict[str, str] = {
     "siting.no_capacity": "{n} 处候选址没有服务容量或建筑面积，未参与按容量选址",
     "siting.unreachable": "{points} 个需求点（共 {residents:.0f} 名居民）不在任何现有设施或候选址的服务圈内",
     "siting.no_gain": "所求 {asked} 处新址中有 {dropped} 处不能再让任何居民进入服务圈，未予推荐",
+    "siting.time_limit": "求解时限 {limit:g} 秒已到，未能证明最优：所选新址与最优解相差不超过 {gap:.2f}%（已证明的差距上限）",
+    "siting.time_limit_close": "求解时限 {limit:g} 秒已到，未能证明最优：所选新址与最优解相差不超过 0.01%（已证明的差距上限）",
+    "siting.time_limit_no_bound": "求解时限 {limit:g} 秒已到，尚未求得最优解的界：所选新址与最优解的差距未知",
+    "siting.greedy_only": "求解时限为 0 秒：仅用贪心法选址，与最优解相差不超过 {gap:.2f}%（已证明的差距上限）",
+    "siting.no_time_left": "求解时限 {limit:g} 秒已在生成候选址和计算出行时间时用完：仅用贪心法选址，"
+                           "与最优解相差不超过 {gap:.2f}%（已证明的差距上限）",
     "indicators.no_data": "无数据",
     "indicators.no_target": "仅报告，无目标值",
     "indicators.unknown_floor_area": "{n} 个社区的设施建筑面积未知",
@@ -238,6 +253,10 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
     "elderly_population": ("60岁以上人口", "Residents aged 60+"),
     "children_population": ("0-6岁儿童人口", "Children aged 0–6"),
     "floor_area_tier": ("面积分级", "Floor-area tier"),
+    "ring": ("时间圈层", "Ring"),
+    "area_m2": ("面积(m²)", "Area (m²)"),
+    "residents_per_100_m2": ("每百平方米建筑面积服务人口", "Residents per 100 m² of floor area"),
+    "residents_per_place": ("每个服务容量服务人口", "Residents per place of capacity"),
     # tables shown in the app
     "indicator": ("指标", "Indicator"),
     "severity": ("级别", "Severity"),
@@ -291,6 +310,8 @@ LAYER_TITLES: dict[str, tuple[str, str]] = {
     "uncovered": ("服务圈外人口（按设施类别）", "Residents outside the circle, by category"),
     "uncovered_group": ("服务圈外的服务对象（老年人、儿童，按设施类别）",
                         "Target group outside the circle (elderly, children), by category"),
+    "rings": ("出行时间圈层（按设施类别）", "Travel-time rings by category"),
+    "responsibility_areas": ("设施服务责任区（最近设施）", "Responsibility areas (nearest facility)"),
     "recommended_sites": ("推荐选址", "Recommended sites"),
     "site_circles": ("新增设施服务圈", "Service circles of the new sites"),
     "scenario_communities": ("方案比较（按社区）", "Scenario comparison by community"),
@@ -431,6 +452,10 @@ SETTING_LABELS: dict[str, tuple[str, str]] = {
     "elderly_group_speed": ("老年人按老年人步速前往其服务设施", "The elderly walk at the elderly speed to their services"),
     "census_code": ("人口普查区县代码", "Census county code"),
     "census_whole_county": ("研究范围为整个区县（人口按普查校准）", "Study area is the whole county (scaled to the census)"),
+    "urban_ring_minutes": ("城市社区时间圈层（分钟）", "Urban rings (minutes)"),
+    "rural_ring_minutes": ("农村社区时间圈层（分钟）", "Rural rings (minutes)"),
+    "surface_cell_m": ("出行时间栅格单元（米）", "Travel-time surface cell (m)"),
+    "surface_max_cells": ("出行时间栅格最大单元数", "Most cells of a travel-time surface"),
 }
 
 #: Scopes of the indicators (``scope`` column), as the report names them.

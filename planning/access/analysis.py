@@ -2,7 +2,9 @@
 
 :func:`analyze` computes the minutes from every demand point to every analysed category, the
 covered flags, the per-category and per-community summaries and the indicator table. Service
-circle polygons are slower and are only drawn when first asked for (:attr:`Analysis.circles`).
+circles, rings and responsibility areas are drawn from the travel-time surfaces
+(:mod:`planning.access.surface`) when first asked for (:attr:`Analysis.circles`), so the map
+agrees with the counts.
 
 Every category also counts its target group (residents aged 60+, children aged 0–6 or all
 residents; :mod:`planning.access.groups`): ``target_group``, ``group_population``,
@@ -31,19 +33,19 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from geo.dataset import Dataset
 from geo.taxonomy import CATEGORIES
 from planning import columns
 from planning._once import OnceCache
-from planning.access.circles import buffer_circles, service_circles
+from planning.access.circles import buffer_circles, ring_polygons, service_circle
 from planning.access.coverage import Coverage, coverage
 from planning.access.demand import as_points, facility_points
 from planning.access.e2sfca import Decay, E2SFCAResult, Supply, e2sfca
 from planning.access.groups import COUNTED, data_notes, group_info, group_notes, with_groups
 from planning.access.indicators import IndicatorResult, Targets, _Context, indicators, load_targets
-from planning.access.travel import TravelModel
+from planning.access.responsibility import responsibility_areas
+from planning.access.surface import Grid, TravelSurfaces, travel_surfaces
 from planning.census import ATTRIBUTION
 from planning.settings import Settings
 from planning.texts import Note
@@ -106,7 +108,8 @@ class Analysis:
         self._supply: OnceCache[tuple[pd.DataFrame, dict[str, str]]] = OnceCache()
         # Filled on first use by page threads and the app's warm-up thread alike: each entry once.
         self._circle_rows: OnceCache[dict[str, Any]] = OnceCache()
-        self._circle_rows_area: OnceCache[Any] = OnceCache()
+        self._ring_rows: OnceCache[list[dict[str, Any]]] = OnceCache()
+        self._responsibility: OnceCache[gpd.GeoDataFrame] = OnceCache()
 
     # ------------------------------------------------------------------ tables
     def _community_table(self, result: IndicatorResult) -> pd.DataFrame:
@@ -180,28 +183,21 @@ class Analysis:
         return float(self.coverage.population.sum())
 
     # ------------------------------------------------------------------ circles
-    def service_circle(self, category: str, *, per_facility: bool = False) -> gpd.GeoDataFrame:
-        """Network service circles of one category, per community kind present.
+    @property
+    def surfaces(self) -> TravelSurfaces:
+        """The travel-time surfaces of the data set (grid, cell snapping, per-node minutes).
 
-        Rows: one per kind ("urban"/"rural") with its mode and minutes (or one per facility and
-        kind when ``per_facility``).
+        Shared by every analysis of the data set with the same travel settings.
         """
-        fx, fy = facility_points(self.dataset, category)
-        fac = self.dataset.facilities
-        ids = (fac.loc[fac["category"].astype(str).to_numpy() == category, "facility_id"].astype(str).tolist()
-               if len(fac) else [])
-        frames = []
-        for kind in self._kinds():
-            mode = self.settings.mode_for(kind)
-            model = TravelModel.for_mode(self.dataset.roads, mode, self.settings)
-            gdf = service_circles(model, fx, fy, minutes=self.settings.circle_minutes(kind),
-                                  buffer_m=self.settings.circle_buffer_m, facility_ids=ids,
-                                  per_facility=per_facility,
-                                  edges=None if per_facility else self._edges_of_kind(kind))
-            gdf.insert(0, "kind", kind)
-            gdf.insert(0, "category", category)
-            frames.append(gdf)
-        return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=self.dataset.crs)
+        return travel_surfaces(self.dataset, self.settings)
+
+    def surface(self, category: str) -> tuple[np.ndarray, Grid]:
+        """Minutes a resident needs from every cell of the study area to ``category``.
+
+        A float32 raster (NaN outside the study area, ``inf`` unreachable) and its grid.
+        """
+        self._check(category)
+        return self.surfaces.minutes(category), self.surfaces.grid
 
     def buffer_circle(self, category: str) -> gpd.GeoDataFrame:
         """Straight-line comparison circles of one category (radius = circle time × speed)."""
@@ -232,9 +228,11 @@ class Analysis:
     def circles_for(self, categories: Sequence[str]) -> gpd.GeoDataFrame:
         """Merged network service circles of some categories (each drawn once, then kept).
 
-        Urban circles (urban mode and time) are kept outside rural communities and rural
-        circles inside them, so each resident sees the circle of their own community. Columns:
-        category, name_zh, name_en, facilities, urban_minutes, rural_minutes, geometry.
+        Each cell of the travel-time surface is inside when its resident reaches a facility
+        within the circle of their own community (urban time and mode, rural ones in rural
+        communities), so a demand point is inside exactly when it is counted as covered, up to
+        the cell size. Columns: category, name_zh, name_en, facilities, urban_minutes,
+        rural_minutes, geometry.
         """
         rows = []
         for cat in categories:
@@ -247,58 +245,68 @@ class Analysis:
         return gpd.GeoDataFrame(rows, geometry="geometry", crs=self.dataset.crs)
 
     def _merged_circle(self, category: str) -> dict[str, Any]:
-        parts = self.service_circle(category)
-        rural_area = self._rural_area()
-        pieces = []
-        for kind, geom in zip(parts["kind"], parts.geometry):
-            if rural_area is not None:
-                geom = (shapely.intersection(geom, rural_area) if kind == "rural"
-                        else shapely.difference(geom, rural_area))
-            pieces.append(geom)
-        info = CATEGORIES.get(category)
-        return {
-            "category": category,
-            "name_zh": info.zh if info else category,
-            "name_en": info.en if info else category,
-            "facilities": int(self.category_summary.loc[category, "facilities"]),
-            "urban_minutes": float(self.settings.urban_circle_minutes),
-            "rural_minutes": float(self.settings.rural_circle_minutes),
-            "geometry": shapely.union_all(pieces) if pieces else shapely.Polygon(),
-        }
+        minutes = {kind: self.settings.circle_minutes(kind) for kind in ("urban", "rural")}
+        return {**self._category_columns(category),
+                "facilities": int(self.category_summary.loc[category, "facilities"]),
+                "urban_minutes": float(self.settings.urban_circle_minutes),
+                "rural_minutes": float(self.settings.rural_circle_minutes),
+                "geometry": service_circle(self.surfaces, category, minutes)}
 
-    def _edges_of_kind(self, kind: str) -> np.ndarray | None:
-        """Edges with an end in (or within a band of) the communities of one kind.
+    def rings_for(self, categories: Sequence[str]) -> gpd.GeoDataFrame:
+        """Travel-time rings of some categories (each drawn once, then kept).
 
-        The merged circle is clipped to its kind's area afterwards, so drawing the roads of the
-        other kind's area would only be thrown away (an e-bike circle over a whole city core).
+        Bands of the surface between the ring times (``Settings.urban_ring_minutes`` in urban
+        communities, ``rural_ring_minutes`` in rural ones): ring 1 holds the places within the
+        first time, ring 2 those reached after it and within the second, and so on. Columns:
+        category, name_zh, name_en, ring, urban_minutes, rural_minutes (the ring's upper times),
+        geometry.
         """
-        rural_area = self._rural_area()
-        if rural_area is None:
-            return None
+        rows: list[dict[str, Any]] = []
+        urban, rural = self.settings.urban_ring_minutes, self.settings.rural_ring_minutes
+        for cat in categories:
+            self._check(cat)
 
-        def edges() -> np.ndarray:
-            net = self.dataset.roads
-            band = 2.0 * self.settings.circle_buffer_m
-            inside = shapely.contains_xy(shapely.buffer(rural_area, band if kind == "rural" else -band),
-                                         net.node_x, net.node_y)
-            if kind == "urban":
-                inside = ~inside
-            return np.flatnonzero(inside[net.edge_u] | inside[net.edge_v])
+            def build(cat: str = cat) -> list[dict[str, Any]]:
+                bands = self.surfaces.cached(("rings", cat, urban, rural), lambda: ring_polygons(
+                    self.surfaces, cat, {"urban": urban, "rural": rural}))
+                return [{**self._category_columns(cat), "ring": i + 1,
+                         "urban_minutes": float(urban[i]) if i < len(urban) else np.nan,
+                         "rural_minutes": float(rural[i]) if i < len(rural) else np.nan, "geometry": geom}
+                        for i, geom in enumerate(bands)]
 
-        return self._circle_rows_area.get(f"edges_{kind}", edges)
+            rows.extend(self._ring_rows.get((cat, urban, rural), build))
+        return self._frame(rows)
 
-    def _rural_area(self) -> shapely.Geometry | None:
-        """Union of the rural communities, when both kinds are present (else no clipping)."""
-        if len(self._kinds()) < 2:
-            return None
+    def responsibility_for(self, categories: Sequence[str]) -> gpd.GeoDataFrame:
+        """Responsibility areas of some categories: each facility's area and residents.
 
-        def area() -> shapely.Geometry:
-            com = self.dataset.communities
-            rows = self._community_rows
-            rural_ids = set(rows.index[rows["kind"] == "rural"])
-            return shapely.union_all(com.geometry[com["community_id"].astype(str).isin(rural_ids)].to_numpy())
+        A resident belongs to the facility of the category they reach first over the network
+        (see :func:`planning.access.responsibility.responsibility_areas` for the columns).
+        """
+        frames = []
+        for cat in categories:
+            self._check(cat)
+            frames.append(self._responsibility.get(
+                cat, lambda cat=cat: responsibility_areas(self.surfaces, self.coverage, cat)))
+        if not frames:
+            return self._frame([])
+        return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=self.dataset.crs)
 
-        return self._circle_rows_area.get("rural", area)
+    def _check(self, category: str) -> None:
+        if category not in self.categories:
+            raise ValueError(f"Category {category!r} was not analysed; analysed: {', '.join(self.categories)}.")
+
+    @staticmethod
+    def _category_columns(category: str) -> dict[str, Any]:
+        info = CATEGORIES.get(category)
+        return {"category": category, "name_zh": info.zh if info else category,
+                "name_en": info.en if info else category}
+
+    def _frame(self, rows: list[dict[str, Any]]) -> gpd.GeoDataFrame:
+        if not rows:
+            return gpd.GeoDataFrame({"category": []}, geometry=gpd.GeoSeries([], crs=self.dataset.crs),
+                                    crs=self.dataset.crs)
+        return gpd.GeoDataFrame(rows, geometry="geometry", crs=self.dataset.crs)
 
     # ------------------------------------------------------------------ accessibility
     def accessibility(self, category: str, *, supply: Supply = "auto", decay: Decay = "gaussian") -> E2SFCAResult:
@@ -373,7 +381,9 @@ class Analysis:
         return out
 
     def layers(self, *, circles: bool = True) -> dict[str, gpd.GeoDataFrame]:
-        """Layers for export: communities, facilities, demand, circles, uncovered.
+        """Layers for export: communities, facilities, demand, uncovered, circles, rings and
+        responsibility areas (the last three drawn from the surfaces, left out when ``circles``
+        is false).
 
         Minutes are null where the facility is unreachable over the network (``covered`` is
         then false); formats such as Shapefile cannot store infinity.
@@ -403,6 +413,8 @@ class Analysis:
             out["uncovered_group"] = grouped
         if circles:
             out["circles"] = self.circles
+            out["rings"] = self.rings_for(self.categories)
+            out["responsibility_areas"] = self.responsibility_for(self.categories)
         return out
 
     def _demand_layer(self) -> gpd.GeoDataFrame:

@@ -193,16 +193,68 @@ class TravelModel:
         source nodes weigh the sources' access minutes. Nodes beyond ``limit_minutes`` are ``inf``.
         """
         n = self.n_nodes
-        source_node = np.asarray(source_node, dtype=np.int64)
-        offset = np.asarray(source_access_minutes, dtype=np.float64)
         if len(source_node) == 0:
             return np.full(n, np.inf)
+        graph, _ = self._super_source_graph(source_node, source_access_minutes)
+        limit = float(limit_minutes) + EPS_MINUTES if np.isfinite(limit_minutes) else np.inf
+        dist = dijkstra(graph, directed=True, indices=n, limit=limit)
+        return np.asarray(dist[:n], dtype=np.float64)
+
+    def nearest_source(
+        self,
+        source_node: np.ndarray,
+        source_access_minutes: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Minutes from every node to the nearest source, and which source that is.
+
+        The same run as :meth:`node_minutes_to_nearest` (no limit), keeping the shortest-path
+        tree: a node's source is the one whose node starts its path from the super-source.
+
+        Returns
+        -------
+        minutes : numpy.ndarray (float64)
+            As :meth:`node_minutes_to_nearest`; ``inf`` unreachable.
+        source : numpy.ndarray (int64)
+            Index into ``source_node`` of each node's nearest source; -1 where unreachable.
+        """
+        n = self.n_nodes
+        if len(source_node) == 0:
+            return np.full(n, np.inf), np.full(n, -1, dtype=np.int64)
+        graph, first_source = self._super_source_graph(source_node, source_access_minutes)
+        dist, pred = dijkstra(graph, directed=True, indices=n, return_predecessors=True)
+        parent = np.asarray(pred[:n], dtype=np.int64)
+        reached = parent >= 0
+        # The nodes joined straight to the super-source start their own paths; every other
+        # reached node follows its parent. Pointer doubling finds each path's start in
+        # log2(depth) vectorised steps instead of a walk per node.
+        root = np.where(parent == n, np.arange(n), np.where(reached, parent, np.arange(n)))
+        while True:
+            nxt = root[root]
+            if np.array_equal(nxt, root):
+                break
+            root = nxt
+        source = np.where(reached, first_source[root], -1)
+        return np.asarray(dist[:n], dtype=np.float64), source
+
+    def _super_source_graph(
+        self, source_node: np.ndarray, source_access_minutes: np.ndarray
+    ) -> tuple[csr_matrix, np.ndarray]:
+        """The reverse graph plus a virtual node ``n`` joined to every source node.
+
+        Returns the graph and, per network node, the index of the source kept on it (-1 where
+        none): several sources on one node weigh only the shortest access walk.
+        """
+        n = self.n_nodes
+        source_node = np.asarray(source_node, dtype=np.int64)
+        offset = np.asarray(source_access_minutes, dtype=np.float64)
         # Several sources on one node: only the one with the shortest access walk matters.
         order = np.lexsort((offset, source_node))
         node_sorted = source_node[order]
         first = np.ones(len(order), dtype=bool)
         first[1:] = node_sorted[1:] != node_sorted[:-1]
         nodes, offsets = node_sorted[first], offset[order][first]
+        first_source = np.full(n, -1, dtype=np.int64)
+        first_source[nodes] = order[first]
         base = self.reverse
         # csgraph works on int32 indices; keep them so it does not copy the graph on every call.
         index_type = np.int32 if base.nnz + len(nodes) < np.iinfo(np.int32).max else np.int64
@@ -210,10 +262,7 @@ class TravelModel:
         indices = np.concatenate([base.indices, nodes]).astype(index_type)
         # csgraph reads explicitly stored zeros as zero-weight edges (a facility on its node).
         data = np.concatenate([base.data, np.maximum(offsets, 0.0)])
-        graph = csr_matrix((data, indices, indptr), shape=(n + 1, n + 1))
-        limit = float(limit_minutes) + EPS_MINUTES if np.isfinite(limit_minutes) else np.inf
-        dist = dijkstra(graph, directed=True, indices=n, limit=limit)
-        return np.asarray(dist[:n], dtype=np.float64)
+        return csr_matrix((data, indices, indptr), shape=(n + 1, n + 1)), first_source
 
     def minutes_to_nearest(
         self,

@@ -11,61 +11,64 @@ and ``results/indicators.csv`` (UTF-8 with BOM, so Excel shows the Chinese names
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
 from geo._errors import DataError
-from planning.choices import COORD_SYSTEMS, DEFAULT_DATA, PROFILES
+from planning.choices import DEFAULT_DATA
+from planning.commands import _common
 from planning.commands._groups import add_group_arguments, group_settings
 
 if TYPE_CHECKING:
     from planning.access.analysis import Analysis
 
+__all__ = ["DEFAULT_DATA", "add_arguments", "run", "write_outputs"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA,
-                        help="data-set folder, GeoPackage or zip (default: the bundled data/xian)")
+    _common.add_data_options(parser)
     parser.add_argument("--categories", default=None,
                         help="comma-separated category keys (default: every category in the data)")
     parser.add_argument("--out", type=Path, default=None,
                         help="folder for analysis.gpkg and indicators.csv")
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    _common.add_json_option(parser)
     parser.add_argument("--targets", default=None,
                         help="targets name (maanshan_14th_fyp, national_baseline) or .toml path")
-    parser.add_argument("--coords", default=None, choices=COORD_SYSTEMS,
-                        help="coordinate system of lon/lat layers (default: dataset.toml or wgs84)")
-    parser.add_argument("--profile", default="standard", choices=PROFILES,
-                        help="walking profile (elderly: 60 m/min)")
+    _common.add_rings_argument(parser)
+    parser.add_argument("--surfaces", action="store_true",
+                        help="with --out: also write each category's travel-time surface as "
+                        "surfaces/<category>.tif")
     add_group_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    from geo.dataset_loader import load_dataset
+    _common.check_data_options(args)
+    wanted = None
+    if args.categories is not None:
+        wanted = [key.strip() for key in args.categories.split(",") if key.strip()]
+        if not wanted:
+            raise DataError(f"--categories {args.categories!r} names no category",
+                            fix="Give comma-separated keys such as health,elderly_care, or leave "
+                            "--categories out for every category in the data")
+    _common.check_data_path(args.data)
+    _common.check_out_folder(args.out)
+    # The engine is imported once the cheap checks have passed: a typo fails at once.
     from planning.access.analysis import analyze
     from planning.settings import Settings
 
-    if args.categories is not None and not args.categories.replace(",", " ").split():
-        raise DataError(f"--categories {args.categories!r} names no category",
-                        fix="Give comma-separated keys such as health,elderly_care, or leave "
-                        "--categories out for every category in the data")
-    data = Path(args.data)
-    if not data.exists():
-        raise DataError("the data set does not exist", file=data,
-                        fix="Give --data a data-set folder, GeoPackage or zip")
-    if args.out is not None and Path(args.out).exists() and not Path(args.out).is_dir():
-        raise DataError("--out names a file, but it must be a folder", file=args.out,
-                        fix="Give --out a folder (it is created when missing)")
-    dataset = load_dataset(data, coords=args.coords)
-    result = analyze(dataset, Settings(profile=args.profile, **group_settings(args)),
-                     categories=args.categories, targets=args.targets)
+    dataset = _common.load(args)
+    settings = Settings(profile=args.profile, **_common.rings_settings(args.rings), **group_settings(args))
+    result = analyze(dataset, settings, categories=args.categories, targets=args.targets)
     if args.out is not None:
         write_outputs(result, Path(args.out))
+        if args.surfaces:
+            from planning.output.rasters import write_surfaces
+
+            write_surfaces(result, Path(args.out) / "surfaces")
+    found = _common.problems(dataset, categories=wanted or ())
+    _common.print_problems(found)
     if args.json:
-        print(json.dumps(result.to_json(groups=True), ensure_ascii=False, allow_nan=False))
+        _common.print_json(result.to_json(groups=True), found)
     else:
         _print_summary(result, args.out)
     return 0
@@ -78,8 +81,8 @@ def write_outputs(result: Analysis, out: Path) -> tuple[Path, Path]:
     out.mkdir(parents=True, exist_ok=True)
     layers = result.layers()
     gpkg = write_geopackage(out / "analysis.gpkg",
-                            {name: layers[name] for name in ("demand", "communities", "circles",
-                                                             "uncovered")})
+                            {name: layers[name] for name in ("demand", "communities", "circles", "rings",
+                                                             "responsibility_areas", "uncovered")})
     table = result.indicators.copy()
     table["communities_missing"] = table["communities_missing"].map(
         lambda ids: "; ".join(map(str, ids)) if isinstance(ids, list) else "")
@@ -89,6 +92,8 @@ def write_outputs(result: Analysis, out: Path) -> tuple[Path, Path]:
 
 
 def _print_summary(r: Analysis, out: Path | None) -> None:
+    import pandas as pd
+
     print(f"Data set: {r.dataset.name}  population {r.total_population:,.0f}  "
           f"demand points {len(r.demand_minutes):,}")
     outside = r.coverage.outside_points

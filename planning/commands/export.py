@@ -8,7 +8,9 @@ bundled data set into one GeoPackage (WGS84);
 --out overlays.zip`` writes GBK Shapefiles in the CGCS2000 Gauss-Krüger zone of the data;
 ``python -m planning export --format html --site-category community_living_room --new-sites 5
 --out report.html`` writes the planning report with five recommended community living rooms
-(and ``report.pdf`` when Chromium is installed).
+(and ``report.pdf`` when Chromium is installed);
+``python -m planning export --format gpkg --out plan.gpkg --surfaces`` also writes each
+category's travel-time surface as ``plan_surfaces/<category>.tif`` in the chosen ``--crs``.
 """
 
 from __future__ import annotations
@@ -17,14 +19,14 @@ import argparse
 from pathlib import Path
 
 from geo._errors import DataError
-from planning.choices import DEFAULT_DATA, ENCODINGS, FORMATS, HEADERS, LANGUAGES, PROFILES
+from planning.choices import ENCODINGS, FORMATS, HEADERS, LANGUAGES
 from planning.choices import OUTPUT_CRS as CRS_CHOICES
+from planning.commands import _common
 from planning.commands._groups import add_group_arguments, group_settings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA,
-                        help="data-set folder, GeoPackage or zip (default: the bundled data/xian)")
+    _common.add_data_options(parser)
     parser.add_argument("--format", dest="fmt", required=True, metavar="FORMAT",
                         help=f"one of {', '.join(FORMATS)}")
     parser.add_argument("--out", type=Path, required=True,
@@ -33,20 +35,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--crs", default="wgs84", metavar="CRS",
                         help=f"output coordinates: {', '.join(CRS_CHOICES)} (default wgs84)")
     parser.add_argument("--encoding", default="utf-8", metavar="ENCODING",
-                        help="Shapefile text encoding: utf-8 or gbk (default utf-8)")
+                        help=f"Shapefile text encoding: {' or '.join(ENCODINGS)} (default utf-8)")
     parser.add_argument("--category", nargs="+", action="extend", default=None, metavar="KEY",
                         help="categories to analyse (default: every category in the data)")
-    parser.add_argument("--coords", default=None, metavar="SYSTEM",
-                        help="coordinate system of lon/lat input layers: wgs84, cgcs2000, gcj02, "
-                        "bd09 (default: dataset.toml or wgs84)")
     parser.add_argument("--targets", default=None,
                         help="targets name (e.g. maanshan_14th_fyp) or .toml path")
-    parser.add_argument("--profile", default="standard", metavar="PROFILE",
-                        help="walking profile: standard or elderly (60 m/min)")
-    parser.add_argument("--lang", default="zh", metavar="LANG",
-                        help="language of headers and the report: zh or en (default zh)")
+    _common.add_lang_option(parser, what="headers and the report")
     parser.add_argument("--headers", default=None, metavar="HEADERS",
-                        help="CSV/XLSX column headers: zh, en or key (default: --lang)")
+                        help=f"CSV/XLSX column headers: {', '.join(HEADERS)} (default: --lang)")
     parser.add_argument("--layer", default=None,
                         help="layer for a single .geojson file (e.g. communities)")
     parser.add_argument("--table", default=None,
@@ -56,38 +52,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also recommend sites for this category and export them")
     parser.add_argument("--new-sites", type=int, default=None, metavar="N",
                         help="number of new sites to recommend (with --site-category)")
+    parser.add_argument("--surfaces", action="store_true",
+                        help="also write each category's travel-time surface as GeoTIFF into "
+                        "<out name>_surfaces/ beside the output")
+    _common.add_rings_argument(parser)
     parser.add_argument("--no-pdf", action="store_true",
                         help="with --format html: do not print a PDF")
     add_group_arguments(parser)
 
 
-def _check_choice(value: str, choices: tuple[str, ...], option: str) -> str:
-    value = str(value).lower()
-    if value not in choices:
-        raise DataError(f"{option} '{value}' is not known", fix=f"use one of {', '.join(choices)}")
-    return value
-
-
 def run(args: argparse.Namespace) -> int:
-    from geo.dataset_loader import load_dataset
-    from geo.taxonomy import CATEGORIES
-    from planning.access.analysis import analyze
-    from planning.output import export, report
-    from planning.settings import Settings
-
-    fmt = _check_choice(args.fmt, FORMATS, "--format")
-    crs = _check_choice(args.crs, CRS_CHOICES, "--crs")
-    encoding = _check_choice(args.encoding.replace("_", "-"), ENCODINGS, "--encoding")
-    lang = _check_choice(args.lang, LANGUAGES, "--lang")
-    headers = _check_choice(args.headers or lang, HEADERS, "--headers")
-    profile = _check_choice(args.profile, PROFILES, "--profile")
+    fmt = _common.check_choice(args.fmt, FORMATS, "--format")
+    crs = _common.check_choice(args.crs, CRS_CHOICES, "--crs")
+    encoding = _common.check_choice(args.encoding.replace("_", "-"), ENCODINGS, "--encoding")
+    lang = _common.check_choice(args.lang, LANGUAGES, "--lang")
+    headers = _common.check_choice(args.headers or lang, HEADERS, "--headers")
+    _common.check_data_options(args)
     for key in args.category or []:
-        if key not in CATEGORIES:
-            raise DataError(f"--category '{key}' is not a facility category",
-                            fix=f"use one of {', '.join(CATEGORIES)}")
-    if args.site_category is not None and args.site_category not in CATEGORIES:
-        raise DataError(f"--site-category '{args.site_category}' is not a facility category",
-                        fix=f"use one of {', '.join(CATEGORIES)}")
+        _common.check_category(key, "--category")
+    if args.site_category is not None:
+        _common.check_category(args.site_category, "--site-category")
     if args.new_sites is not None and args.site_category is None:
         raise DataError("--new-sites needs --site-category",
                         fix="give --site-category KEY, e.g. community_living_room")
@@ -99,16 +83,19 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise DataError(f"cannot create the output folder ({exc.strerror or exc})", file=out.parent,
                         fix="choose another path") from exc
-    data = Path(args.data)
-    if not data.exists():
-        raise DataError("the data set does not exist", file=data,
-                        fix="give --data a data-set folder, GeoPackage or zip")
+    _common.check_data_path(args.data)
 
-    dataset = load_dataset(data, coords=args.coords)
+    # The engine is imported once the cheap checks have passed: a typo fails at once.
+    from planning.access.analysis import analyze
+    from planning.output import export, report
+    from planning.settings import Settings
+
+    dataset = _common.load(args)
     categories = list(args.category) if args.category else None
     if categories and args.site_category and args.site_category not in categories:
         categories.append(args.site_category)
-    analysis = analyze(dataset, Settings(profile=profile, **group_settings(args)), categories=categories,
+    settings = Settings(profile=args.profile, **_common.rings_settings(args.rings), **group_settings(args))
+    analysis = analyze(dataset, settings, categories=categories,
                        targets=args.targets)
     siting = None
     if args.site_category is not None:
@@ -120,13 +107,21 @@ def run(args: argparse.Namespace) -> int:
     if fmt == "html":
         _, _, message = report.write_analysis_report(analysis, out, siting=siting, crs=crs,
                                                      lang=lang, pdf=not args.no_pdf)
+        written = []
+    else:
+        if fmt == "kml" and out.suffix.lower() == ".kmz":
+            fmt = "kmz"
+        written = export.export_analysis(analysis, fmt=fmt, out=out, crs=crs, encoding=encoding,
+                                         siting=siting, headers=headers, layer=args.layer,
+                                         table=args.table, lang=lang)  # type: ignore[arg-type]
+    if args.surfaces:
+        from planning.output.rasters import write_surfaces
+
+        written += write_surfaces(analysis, out.with_name(f"{out.stem}_surfaces"), crs=crs)
+    _common.print_problems(_common.problems(
+        dataset, categories=args.category or (), optional=[args.site_category] if args.site_category else ()))
+    if fmt == "html":
         print(message)
-        return 0
-    if fmt == "kml" and out.suffix.lower() == ".kmz":
-        fmt = "kmz"
-    written = export.export_analysis(analysis, fmt=fmt, out=out, crs=crs, encoding=encoding,
-                                     siting=siting, headers=headers, layer=args.layer,
-                                     table=args.table, lang=lang)  # type: ignore[arg-type]
     for path in written:
         print(f"wrote {path}")
     return 0

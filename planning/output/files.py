@@ -38,7 +38,8 @@ from geo._errors import DataError
 #: Side files SQLite may leave beside a GeoPackage being written.
 _SIDE_FILES = ("-journal", "-wal", "-shm")
 #: Geometry type of a layer that happens to be empty (files need one), by layer name.
-EMPTY_GEOMETRY = {"communities": "MultiPolygon", "circles": "MultiPolygon",
+EMPTY_GEOMETRY = {"communities": "MultiPolygon", "circles": "MultiPolygon", "rings": "MultiPolygon",
+                  "responsibility_areas": "MultiPolygon",
                   "site_circles": "MultiPolygon", "scenario_communities": "MultiPolygon"}
 #: First characters that make a spreadsheet read a cell as a formula.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

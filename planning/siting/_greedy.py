@@ -80,6 +80,8 @@ def improve_cover(
         gain_in[is_chosen] = -np.inf
         best_value, best_pair = 1e-9 * max(1.0, float(weight.sum())), None
         for pos, j in enumerate(chosen):
+            if time.perf_counter() > deadline:  # a round costs p sparse products: do not overrun
+                return chosen
             rows = csc.indices[csc.indptr[j] : csc.indptr[j + 1]]
             only = rows[count[rows] == 1]
             loss = float(weight[only].sum())
@@ -95,14 +97,24 @@ def improve_cover(
 
 
 def drop_redundant(cover: sparse.csr_matrix, weight: np.ndarray, chosen: np.ndarray, target: float) -> np.ndarray:
-    """Remove sites (last added first) while the rest still cover ``target``."""
-    csr = sparse.csr_matrix(cover)
-    keep = list(np.asarray(chosen, dtype=np.int64))
+    """Remove sites (last added first) while the rest still cover ``target``.
+
+    Keeps, per row, how many kept sites reach it, so a trial costs one column and one pass
+    over the rows instead of a sparse product over every kept site.
+    """
+    csc = sparse.csc_matrix(cover)
+    w = np.asarray(weight, dtype=np.float64)
+    keep = [int(j) for j in np.asarray(chosen, dtype=np.int64)]
+    count = np.zeros(csc.shape[0], dtype=np.int64)
+    for j in keep:
+        np.add.at(count, csc.indices[csc.indptr[j] : csc.indptr[j + 1]], 1)
     for j in list(keep)[::-1]:
-        trial = [k for k in keep if k != j]
-        hit = np.asarray(csr[:, trial].sum(axis=1)).ravel() > 0 if trial else np.zeros(csr.shape[0], bool)
-        if float(weight[hit].sum()) >= target:
-            keep = trial
+        rows = csc.indices[csc.indptr[j] : csc.indptr[j + 1]]
+        trial = count.copy()
+        np.subtract.at(trial, rows, 1)
+        if float(w[trial > 0].sum()) >= target:
+            keep.remove(j)
+            count = trial
     return np.asarray(keep, dtype=np.int64)
 
 
@@ -135,17 +147,7 @@ def greedy_capacitated(
         j = int(np.argmax(gain))
         if gain[j] <= 0 and target_weight is not None:
             break
-        rows = csc.indices[csc.indptr[j] : csc.indptr[j + 1]]
-        rows = rows[np.argsort(reach_count[rows], kind="stable")]
-        left = float(capacity[j])
-        got = 0.0
-        for i in rows:
-            if left <= 0:
-                break
-            take = min(left, remaining[i])
-            remaining[i] -= take
-            left -= take
-            got += take
+        got = _fill(csc, remaining, reach_count, j, float(capacity[j]))
         open_[j] = True
         chosen.append(j)
         served.append(got)
@@ -153,29 +155,82 @@ def greedy_capacitated(
     return np.asarray(chosen, dtype=np.int64), np.asarray(served, dtype=np.float64)
 
 
+def _fill(csc: sparse.csc_matrix, remaining: np.ndarray, reach_count: np.ndarray, j: int, left: float) -> float:
+    """Site ``j`` serves up to ``left`` residents, those with the fewest other candidates first."""
+    rows = csc.indices[csc.indptr[j] : csc.indptr[j + 1]]
+    rows = rows[np.argsort(reach_count[rows], kind="stable")]
+    got = 0.0
+    for i in rows:
+        if left <= 0:
+            break
+        take = min(left, remaining[i])
+        remaining[i] -= take
+        left -= take
+        got += take
+    return got
+
+
+def fill_sites(
+    cover: sparse.csr_matrix, weight: np.ndarray, capacity: np.ndarray, cols: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """A feasible assignment to open sites ``cols`` (in turn, as :func:`greedy_capacitated` fills them).
+
+    Returns the residents each site serves and the share (0–1) of each row's residents served.
+    """
+    csc = sparse.csc_matrix(cover)
+    w = np.asarray(weight, dtype=np.float64)
+    remaining = w.copy()
+    reach_count = np.diff(sparse.csr_matrix(cover).indptr)
+    served = np.array([_fill(csc, remaining, reach_count, int(j), float(capacity[j])) for j in cols], dtype=float)
+    share = np.divide(w - remaining, w, out=np.zeros_like(w), where=w > 0)
+    return served, share
+
+
 def greedy_median(
     times: sparse.csr_matrix, weight: np.ndarray, base: np.ndarray, *, p: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Add, one at a time, the candidate that saves the most weighted minutes."""
+    """Add, one at a time, the candidate that saves the most weighted minutes.
+
+    After each pick only the candidates that share a resident whose time just fell are
+    re-scored (exactly, column by column as a full pass would), so a run costs about one pass
+    over the matrix instead of ``p``.
+    """
     csc = sparse.csc_matrix(times)
-    rows_of = csc.indices
-    col_of = np.repeat(np.arange(csc.shape[1]), np.diff(csc.indptr))
+    csc.sort_indices()
+    csr = sparse.csr_matrix(times)
+    w = np.asarray(weight, dtype=np.float64)
+    n = csc.shape[1]
     current = np.asarray(base, dtype=np.float64).copy()
+    gain = _column_savings(csc, w, current, np.arange(n))
     chosen: list[int] = []
     saved: list[float] = []
-    open_ = np.zeros(csc.shape[1], dtype=bool)
-    for _ in range(min(p, csc.shape[1])):
-        saving = weight[rows_of] * np.maximum(current[rows_of] - csc.data, 0.0)
-        gain = np.bincount(col_of, weights=saving, minlength=csc.shape[1])
-        gain[open_] = -np.inf
-        j = int(np.argmax(gain))
+    open_ = np.zeros(n, dtype=bool)
+    for _ in range(min(p, n)):
+        j = int(np.argmax(np.where(open_, -np.inf, gain)))
         sl = slice(csc.indptr[j], csc.indptr[j + 1])
-        r = rows_of[sl]
-        current[r] = np.minimum(current[r], csc.data[sl])
+        r, t = csc.indices[sl], csc.data[sl]
+        better = t < current[r]
         open_[j] = True
         chosen.append(j)
         saved.append(float(gain[j]))
+        if better.any():
+            rows = r[better]
+            current[rows] = t[better]
+            touched = np.unique(csr[rows].indices)
+            gain[touched] = _column_savings(csc, w, current, touched)
     return np.asarray(chosen, dtype=np.int64), np.asarray(saved, dtype=np.float64)
+
+
+def _column_savings(csc: sparse.csc_matrix, w: np.ndarray, current: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Weighted minutes each of ``cols`` would save against ``current`` (one bincount per call)."""
+    starts, ends = csc.indptr[cols], csc.indptr[cols + 1]
+    lengths = ends - starts
+    if lengths.sum() == 0:
+        return np.zeros(len(cols))
+    idx = np.repeat(ends - np.cumsum(lengths), lengths) + np.arange(int(lengths.sum()))
+    rows = csc.indices[idx]
+    saving = w[rows] * np.maximum(current[rows] - csc.data[idx], 0.0)
+    return np.bincount(np.repeat(np.arange(len(cols)), lengths), weights=saving, minlength=len(cols))
 
 
 def _median_pairs(t: sparse.csr_matrix, w: np.ndarray, base: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -210,6 +265,8 @@ def improve_median(
         current = float((w * times_with(chosen)).sum())
         best_value, best_pair = current * (1 - 1e-12) - 1e-9, None
         for pos in range(len(chosen)):
+            if time.perf_counter() > deadline:  # a round costs p passes over the matrix
+                return chosen
             without = times_with(np.delete(chosen, pos))
             gain = np.bincount(cols, weights=w[rows] * np.maximum(without[rows] - t.data, 0.0), minlength=n)
             gain[chosen] = -np.inf

@@ -1,17 +1,44 @@
-"""HiGHS: model builders, LP bound and MILP with a time limit, and the choice of the reported solution."""
+"""HiGHS: model builders, LP bound and MILP within one deadline, and the choice of the reported solution.
+
+HiGHS is run quietly: its output is switched off, and the banner it prints on the process's
+standard output when the first solver object is made (HiGHS ≥ 1.16, from C, where Python's
+``sys.stdout`` cannot catch it) is sent to the null device, so ``--json`` output stays JSON.
+
+HiGHS checks its own time limit only between iterations, and one interior-point iteration on a
+city-size model can take many seconds, so every run happens in a worker thread that the caller
+waits for only until the deadline. A run still busy then is left to stop at its next check (its
+time limit is the same deadline); the MILP's best solution and bound so far are kept from its
+callbacks.
+"""
 
 from __future__ import annotations
 
+import atexit
+import ctypes
+import os
+import sys
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import highspy
 import numpy as np
 from scipy import sparse
 
+from planning.siting._deadline import Deadline
 from planning.siting._reduce import Reduced
 from planning.siting._solution import OPTIMALITY_TOLERANCE, Solution, SolverKind
+
+#: Seconds a caller waits past the deadline for HiGHS to report; HiGHS's own time limit ends a
+#: little before the deadline so that it usually reports in time, with its bound.
+GRACE_S = 0.1
+#: Status of a run the caller stopped waiting for.
+ABANDONED = "Time limit reached (stopped waiting)"
+_CONSTRUCT = threading.Lock()
+#: Runs the caller stopped waiting for, still inside HiGHS (they stop at its next clock check).
+_LEFT_RUNNING: set[threading.Thread] = set()
 
 
 # ---------------------------------------------------------------------------- HiGHS
@@ -35,12 +62,102 @@ class _HighsOutcome:
     values: np.ndarray | None
     objective: float | None
     bound: float | None
+    #: HiGHS stopped (or was left) because the time was up.
+    timed_out: bool = False
 
 
-def _highs(model: _Milp, *, time_limit_s: float, start: np.ndarray | None, relax: bool) -> _HighsOutcome:
-    h = highspy.Highs()
-    h.silent()
-    h.setOptionValue("time_limit", float(max(time_limit_s, 0.01)))
+@dataclass
+class _Incumbent:
+    """What the MILP callbacks report while the solver runs in its thread."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    values: np.ndarray | None = None
+    objective: float | None = None
+    bound: float | None = None
+
+
+def _flush_c_stdout() -> None:
+    """Flush the C library's stdout buffer (HiGHS prints with C stdio)."""
+    try:
+        ctypes.CDLL(None).fflush(None)
+    except (OSError, AttributeError, TypeError):  # no C library to ask (e.g. Windows): nothing buffered here
+        pass
+
+
+def new_highs() -> highspy.Highs:
+    """A HiGHS object that prints nothing, its start-up banner included."""
+    with _CONSTRUCT:
+        if sys.stdout is not None:
+            sys.stdout.flush()  # Python's own pending output must not go to the null device
+        try:
+            saved = os.dup(1)
+        except OSError:  # no standard output at all: nothing to keep clean
+            h = highspy.Highs()
+        else:
+            null = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(null, 1)
+                h = highspy.Highs()
+                _flush_c_stdout()
+            finally:
+                os.dup2(saved, 1)
+                os.close(saved)
+                os.close(null)
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("log_to_console", False)
+    return h
+
+
+def solver_runs_left() -> int:
+    """HiGHS runs that the time limit left behind and that are still busy."""
+    for thread in [t for t in _LEFT_RUNNING if not t.is_alive()]:
+        _LEFT_RUNNING.discard(thread)
+    return len(_LEFT_RUNNING)
+
+
+@atexit.register
+def wait_for_runs_left() -> None:
+    """Wait until every run the time limit left behind has stopped (also done at exit)."""
+    # A HiGHS thread still running when the C++ runtime tears down aborts the process
+    # ("terminate called without an active exception"): let them reach their next clock check.
+    for thread in list(_LEFT_RUNNING):
+        thread.join()
+
+
+def _highs(model: _Milp, *, until: float, start: np.ndarray | None, relax: bool) -> _HighsOutcome:
+    """Solve ``model`` (its LP relaxation when ``relax``) and report by ``until`` at the latest.
+
+    Everything — passing the model, the run, reading the solution back — happens in a worker
+    thread; a MILP left running still gives the best solution and bound its callbacks saw.
+    """
+    seen = _Incumbent()
+    box: list[_HighsOutcome | BaseException] = []
+    done = threading.Event()
+
+    def work() -> None:
+        try:
+            box.append(_solve(model, until=until, start=start, relax=relax, seen=seen))
+        except BaseException as exc:  # handed to the caller, which raises it
+            box.append(exc)
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=work, name="highs", daemon=True)
+    thread.start()
+    wait = max(until - time.perf_counter(), 0.0) + GRACE_S
+    if done.wait(wait if np.isfinite(wait) else None):
+        if isinstance(box[0], BaseException):
+            raise box[0]
+        return box[0]
+    _LEFT_RUNNING.add(thread)
+    with seen.lock:
+        return _HighsOutcome(ABANDONED, False, seen.values, seen.objective, seen.bound, timed_out=True)
+
+
+def _solve(model: _Milp, *, until: float, start: np.ndarray | None, relax: bool, seen: _Incumbent) -> _HighsOutcome:
+    h = new_highs()
+    left = until - time.perf_counter()
+    h.setOptionValue("time_limit", float(min(max(0.95 * left - 0.02, 0.01), 1e9)))
     h.setOptionValue("mip_rel_gap", OPTIMALITY_TOLERANCE)
     h.setOptionValue("random_seed", 0)
     if relax:
@@ -63,21 +180,26 @@ def _highs(model: _Milp, *, time_limit_s: float, start: np.ndarray | None, relax
     lp.sense_ = highspy.ObjSense.kMaximize if model.maximize else highspy.ObjSense.kMinimize
     lp.offset_ = float(model.offset)
     if not relax:
-        lp.integrality_ = [
-            highspy.HighsVarType.kInteger if flag else highspy.HighsVarType.kContinuous
-            for flag in model.integer
-        ]
+        kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
+        lp.integrality_ = [kinds[flag] for flag in np.asarray(model.integer, dtype=bool).tolist()]
     h.passModel(lp)
     if start is not None and not relax:
         sol = highspy.HighsSolution()
-        sol.col_value = list(map(float, start))
+        sol.col_value = np.asarray(start, dtype=np.float64).tolist()
         sol.value_valid = True
         h.setSolution(sol)
+    if not relax:
+        _watch(h, seen, until)
     h.run()
+    reset = getattr(highspy.Highs, "resetThreadScheduler", None)
+    if reset is not None:  # as highspy does after a solve in a thread of its own (a Windows deadlock)
+        reset(False)
     status = h.getModelStatus()
     info = h.getInfo()
     text = h.modelStatusToString(status)
     optimal = status == highspy.HighsModelStatus.kOptimal
+    timed_out = status in (highspy.HighsModelStatus.kTimeLimit, highspy.HighsModelStatus.kInterrupt,
+                           highspy.HighsModelStatus.kHighsInterrupt)
     has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
     values = np.asarray(h.getSolution().col_value, dtype=np.float64) if has_solution else None
     objective = float(info.objective_function_value) if has_solution else None
@@ -87,7 +209,28 @@ def _highs(model: _Milp, *, time_limit_s: float, start: np.ndarray | None, relax
     else:
         raw = float(info.mip_dual_bound)
         bound = raw if np.isfinite(raw) else None
-    return _HighsOutcome(text, optimal, values, objective, bound)
+    return _HighsOutcome(text, optimal, values, objective, bound, timed_out=timed_out)
+
+
+def _watch(h: highspy.Highs, seen: _Incumbent, until: float) -> None:
+    """Keep the MILP's improving solutions and dual bound; interrupt it once ``until`` has passed."""
+
+    def improving(event: Any) -> None:
+        out = event.data_out
+        with seen.lock:
+            seen.values = np.array(out.mip_solution, dtype=np.float64, copy=True)
+            seen.objective = float(out.objective_function_value)
+
+    def interrupt(event: Any) -> None:
+        bound = float(event.data_out.mip_dual_bound)
+        if np.isfinite(bound):
+            with seen.lock:
+                seen.bound = bound
+        if time.perf_counter() > until:
+            event.interrupt()
+
+    h.cbMipImprovingSolution += improving
+    h.cbMipInterrupt += interrupt
 
 
 def _gap_pct(objective: float, bound: float, *, maximize: bool) -> float:
@@ -104,112 +247,111 @@ def _proved(objective: float, bound: float, *, maximize: bool) -> bool:
     return diff <= OPTIMALITY_TOLERANCE * max(1.0, abs(objective))
 
 
+def _better(a: float, b: float, *, maximize: bool) -> bool:
+    return a > b + 1e-9 if maximize else a < b - 1e-9
+
+
 def _finish(
     *,
     greedy_chosen: np.ndarray,
     greedy_obj: float,
-    model: _Milp | None,
-    start: np.ndarray | None,
+    model: _Milp | Callable[[], _Milp] | None,
+    start: np.ndarray | Callable[[], np.ndarray | None] | None,
     decode: Callable[[np.ndarray], tuple[np.ndarray, float]],
     trivial_bound: float,
     maximize: bool,
-    time_limit_s: float,
-    t0: float,
+    deadline: Deadline,
     integral_objective: bool = False,
     lp_round: Callable[[np.ndarray], tuple[np.ndarray, float]] | None = None,
     make_start: Callable[[np.ndarray], np.ndarray] | None = None,
     heuristic: SolverKind = "greedy",
     bound_source: str = "trivial",
 ) -> Solution:
-    """Run the LP bound and the MILP within the time limit; keep the best proved answer.
+    """Run the LP bound and the MILP in the time left before ``deadline``; keep the best proved answer.
 
-    ``lp_round`` turns the LP relaxation's values into an integer solution (a heuristic that is
-    often optimal when the relaxation is tight); ``make_start`` builds a MILP start from sites.
+    A solution whose value meets a valid bound (the trivial one, the Lagrangian, the HiGHS LP
+    relaxation or the MILP's dual bound) is optimal and reported as ``"exact"`` with a zero gap;
+    anything else carries its certified gap, and ``time_limit_reached`` says whether the time
+    ran out before optimality could be proved. ``model`` and ``start`` may be given as
+    builders, called only when there is time to use them. ``lp_round`` turns the LP
+    relaxation's values into an integer solution (often optimal when the relaxation is tight);
+    ``make_start`` builds a MILP start from sites.
     """
     best_chosen, best_obj, solver = greedy_chosen, greedy_obj, heuristic
-    timings = {"heuristics": time.perf_counter() - t0}
-    bound = trivial_bound
-    bound_from = bound_source
+    timings = {"heuristics": deadline.elapsed()}
+    bound, bound_from = trivial_bound, bound_source
     milp_obj: float | None = None
-    status = "not run"
-    proof = ""
+    status, proof = "not run", ""
+    ran_out = deadline.limit_s <= 0
+
+    def result(chosen: np.ndarray, obj: float, kind: SolverKind, why: str) -> Solution:
+        proved = kind == "exact"
+        gap = 0.0 if proved else _gap_pct(obj, bound, maximize=maximize)
+        return Solution(chosen, obj, kind, gap, obj if proved and not np.isfinite(bound) else bound, greedy_obj,
+                        milp_objective=milp_obj, milp_status=status, proof=why, timings=timings,
+                        time_limit_s=deadline.limit_s, time_limit_reached=(not proved) and ran_out)
+
     if _proved(greedy_obj, bound, maximize=maximize):
-        if bound_source == "trivial":  # e.g. every reachable resident covered: nothing can do better
-            return Solution(greedy_chosen, greedy_obj, "exact", 0.0, bound, greedy_obj, proof="trivial bound",
-                            timings=timings)
-        # Proved by our own bound, not by HiGHS: ask HiGHS briefly to confirm (quick on small
-        # models); otherwise keep the heuristic's name, with a zero gap.
-        left = min(time_limit_s - (time.perf_counter() - t0), 0.1 * time_limit_s + 1.0)
-        if model is not None and left > 0.05:
+        # e.g. every reachable resident covered, or swaps reaching the Lagrangian bound.
+        return result(greedy_chosen, greedy_obj, "exact", f"the solution meets the {bound_source} bound")
+    if model is not None and deadline.limit_s > 0 and deadline.left() > 0.05:
+        if callable(model):
             t1 = time.perf_counter()
-            out = _highs(model, time_limit_s=left, start=start, relax=False)
-            timings["milp"] = time.perf_counter() - t1
-            if out.optimal and out.values is not None:
-                chosen, obj = decode(out.values)
-                return Solution(chosen, obj, "exact", 0.0, obj, greedy_obj, milp_objective=obj,
-                                milp_status=out.status, proof="HiGHS MILP optimal", timings=timings)
-        return Solution(greedy_chosen, greedy_obj, heuristic, 0.0, bound, greedy_obj,
-                        proof=f"the solution meets the {bound_source} bound", timings=timings)
-    if model is not None and time_limit_s > 0:
-        # LP relaxation first: on large covering instances it proves the greedy optimal far
-        # sooner than the branch-and-bound root, whose simplex can stall for minutes.
+            model = model()
+            timings["model"] = time.perf_counter() - t1
+        if callable(start):
+            start = start()
+        # LP relaxation first, in half the time left: on large covering instances it proves the
+        # greedy optimal far sooner than the branch-and-bound root, whose simplex can stall.
         t1 = time.perf_counter()
-        lp = _highs(model, time_limit_s=max(time_limit_s - (time.perf_counter() - t0), 0.01) * 0.5,
-                    start=None, relax=True)
+        lp = _highs(model, until=t1 + 0.5 * deadline.left(), start=None, relax=True)
         timings["lp"] = time.perf_counter() - t1
         if lp.bound is not None:
             timings["lp_bound"] = float(lp.bound)
-            lp_bound = np.floor(lp.bound + 1e-7) if integral_objective and maximize else lp.bound
-            if integral_objective and not maximize:
-                lp_bound = np.ceil(lp.bound - 1e-7)
-            if (lp_bound < bound) if maximize else (lp_bound > bound):
+            lp_bound = lp.bound
+            if integral_objective:
+                lp_bound = np.floor(lp.bound + 1e-7) if maximize else np.ceil(lp.bound - 1e-7)
+            if _better(bound, lp_bound, maximize=maximize):
                 bound, bound_from = lp_bound, "HiGHS LP relaxation"
-        if _proved(greedy_obj, bound, maximize=maximize) and bound_from.startswith("HiGHS"):
+        if _proved(greedy_obj, bound, maximize=maximize):
             status = "LP bound met"
-            proof = "the greedy solution reaches the HiGHS LP relaxation bound"
-            return Solution(greedy_chosen, greedy_obj, "exact", 0.0, bound, greedy_obj,
-                            milp_status=status, proof=proof, timings=timings)
-        if lp_round is not None and lp.values is not None:
+            return result(greedy_chosen, greedy_obj, "exact", f"the solution meets the {bound_from} bound")
+        if lp_round is not None and lp.values is not None and deadline.left() > 0:
             t1 = time.perf_counter()
             chosen, obj = lp_round(lp.values)
             timings["lp_rounding"] = time.perf_counter() - t1
             timings["lp_rounded_objective"] = float(obj)
-            if (obj > best_obj + 1e-9) if maximize else (obj < best_obj - 1e-9):
+            if _better(obj, best_obj, maximize=maximize):
                 best_chosen, best_obj, solver = chosen, obj, "incumbent"
                 if make_start is not None:
                     start = make_start(chosen)
-            if _proved(best_obj, bound, maximize=maximize) and bound_from.startswith("HiGHS"):
-                return Solution(best_chosen, best_obj, "exact", 0.0, bound, greedy_obj, milp_status="LP bound met",
-                                proof="the rounded LP solution reaches the HiGHS LP relaxation bound",
-                                timings=timings)
-        left = time_limit_s - (time.perf_counter() - t0)
-        if left > 0.05:
+            if _proved(best_obj, bound, maximize=maximize):
+                status = "LP bound met"
+                return result(best_chosen, best_obj, "exact",
+                              f"the rounded LP solution meets the {bound_from} bound")
+        if deadline.left() > 0.05:
             t1 = time.perf_counter()
-            out = _highs(model, time_limit_s=left, start=start, relax=False)
+            # Ends its wait for HiGHS at the deadline itself, grace included.
+            out = _highs(model, until=max(deadline.end - GRACE_S, time.perf_counter()), start=start, relax=False)
             timings["milp"] = time.perf_counter() - t1
             status = out.status
-            if out.bound is not None and ((out.bound < bound) if maximize else (out.bound > bound)):
+            ran_out = ran_out or out.timed_out
+            if out.bound is not None and _better(bound, out.bound, maximize=maximize):
                 bound, bound_from = out.bound, "HiGHS MILP"
             if out.values is not None:
                 chosen, obj = decode(out.values)
                 milp_obj = obj
-                better = obj > best_obj + 1e-9 if maximize else obj < best_obj - 1e-9
                 if out.optimal:
-                    best_chosen, best_obj, solver = chosen, obj, "exact"
-                    proof = "HiGHS MILP optimal"
-                    bound = obj if not np.isfinite(bound) else bound
-                elif better:
+                    best_chosen, best_obj, solver, proof = chosen, obj, "exact", "HiGHS MILP optimal"
+                elif _better(obj, best_obj, maximize=maximize):
                     best_chosen, best_obj, solver = chosen, obj, "incumbent"
-    if solver != "exact" and _proved(best_obj, bound, maximize=maximize):
-        if bound_from.startswith("HiGHS") or bound_from == "trivial":
-            solver, proof = "exact", f"the solution reaches the {bound_from} bound"
         else:
-            proof = f"the solution meets the {bound_from} bound"
-    gap = 0.0 if solver == "exact" else _gap_pct(best_obj, bound, maximize=maximize)
-    return Solution(best_chosen, best_obj, solver, gap, bound, greedy_obj, milp_objective=milp_obj,
-                    milp_status=status, proof=proof, timings=timings)  # type: ignore[arg-type]
-
-
+            ran_out = True
+    else:
+        ran_out = ran_out or model is not None
+    if solver != "exact" and _proved(best_obj, bound, maximize=maximize):
+        solver, proof = "exact", f"the solution meets the {bound_from} bound"
+    return result(best_chosen, best_obj, solver, proof)
 
 
 # ---------------------------------------------------------------------------- model builders
@@ -299,11 +441,13 @@ def _capacitated_model(
 
 
 def _assign(
-    model: _Milp, layout: tuple[np.ndarray, np.ndarray], cols: np.ndarray, w: np.ndarray
+    model: _Milp, layout: tuple[np.ndarray, np.ndarray], cols: np.ndarray, w: np.ndarray, *,
+    until: float, fallback: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
 ) -> tuple[np.ndarray, np.ndarray]:
     """Residents each open site serves under the best assignment (an LP with the sites fixed).
 
     Returns the residents served by each site in ``cols`` and the share served of each group.
+    When the LP cannot be solved by ``until``, ``fallback(cols)`` gives a feasible assignment.
     """
     pr, pc = layout
     n = model.matrix.shape[1] - len(pr)
@@ -328,8 +472,10 @@ def _assign(
         integer=model.integer,
         maximize=True,
     )
-    out = _highs(fixed, time_limit_s=60.0, start=None, relax=True)
-    z = out.values[n:] if out.values is not None else np.zeros(len(pr))
+    out = _highs(fixed, until=until, start=None, relax=True)
+    if not out.optimal or out.values is None:
+        return fallback(cols)
+    z = out.values[n:]
     share = np.minimum(np.bincount(pr, weights=z, minlength=len(w)), 1.0)
     return np.bincount(pc, weights=z * w[pr], minlength=n)[cols], share
 
@@ -366,8 +512,8 @@ def _pmedian_model(
     return model, (pr, pc, pv)
 
 
-def _to_original(sol: Solution, red: Reduced, t0: float, shape: tuple[int, int]) -> Solution:
+def _to_original(sol: Solution, red: Reduced, deadline: Deadline, shape: tuple[int, int]) -> Solution:
     sol.chosen = red.columns[np.asarray(sol.chosen, dtype=np.int64)]
-    sol.seconds = time.perf_counter() - t0
+    sol.seconds = deadline.elapsed()
     sol.reduced_shape = (int(shape[0]), int(shape[1]))
     return sol

@@ -33,9 +33,14 @@ class Solution:
     #: Capacitated models: share (0–1) of each input demand row's residents served by new sites.
     row_share: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)
-    #: Seconds per stage ("heuristics": reduction, greedy, swaps, Lagrangian; "lp", "lp_rounding",
-    #: "milp") and bounds/objectives ("lp_bound", "lp_rounded_objective", "lagrangian_bound").
+    #: Seconds per stage ("heuristics": reduction, greedy, swaps, Lagrangian; "model", "lp",
+    #: "lp_rounding", "milp") and bounds/objectives ("lp_bound", "lp_rounded_objective",
+    #: "lagrangian_bound").
     timings: dict[str, float] = field(default_factory=dict)
+    #: The time limit of the whole solve (seconds; 0: greedy only).
+    time_limit_s: float = 0.0
+    #: The solution is not proved optimal because the time limit ran out (never for "exact").
+    time_limit_reached: bool = False
 
     @property
     def optimal(self) -> bool:

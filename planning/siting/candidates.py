@@ -27,15 +27,11 @@ import pandas as pd
 from geo._errors import DataError
 from geo.dataset import Dataset
 from planning.access.demand import as_points
-from planning.choices import CANDIDATE_CHOICES
+from planning.choices import CANDIDATE_CHOICES, DEFAULT_GENERATED
 from planning.texts import Note
 
 CandidateChoice = Literal["given", "generated", "both"]
 COLUMNS: tuple[str, ...] = ("candidate_id", "name", "floor_area_m2", "source", "cost", "capacity")
-
-#: Generated candidates when the caller does not say how many: enough for a district's worth of
-#: new sites, few enough for the exact models to stay fast.
-DEFAULT_GENERATED = 100
 
 
 @dataclass

@@ -6,10 +6,11 @@
 - :func:`pmedian`: ``p`` new sites that minimise total population-weighted minutes to the
   nearest facility (existing or new).
 
-Each is solved greedily (improved by swaps) and with HiGHS within a time limit — the LP
-relaxation for a bound and a rounded solution, then the MILP; p-median also gets a Lagrangian
-bound, which stays cheap where its LP does not. The answer says which solution it is and its gap
-against the best bound (see :mod:`planning.siting._solvers`).
+Each is solved greedily (improved by swaps) and with HiGHS within one time limit for the whole
+solve — the LP relaxation for a bound and a rounded solution, then the MILP; p-median also gets
+a Lagrangian bound, which stays cheap where its LP does not. The answer says which solution it
+is, its gap against the best bound and whether the time ran out (see
+:mod:`planning.siting._solvers`).
 
 p-median cut-off
 ----------------
@@ -57,7 +58,9 @@ def mclp(
     capacity : numpy.ndarray, optional
         Residents each candidate can serve; residents of one point may be split between sites.
     time_limit_s : float
-        HiGHS time limit; 0 gives the greedy solution only.
+        Seconds for the whole solve (swaps, bounds, HiGHS; the greedy solution is always
+        completed); 0 gives the greedy solution only. ``time_limit_reached`` on the answer says
+        whether the time ran out before it was proved optimal.
 
     Returns
     -------

@@ -26,23 +26,22 @@ from scipy import sparse
 from geo._errors import DataError
 from geo.dataset import Dataset
 from geo.taxonomy import CATEGORIES
-from planning.access.circles import service_circles
+from planning.access.circles import point_circles
 from planning.access.coverage import coverage
-from planning.access.demand import OUTSIDE_KIND, community_kinds, locate
+from planning.access.demand import locate
 from planning.access.groups import with_groups
-from planning.access.travel import EPS_MINUTES, TravelModel
-from planning.choices import CANDIDATE_CHOICES, MODELS
+from planning.access.surface import travel_surfaces
+from planning.access.travel import EPS_MINUTES
+from planning.choices import CANDIDATE_CHOICES, DEFAULT_GENERATED, DEFAULT_PERSONS_PER_M2, MODELS
 from planning.settings import Settings
+from planning.siting._deadline import Deadline
 from planning.siting._solvers import Solution, greedy_cover, greedy_median
-from planning.siting.candidates import DEFAULT_GENERATED, candidate_sites
+from planning.siting.candidates import candidate_sites
 from planning.siting.matrix import Demand, demand_minutes_to_candidates, demand_of
 from planning.siting.models import PMEDIAN_CUTOFF_FACTOR, _check_p, lscp, mclp, pmedian
 from planning.siting.result import SitingResult
 from planning.texts import Note
 
-#: Residents a new site can serve per m² of floor area when it has no capacity of its own:
-#: the plans ask ≥ 30 m² per 100 households, about 280 residents, i.e. roughly 10 per m².
-DEFAULT_PERSONS_PER_M2 = 10.0
 #: Community of demand points that lie in no community (before/after table).
 OUTSIDE_COMMUNITIES = "(outside communities)"
 
@@ -103,7 +102,9 @@ def recommend_sites(
     min_floor_area_m2 : float, optional
         Given candidates smaller than this are left out (their count is reported).
     time_limit_s : float
-        HiGHS time limit (0: greedy only).
+        Seconds for the whole siting run: candidates, travel times and the solver (0: greedy
+        only). Candidates, the travel-time matrix and the greedy solution are always completed;
+        the solver's improving stages (swaps, bounds, HiGHS) get what is left of the limit.
     capacity : bool
         Each site serves at most its ``capacity`` column, else floor area × ``persons_per_m2``
         (mclp and lscp).
@@ -117,6 +118,7 @@ def recommend_sites(
     SitingResult
     """
     _validate_request(category, model, new_sites, target_pct, candidates, time_limit_s)
+    clock = Deadline.after(time_limit_s)
     if capacity and model == "pmedian":
         raise DataError("capacities apply to the mclp and lscp models", fix="use --model mclp or lscp")
     settings = getattr(analysis, "settings", None) or Settings()
@@ -183,18 +185,21 @@ def recommend_sites(
     unreachable_pop = float(w[~existing_cov & ~reach].sum())
 
     total_before_min = total_after_min = None
+    solver_s = clock.left()  # what candidates and travel times left of the limit
     if model == "mclp":
         sol = mclp(cover, w, p=int(new_sites or 0), covered_by_existing=existing_cov, capacity=cap_values,
-                   time_limit_s=time_limit_s)
+                   time_limit_s=solver_s)
     elif model == "lscp":
         sol = lscp(cover, w, target_pct=100.0 if target_pct is None else float(target_pct),
-                   covered_by_existing=existing_cov, capacity=cap_values, time_limit_s=time_limit_s)
+                   covered_by_existing=existing_cov, capacity=cap_values, time_limit_s=solver_s)
     else:
         sol = pmedian(minutes, w, existing_min, p=int(new_sites or 0), penalty_minutes=limit,
-                      time_limit_s=time_limit_s)
+                      time_limit_s=solver_s)
         total_before_min = float((w * np.minimum(existing_min, limit)).sum())
         total_after_min = float(sol.objective)
     notes.extend(sol.notes)
+    if sol.time_limit_reached:
+        notes.append(time_limit_note(sol, limit_s=time_limit_s))
     if unreachable_pop > 0:
         notes.append(Note.of("siting.unreachable", points=len(unreachable), residents=unreachable_pop))
 
@@ -222,7 +227,7 @@ def recommend_sites(
         # p-median ranks by person-minutes saved, each site after the better ones are open.
         table["minutes_saved"] = saved
     per_comm = _community_before_after(dataset, demand, existing_cov.astype(float), after_share)
-    circle_frame = _site_circles(dataset, table, settings, notes) if circles else _empty_circles(dataset)
+    circle_frame = _site_circles(dataset, table, settings) if circles else _empty_circles(dataset)
     result = SitingResult(
         category=category, model=model, solver=sol.solver, gap_pct=float(sol.gap_pct),
         covered_before=int(round(covered_before)), covered_after=int(round(covered_after)),
@@ -233,10 +238,29 @@ def recommend_sites(
         total_minutes_before=total_before_min, total_minutes_after=total_after_min,
         unreachable_population=unreachable_pop, notes=notes,
         unreachable_points=_points_of(dataset, demand, unreachable),
+        time_limit_s=float(time_limit_s), seconds=clock.elapsed(),
         demand_covered_after=pd.Series(after_share, index=demand.index, name=category),
         target_group=demand.target_group,
     )
     return result
+
+
+def time_limit_note(sol: Solution, *, limit_s: float | None = None) -> Note:
+    """What a solution cut short by the time limit is worth, in words (its certified gap).
+
+    ``limit_s`` is the limit the user gave (default: the solver's own), when the solver had
+    only what was left of it.
+    """
+    limit = float(sol.time_limit_s if limit_s is None else limit_s)
+    if limit <= 0:
+        return Note.of("siting.greedy_only", gap=float(sol.gap_pct))
+    if sol.time_limit_s <= 0:
+        return Note.of("siting.no_time_left", limit=limit, gap=float(sol.gap_pct))
+    if not np.isfinite(sol.gap_pct):
+        return Note.of("siting.time_limit_no_bound", limit=limit)
+    if sol.gap_pct < 0.01:
+        return Note.of("siting.time_limit_close", limit=limit)
+    return Note.of("siting.time_limit", limit=limit, gap=float(sol.gap_pct))
 
 
 def _points_of(dataset: Dataset, demand: Demand, index: pd.Index) -> gpd.GeoDataFrame:
@@ -330,27 +354,23 @@ def _community_before_after(
 
 
 def _empty_circles(dataset: Dataset) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({"candidate_id": [], "minutes": [], "mode": []},
+    return gpd.GeoDataFrame({"rank": [], "candidate_id": [], "urban_minutes": [], "rural_minutes": []},
                             geometry=gpd.GeoSeries([], crs=dataset.crs), crs=dataset.crs)
 
 
-def _site_circles(dataset: Dataset, sites: gpd.GeoDataFrame, settings: Settings, notes: list[str]) -> gpd.GeoDataFrame:
-    """Service circle of each new site, with the circle and mode of the community it lies in."""
+def _site_circles(dataset: Dataset, sites: gpd.GeoDataFrame, settings: Settings) -> gpd.GeoDataFrame:
+    """Service circle of each new site, drawn from the travel-time surface.
+
+    Every cell counts under its own community's circle time and mode, as the coverage counts
+    the residents the site brings into the circle.
+    """
     if len(sites) == 0:
         return _empty_circles(dataset)
-    kinds = community_kinds(dataset.communities)
-    kind = np.asarray([kinds.get(c, OUTSIDE_KIND) if c is not None else OUTSIDE_KIND for c in sites["community_id"]])
-    parts = []
-    for k in ("urban", "rural"):
-        sel = np.flatnonzero(kind == k)
-        if len(sel) == 0:
-            continue
-        model = TravelModel.for_mode(dataset.roads, settings.mode_for(k), settings)
-        part = service_circles(model, sites.geometry.x.to_numpy()[sel], sites.geometry.y.to_numpy()[sel],
-                               minutes=settings.circle_minutes(k), buffer_m=settings.circle_buffer_m,
-                               facility_ids=sites["candidate_id"].to_numpy()[sel].tolist(), per_facility=True)
-        parts.append(part.rename(columns={"facility_id": "candidate_id"}))
-    out = pd.concat(parts, ignore_index=True)
-    rank = dict(zip(sites["candidate_id"], sites["rank"]))
-    out.insert(0, "rank", out["candidate_id"].map(rank).astype(np.int64))
+    minutes = {kind: settings.circle_minutes(kind) for kind in ("urban", "rural")}
+    geoms = point_circles(travel_surfaces(dataset, settings), sites.geometry.x.to_numpy(),
+                          sites.geometry.y.to_numpy(), minutes)
+    out = gpd.GeoDataFrame({"rank": sites["rank"].to_numpy(dtype=np.int64),
+                            "candidate_id": sites["candidate_id"].to_numpy(),
+                            "urban_minutes": minutes["urban"], "rural_minutes": minutes["rural"]},
+                           geometry=gpd.GeoSeries(geoms, crs=dataset.crs), crs=dataset.crs)
     return gpd.GeoDataFrame(out.sort_values("rank").reset_index(drop=True), geometry="geometry", crs=dataset.crs)

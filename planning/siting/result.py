@@ -23,10 +23,11 @@ class SitingResult:
     ----------
     category, model : str
     solver : {"exact", "greedy", "incumbent"}
-        "exact" only when HiGHS proved the answer optimal; otherwise the better of the greedy
-        solution and HiGHS's best solution when the time ran out ("incumbent").
+        "exact" only when the answer is proved optimal (by HiGHS, or by meeting a valid bound);
+        otherwise the better of the greedy solution and the best one found before the time ran
+        out ("incumbent"); ``solution.time_limit_reached`` then says so, and a note words it.
     gap_pct : float
-        Optimality gap against the best proved bound (0 when exact).
+        Optimality gap against the best proved bound (0 when exact; ``inf`` when no bound).
     covered_before, covered_after : int
         Residents of the category's target group (see ``target_group``) inside a circle of the
         category before and after the new sites.
@@ -75,6 +76,9 @@ class SitingResult:
     total_minutes_before: float | None = None
     total_minutes_after: float | None = None
     unreachable_population: float = 0.0
+    #: The time limit of the siting run (seconds; 0: greedy only) and the seconds it took.
+    time_limit_s: float = 0.0
+    seconds: float = 0.0
     #: What was done or left out, for the user: English text; those made here and in
     #: :mod:`planning.siting.candidates` are :class:`planning.siting.candidates.Note` with ``key`` and ``values``.
     notes: list[str] = field(default_factory=list)
@@ -102,6 +106,11 @@ class SitingResult:
             "model": self.model,
             "solver": self.solver,
             "gap_pct": None if gap is None else round(float(gap), 6),
+            "proof": self.solution.proof or None,
+            "time_limit_s": float(self.time_limit_s),
+            "time_limit_reached": bool(self.solution.time_limit_reached),
+            "seconds": round(float(self.seconds), 3),
+            "solver_seconds": round(float(self.solution.seconds), 3),
             "covered_before": int(self.covered_before),
             "covered_after": int(self.covered_after),
             "total_population": int(self.total_population),

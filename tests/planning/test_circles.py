@@ -1,4 +1,11 @@
-"""Service-circle polygons drawn from the reached network, checked against hand geometry."""
+"""Service circles and rings drawn from the travel-time surface, checked against hand geometry.
+
+The grids here use cells of 10 m whose edges fall on multiples of 10 m (the origin X0, Y0 is a
+multiple too), and the roads run through cell centres (local coordinates ending in 5), so that
+every point below sits at a cell centre and the answers can be worked out by hand: a resident
+snaps to the nearest node, walks there in a straight line at 75 m/min and then takes the
+network, exactly as the coverage counts.
+"""
 
 from __future__ import annotations
 
@@ -8,112 +15,190 @@ import numpy as np
 import pytest
 import shapely
 
-from planning.access.circles import buffer_circles, reached_segments, service_circles
-from planning.access.travel import TravelModel
+from planning.access.analysis import analyze
+from planning.access.circles import buffer_circles, point_circles, ring_polygons, service_circle
+from planning.access.surface import travel_surfaces
 from planning.settings import Settings
-from tests.planning._engine_fixtures import X0, Y0, dataset, grid_network, line_network, network, xy
+from tests.planning._engine_fixtures import X0, Y0, dataset, network
+
+CELL = Settings(surface_cell_m=10.0)
 
 
-def _band_area(length_m: float, half_width_m: float) -> float:
-    """Area of a straight band with round caps (buffer of a segment), quad_segs=4 polygon."""
-    # The round caps are polygons with 4 segments per quarter circle.
-    cap = 2 * (8 * 0.5 * half_width_m**2 * math.sin(2 * math.pi / 16))
-    return 2 * half_width_m * length_m + cap
+def _line(n: int, spacing_m: float) -> object:
+    """Nodes at (5 + k·spacing, 5), joined in a line (residential)."""
+    return network([(5 + k * spacing_m, 5) for k in range(n)], [(k, k + 1) for k in range(n - 1)],
+                   classes=["residential"] * (n - 1))
 
 
-def test_line_circle_stops_at_the_remaining_time() -> None:
-    # 1500 m road, facility at one end, 10 minutes walking = 750 m of road reached.
-    model = TravelModel.for_mode(line_network(3, 750.0), "walk", Settings())
-    gdf = service_circles(model, *xy(0.0), minutes=10.0, buffer_m=20.0)
-    geom = gdf.geometry.iloc[0]
-    minx, miny, maxx, maxy = geom.bounds
-    assert (minx - X0, maxx - X0) == pytest.approx((-20.0, 770.0))
-    assert (miny - Y0, maxy - Y0) == pytest.approx((-20.0, 20.0))
-    assert geom.area == pytest.approx(_band_area(750.0, 20.0), rel=1e-6)
+def _inside(geom: shapely.Geometry, pts: list[tuple[float, float]]) -> list[bool]:
+    xy = np.asarray(pts, dtype=float)
+    return shapely.contains_xy(geom, xy[:, 0] + X0, xy[:, 1] + Y0).tolist()
 
 
-def test_partial_edges_from_a_facility_in_the_middle_of_an_edge() -> None:
-    # Facility 30 m off the road beside x = 600 on a 0–1200 m edge pair (nodes every 600 m):
-    # it snaps to node 1 (x = 600) with a 0.4-minute access walk; 5 minutes leave 4.6 minutes,
-    # 345 m either way.
-    model = TravelModel.for_mode(line_network(3, 600.0), "walk", Settings())
-    geom = service_circles(model, *xy(600.0, 30.0), minutes=5.0, buffer_m=10.0).geometry.iloc[0]
-    minx, miny, maxx, maxy = geom.bounds
-    assert minx - X0 == pytest.approx(600 - 345 - 10)
-    assert maxx - X0 == pytest.approx(600 + 345 + 10)
-    assert maxy - Y0 == pytest.approx(40.0)  # the access walk to the facility is drawn too
+def test_circle_follows_the_snap_to_the_nearest_node() -> None:
+    # Nodes at x = 5, 755, 1505; health at the first. 10 minutes walking: a resident west of
+    # x = 380 (nearer node 0) walks at most 383 m; east of it they snap to node 1, already 10
+    # minutes away, so only the one standing on it is inside (exactly 10 minutes counts).
+    pts = [(5, 5), (375, 5), (385, 5), (755, 5), (765, 5), (375, 105)]
+    data = dataset(_line(3, 750.0),
+                   communities=[{"community_id": "U", "name": "东风社区", "kind": "urban",
+                                 "box": (-100, -100, 1600, 110)}],
+                   facilities=[{"facility_id": "h", "category": "health", "xy": (5, 5)}],
+                   population=[{"population": 1.0, "xy": p} for p in pts])
+    result = analyze(data, Settings(surface_cell_m=10.0, urban_circle_minutes=10.0))
+    np.testing.assert_allclose(result.demand_minutes["health"],
+                               [0, 370 / 75, 10 + 370 / 75, 10, 10 + 10 / 75, math.hypot(370, 100) / 75])
+    covered = result.covered["health"].tolist()
+    assert covered == [True, True, False, True, False, True]
+    circle = result.circles.set_index("category").loc["health", "geometry"]
+    assert _inside(circle, pts) == covered
+    # The box west of x = 380 and the one cell on node 1.
+    assert circle.area == pytest.approx(480 * 210 + 10 * 10)
+    assert circle.bounds == pytest.approx((X0 - 100, Y0 - 100, X0 + 760, Y0 + 110))
 
 
-def test_reached_segments_on_one_way_street() -> None:
-    # A → B one-way, 1000 m at 25 km/h (2.4 min). Facility at B: cars reach it from the whole
-    # street in 2.4 min; a facility at A is only reached from A itself (cars cannot go B → A).
-    net = network([(0, 0), (1000, 0)], [(0, 1)], classes=["residential"], oneway=[True])
-    car = TravelModel.for_mode(net, "car", Settings())
-    at_b = np.array([np.inf, 0.0])
-    segs = reached_segments(car, at_b, 1.2)  # half the street
-    np.testing.assert_allclose(segs[:, :, 0] - X0, [[500.0, 1000.0]])
-    at_a = np.array([0.0, np.inf])
-    assert len(reached_segments(car, at_a, 1.2)) == 0
-    walk = TravelModel.for_mode(net, "walk", Settings())
-    segs = reached_segments(walk, at_a, 1000.0 / 75.0 / 4)  # a quarter of the street
-    np.testing.assert_allclose(segs[:, :, 0] - X0, [[0.0, 250.0]])
+def test_surface_is_the_coverage_rule_at_every_cell_centre() -> None:
+    # A grid street plan with long walk legs (the area reaches 700 m beyond the roads) and a
+    # 20 m driveway cut off from it (too small to snap to): every cell's minutes equal the
+    # coverage minutes of a resident standing at its centre.
+    nodes = [(5 + 100 * i, 5 + 100 * j) for j in range(5) for i in range(50)]
+    edges = [(j * 50 + i, j * 50 + i + 1) for j in range(5) for i in range(49)]
+    edges += [(j * 50 + i, (j + 1) * 50 + i) for j in range(4) for i in range(50)]
+    nodes += [(1005, 1005), (1025, 1005)]  # the cut-off driveway: 2 of 252 nodes
+    edges += [(250, 251)]
+    data = dataset(network(nodes, edges),
+                   communities=[{"community_id": "U", "name": "东风社区", "kind": "urban",
+                                 "box": (-100, -100, 5000, 1100)}],
+                   facilities=[{"facility_id": "a", "category": "health", "xy": (4905, 405)},
+                               {"facility_id": "b", "category": "health", "xy": (1015, 1005)}],
+                   population=[{"population": 1.0, "xy": (1015, 995)}])
+    result = analyze(data, CELL)
+    minutes, grid = result.surface("health")
+    assert grid.cell_m == 10.0 and minutes.shape == (122, 512)
+    cells = np.flatnonzero(np.isfinite(minutes.ravel()))
+    x, y = grid.centres(cells)
+    model = result.surfaces.model("urban")
+    fac = data.facilities.geometry
+    expected = model.minutes_to_nearest(fac.x.to_numpy(), fac.y.to_numpy(), x, y, limit_minutes=np.inf)
+    np.testing.assert_allclose(minutes.ravel()[cells], expected, rtol=1e-6)
+    # Facility b stands on the driveway, which is not snapped to: b walks to the street node
+    # (1005, 405), 600.1 m away, and so does the resident beside it (590.1 m).
+    assert result.demand_minutes.loc[0, "health"] == pytest.approx((math.hypot(10, 600) + math.hypot(10, 590)) / 75)
+    # The 15-minute circle holds exactly the cell centres within 15 minutes.
+    circle = result.circles.geometry.iloc[0]
+    inside = shapely.contains_xy(circle, x, y)
+    np.testing.assert_array_equal(inside, expected <= 15.0 + 1e-6)
 
 
-def test_edge_reached_from_both_ends_is_whole() -> None:
-    net = line_network(2, 150.0)  # 2 minutes
-    walk = TravelModel.for_mode(net, "walk", Settings())
-    segs = reached_segments(walk, np.array([0.5, 0.5]), 1.6)  # 1.1 min from each end: all
-    np.testing.assert_allclose(segs[:, :, 0] - X0, [[0.0, 150.0]])
+def test_village_beside_a_town_takes_its_own_mode_and_time() -> None:
+    # Town x 0–2000 (walk, 15 min), village x 2000–4000 (e-bike 250 m/min, 30 min); health at
+    # the village's east end (x = 3905). The whole village is within 8 minutes' ride; the town's
+    # nearest resident walks 1900 m (25 min): the circle stops exactly at the village edge.
+    pts = [(1995, 5), (2005, 5), (3995, 105), (2005, 105)]
+    data = dataset(_line(40, 100.0),
+                   communities=[{"community_id": "U", "name": "东风社区", "kind": "urban",
+                                 "box": (0, -100, 2000, 110)},
+                                {"community_id": "R", "name": "桃园村", "box": (2000, -100, 4000, 110)}],
+                   facilities=[{"facility_id": "h", "category": "health", "xy": (3905, 5)}],
+                   population=[{"population": 1.0, "xy": p} for p in pts])
+    result = analyze(data, CELL)
+    assert result.covered["health"].tolist() == [False, True, True, True]
+    circle = result.circles.geometry.iloc[0]
+    assert _inside(circle, pts) == [False, True, True, True]
+    assert circle.bounds == pytest.approx((X0 + 2000, Y0 - 100, X0 + 4000, Y0 + 110))
+    assert circle.area == pytest.approx(2000 * 210)
+    # A new site in the town at x = 1905: villagers ride, so its circle runs to the village's
+    # far end (9.8 minutes); townspeople walk: node 805 is 14.67 minutes away, which leaves
+    # 25 m of walk, so the westmost cell inside is the one centred at x = 785.
+    town_circle = point_circles(result.surfaces, np.array([X0 + 1905]), np.array([Y0 + 5]),
+                                {"urban": 15.0, "rural": 30.0})[0]
+    assert town_circle.bounds[2] == pytest.approx(X0 + 4000)
+    assert town_circle.bounds[0] == pytest.approx(X0 + 780, abs=4.0)
 
 
-def test_per_facility_circles_union_to_the_merged_circle() -> None:
-    net = grid_network(6, 100.0)
-    model = TravelModel.for_mode(net, "walk", Settings())
-    fx = np.array([0.0, 500.0]) + X0
-    fy = np.array([0.0, 300.0]) + Y0
-    merged = service_circles(model, fx, fy, minutes=4.0, buffer_m=15.0)
-    each = service_circles(model, fx, fy, minutes=4.0, buffer_m=15.0, per_facility=True,
-                           facility_ids=["a", "b"])
-    assert list(each["facility_id"]) == ["a", "b"]
-    union = shapely.union_all(each.geometry.to_numpy())
-    assert union.symmetric_difference(merged.geometry.iloc[0]).area < 1e-6 * union.area
-    # Facility a at a grid corner reaches every node within 3 blocks (4 min = 300 m).
-    a = each.geometry.iloc[0]
-    assert a.contains(shapely.Point(X0 + 300, Y0)) and a.contains(shapely.Point(X0, Y0 + 300))
-    assert not a.intersects(shapely.Point(X0 + 200, Y0 + 200))  # 400 m away
+def test_rings_are_bands_of_the_surface() -> None:
+    # Health at x = 5 on a line with nodes every 100 m; rings 5/10/15 minutes.
+    pts = [(305, 5), (505, 5), (905, 5), (1305, 5)]  # 4, 6.67, 12, 17.3 minutes
+    data = dataset(_line(20, 100.0),
+                   communities=[{"community_id": "U", "name": "东风社区", "kind": "urban",
+                                 "box": (-100, -100, 2000, 110)}],
+                   facilities=[{"facility_id": "h", "category": "health", "xy": (5, 5)}],
+                   population=[{"population": 1.0, "xy": p} for p in pts])
+    result = analyze(data, CELL)
+    rings = result.rings_for(["health"])
+    assert rings["ring"].tolist() == [1, 2, 3]
+    assert rings["urban_minutes"].tolist() == [5.0, 10.0, 15.0]
+    assert rings["rural_minutes"].tolist() == [10.0, 20.0, 30.0]
+    inside = np.array([_inside(g, pts) for g in rings.geometry])
+    np.testing.assert_array_equal(inside, [[True, False, False, False],
+                                           [False, True, False, False],
+                                           [False, False, True, False]])
+    # Together the bands are the 15-minute circle (up to the simplified outlines).
+    union = shapely.union_all(rings.geometry.to_numpy())
+    circle = result.circles.geometry.iloc[0]
+    assert union.symmetric_difference(circle).area < 0.01 * circle.area
+    # Other ring times through the settings, and directly.
+    other = analyze(data, Settings(surface_cell_m=10.0, urban_ring_minutes=(3.0, 6.0)))
+    assert other.rings_for(["health"])["urban_minutes"].tolist() == [3.0, 6.0]
+    bands = ring_polygons(result.surfaces, "health", {"urban": [5.0]})
+    assert len(bands) == 1 and bands[0].equals(rings.geometry.iloc[0])
 
 
-def test_network_circle_is_smaller_than_the_straight_line_buffer() -> None:
-    net = grid_network(6, 100.0)
-    model = TravelModel.for_mode(net, "walk", Settings())
-    network_circle = service_circles(model, *xy(200.0, 200.0), minutes=4.0, buffer_m=25.0)
-    disc = buffer_circles(*xy(200.0, 200.0), minutes=4.0, speed_m_per_min=75.0, crs=net.crs)
+def test_site_circles_union_to_the_merged_circle() -> None:
+    nodes = [(5 + 100 * i, 5 + 100 * j) for j in range(6) for i in range(6)]
+    edges = [(j * 6 + i, j * 6 + i + 1) for j in range(6) for i in range(5)]
+    edges += [(j * 6 + i, (j + 1) * 6 + i) for j in range(5) for i in range(6)]
+    sites = [(5, 5), (505, 305)]
+    data = dataset(network(nodes, edges),
+                   communities=[{"community_id": "U", "name": "东风社区", "kind": "urban",
+                                 "box": (-100, -100, 610, 610)}],
+                   facilities=[{"facility_id": f"s{k}", "category": "health", "xy": p} for k, p in enumerate(sites)],
+                   population=[])
+    surfaces = travel_surfaces(data, CELL)
+    xy = np.asarray(sites, dtype=float) + [X0, Y0]
+    each = point_circles(surfaces, xy[:, 0], xy[:, 1], {"urban": 4.0})
+    merged = service_circle(surfaces, "health", {"urban": 4.0})
+    union = shapely.union_all(each)
+    assert union.symmetric_difference(merged).area < 0.01 * merged.area
+    # Site 0 at a grid corner reaches the nodes 3 blocks away (300 m = 4 min) but not (205, 205).
+    assert _inside(each[0], [(305, 5), (5, 305)]) == [True, True]
+    assert _inside(each[0], [(205, 205)]) == [False]
+
+
+def test_network_circle_lies_inside_the_straight_line_buffer() -> None:
+    # Every path is at least as long as the straight line: the circle fits in the disc.
+    nodes = [(5 + 100 * i, 5 + 100 * j) for j in range(6) for i in range(6)]
+    edges = [(j * 6 + i, j * 6 + i + 1) for j in range(6) for i in range(5)]
+    edges += [(j * 6 + i, (j + 1) * 6 + i) for j in range(5) for i in range(6)]
+    data = dataset(network(nodes, edges),
+                   communities=[{"community_id": "U", "name": "东风社区", "kind": "urban",
+                                 "box": (-300, -300, 900, 900)}],
+                   facilities=[{"facility_id": "h", "category": "health", "xy": (205, 205)}],
+                   population=[])
+    result = analyze(data, Settings(surface_cell_m=10.0, urban_circle_minutes=4.0))
+    circle = result.circles.geometry.iloc[0]
+    disc = buffer_circles(np.array([X0 + 205]), np.array([Y0 + 205]), minutes=4.0, speed_m_per_min=75.0,
+                          crs=data.crs)
     assert disc["radius_m"].iloc[0] == 300.0
     assert disc.geometry.iloc[0].area == pytest.approx(math.pi * 300**2, rel=0.01)
-    assert network_circle.geometry.iloc[0].area < disc.geometry.iloc[0].area
+    assert circle.difference(disc.geometry.iloc[0]).area < 10 * 10 * 4  # a few cell corners
+    assert circle.area < 0.8 * disc.geometry.iloc[0].area
+    assert result.buffer_circle("health")["radius_m"].tolist() == [300.0]
 
 
 def test_no_facilities_gives_an_empty_circle() -> None:
-    model = TravelModel.for_mode(line_network(3, 100.0), "walk", Settings())
-    gdf = service_circles(model, np.zeros(0), np.zeros(0), minutes=15.0)
-    assert gdf.geometry.iloc[0].is_empty and gdf["facilities"].iloc[0] == 0
-
-
-def test_merged_circle_uses_each_communitys_own_circle() -> None:
-    # The 12 km town-and-village road of test_coverage: health at x = 0. Town residents walk
-    # 15 minutes (1125 m); villagers ride 30 minutes by e-bike (7500 m), shown only inside the
-    # village (x 6000–12000).
-    from planning.access.analysis import analyze
-    from tests.planning.test_coverage import COMMUNITIES, POPULATION
-
-    data = dataset(line_network(161, 75.0), communities=COMMUNITIES,
-                   facilities=[{"facility_id": "h1", "category": "health", "xy": (0, 0)}],
-                   population=POPULATION)
-    result = analyze(data, Settings())
-    geom = result.circles.set_index("category").loc["health", "geometry"]
-    parts = sorted(shapely.get_parts(geom), key=lambda g: g.bounds[0])
-    assert len(parts) == 2
-    assert (parts[0].bounds[0] - X0, parts[0].bounds[2] - X0) == pytest.approx((-35.0, 1160.0), abs=1e-3)
-    assert (parts[1].bounds[0] - X0, parts[1].bounds[2] - X0) == pytest.approx((6000.0, 7535.0), abs=1e-3)
-    per_kind = result.service_circle("health")
-    assert list(per_kind["kind"]) == ["urban", "rural"] and list(per_kind["mode"]) == ["walk", "ebike"]
+    data = dataset(_line(3, 100.0),
+                   communities=[{"community_id": "U", "name": "东风社区", "kind": "urban",
+                                 "box": (-100, -100, 300, 110)}],
+                   facilities=[{"facility_id": "h", "category": "health", "xy": (5, 5)}],
+                   population=[{"population": 1.0, "xy": (105, 5)}])
+    result = analyze(data, CELL, categories=["health", "elderly_care"])
+    circles = result.circles.set_index("category")
+    assert circles.loc["elderly_care", "geometry"].is_empty and circles.loc["elderly_care", "facilities"] == 0
+    assert not circles.loc["health", "geometry"].is_empty
+    assert result.rings_for(["elderly_care"]).geometry.is_empty.all()
+    assert len(result.responsibility_for(["elderly_care"])) == 0
+    minutes, _ = result.surface("elderly_care")
+    assert np.isinf(minutes[np.isfinite(minutes) | np.isinf(minutes)]).all()
+    with pytest.raises(ValueError, match="not analysed"):
+        result.circles_for(["police"])

@@ -377,11 +377,13 @@ def test_result_files(street, tmp_path: Path) -> None:
     assert back.geometry.x.tolist() == pytest.approx(r.sites.geometry.x.tolist())
     circles = gpd.read_file(tmp_path / "sites.gpkg", layer="circles")
     assert len(circles) == 2
-    # The circle of a site at x on the street spans x ± 1,125 m (plus the drawing band).
+    # The circle of a site at x on the street: residents snapping to a node up to 1,050 m away
+    # (14 minutes) walk on, and that node's catchment ends half a node spacing (37.5 m) further;
+    # the communities (x -100 to 4,700 m) bound it. Up to a 15 m cell.
     first = r.sites.geometry.x.iloc[0]
     xmin, _, xmax, _ = circles.geometry.iloc[0].bounds
-    assert xmin == pytest.approx(max(first - 1125, X0) - 35, abs=1.0)
-    assert xmax == pytest.approx(min(first + 1125, X0 + 4500) + 35, abs=1.0)
+    assert xmin == pytest.approx(max(first - 1087.5, X0 - 100), abs=15.0)
+    assert xmax == pytest.approx(min(first + 1087.5, X0 + 4700), abs=15.0)
     assert not list(tmp_path.glob(".*"))  # no temporary files left behind
 
 
