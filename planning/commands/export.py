@@ -22,6 +22,7 @@ from geo._errors import DataError
 from planning.choices import ENCODINGS, FORMATS, HEADERS, LANGUAGES
 from planning.choices import OUTPUT_CRS as CRS_CHOICES
 from planning.commands import _common
+from planning.commands._groups import add_group_arguments, group_settings
 from planning.distributed.cli import add_partition_arguments, analyze_from_args
 
 
@@ -59,6 +60,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-pdf", action="store_true",
                         help="with --format html: do not print a PDF")
     add_partition_arguments(parser)
+    add_group_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -93,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
     categories = list(args.category) if args.category else None
     if categories and args.site_category and args.site_category not in categories:
         categories.append(args.site_category)
-    settings = Settings(profile=args.profile, **_common.rings_settings(args.rings))
+    settings = Settings(profile=args.profile, **_common.rings_settings(args.rings), **group_settings(args))
     analysis = analyze_from_args(args, dataset, settings, categories=categories,
                                  targets=args.targets)
     siting = None

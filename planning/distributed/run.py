@@ -225,9 +225,9 @@ class PartitionedAnalysis(Analysis):
         self.seconds = dict(seconds or {})
         self.notes: list[Note] = _notes(self)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, *, groups: bool = False) -> dict[str, Any]:
         """The JSON of :meth:`Analysis.to_json`, plus ``partitions``: which ones it holds and how they ran."""
-        out = super().to_json()
+        out = super().to_json(groups=groups)
         table = self.partitions
         out["partitions"] = {
             "by": self.partition_by,
