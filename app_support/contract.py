@@ -41,8 +41,8 @@ _EXAMPLES: dict[str, list[dict[str, Any]]] = {
          "capacity": 80, "status": "planned", "lon": 118.515, "lat": 31.706},
     ],
     "population": [
-        {"population": 600, "lon": 118.504, "lat": 31.704},
-        {"population": 400, "lon": 118.514, "lat": 31.707},
+        {"population": 600, "elderly": 130, "children": 40, "lon": 118.504, "lat": 31.704},
+        {"population": 400, "elderly": 95, "children": 25, "lon": 118.514, "lat": 31.707},
     ],
     "candidates": [
         {"candidate_id": "K001", "name": "闲置办公楼", "floor_area_m2": 400, "source": "idle_building", "cost": "",

@@ -210,6 +210,8 @@ class MapLayers:
     buffer: Layer = None
     uncovered: gpd.GeoDataFrame | None = None
     uncovered_as: str = "heat"
+    #: Name of the uncovered layer when it maps a target group ("圈外60岁以上老年人").
+    uncovered_title: str | None = None
     sites: gpd.GeoDataFrame | None = None
     site_circles: Layer = None
     rings: Layer = None
@@ -398,7 +400,7 @@ def legend_html(layers: MapLayers, *, lang: str) -> str:
     if fixed or (layers.uncovered is not None and len(layers.uncovered)):
         parts.append('<div><span style="display:inline-block;width:14px;height:10px;'
                      'background:linear-gradient(90deg,#00f,#0f0,#ff0,#f00);margin-right:4px"></span>'
-                     f'{html.escape(t("layer.uncovered", lang))}</div>')
+                     f'{html.escape(layers.uncovered_title or t("layer.uncovered", lang))}</div>')
     if layers.sites is not None and len(layers.sites):
         parts.append('<div style="display:flex;align-items:center;gap:4px">'
                      '<span style="display:inline-block;width:14px;height:14px;border-radius:50%;'
@@ -641,7 +643,7 @@ def _uncovered_group(layers: MapLayers, *, lang: str, basemap: str) -> folium.Fe
     assert frame is not None
     shown = to_display(frame, basemap=basemap)
     pts = shown.geometry if (shown.geom_type == "Point").all() else shown.geometry.representative_point()
-    fg = folium.FeatureGroup(name=t("layer.uncovered", lang), show=True)
+    fg = folium.FeatureGroup(name=layers.uncovered_title or t("layer.uncovered", lang), show=True)
     if layers.uncovered_as == "points":
         point = ("function(f, latlng) { return L.circleMarker(latlng, {radius: 3, color: '#b30000', weight: 0, "
                  "fillOpacity: 0.8}); }")

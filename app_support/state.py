@@ -38,6 +38,7 @@ SESSION_MAX_AGE_S = 7 * 24 * 3600
 SETTING_FIELDS: tuple[str, ...] = (
     "urban_circle_minutes", "rural_circle_minutes", "urban_mode", "rural_mode", "walk_speed_m_per_min",
     "elderly_walk_speed_m_per_min", "profile", "ebike_speed_km_per_h",
+    "target_groups", "elderly_group_speed", "census_code", "census_whole_county",  # who each service is for
 )
 
 

@@ -102,12 +102,45 @@ def _as_text(value: Any) -> Any:
 
 
 def uncovered_points(dataset: Any, analysis: Any, category: str) -> gpd.GeoDataFrame:
-    """Population points outside the circle of ``category`` (with their population)."""
-    flags = covered_flags(analysis, category)
-    population = dataset.population
+    """Population points outside the circle of ``category`` (with their population).
+
+    For a category whose target group has counts (elderly care: residents aged 60+), the
+    group outside its circle at its own speed, ``population`` being the group's residents.
+    """
+    group = counted_group(analysis, category)
+    if group != "all":
+        cov = analysis.coverage
+        flags, weight = cov.group_covered(category), cov.group_weight(category)
+        population = analysis.dataset.population.assign(population=weight.to_numpy())
+    else:
+        flags, population = covered_flags(analysis, category), dataset.population
     outside = flags.index[~flags.to_numpy(dtype=bool)]
     frame = population.loc[population.index.intersection(outside), ["population", population.geometry.name]]
     return frame[frame["population"] > 0]
+
+
+def counted_group(analysis: Any, category: str) -> str:
+    """The group the figures of ``category`` count (``"all"`` for the complete circle)."""
+    cov = getattr(analysis, "coverage", None)
+    if category == COMPLETE or cov is None or not hasattr(cov, "counted_group"):
+        return "all"
+    return str(cov.counted_group(category))
+
+
+def group_caption(analysis: Any, category: str, lang: str) -> str | None:
+    """"服务对象：60岁以上老年人；服务圈内 …" for a category that serves a group (None otherwise)."""
+    cov = getattr(analysis, "coverage", None)
+    if category == COMPLETE or cov is None or not hasattr(cov, "group_of"):
+        return None
+    group = cov.group_of(category)
+    if group == "all":
+        return None
+    if counted_group(analysis, category) == "all":
+        return t("map.group_no_counts", lang, group=t(f"group.{group}", lang))
+    row = analysis.category_summary.loc[category]
+    return t("map.group", lang, group=t(f"group.{group}", lang), covered=display_value(row["covered_group_population"]),
+             total=display_value(row["group_population"]),
+             pct=display_value(row["group_coverage_pct"], lang, percent=True) + "%")
 
 
 def circles_of(analysis: Any, category: str) -> gpd.GeoDataFrame | None:
@@ -253,6 +286,8 @@ def map_layers(dataset: Any, analysis: Any, category: str, *, lang: str, uncover
         buffer=buffer,
         uncovered=uncovered_points(dataset, analysis, category),
         uncovered_as=uncovered_as,
+        uncovered_title=(t("layer.uncovered_group", lang, group=t(f"group.{counted_group(analysis, category)}", lang))
+                         if counted_group(analysis, category) != "all" else None),
         roads=roads,
         attribution=list(map(str, dataset.attribution)),
         banner=list(labels),

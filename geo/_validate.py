@@ -56,6 +56,16 @@ OPTIONAL: dict[str, tuple[str, ...]] = {
 }
 _NUMERIC = {"households", "population", "floor_area_m2", "capacity", "cost"}
 
+# ---- Target groups (residents aged 60+ and children aged 0-6, planning.access.groups) --------
+#: Optional count columns of the population layer, with the Chinese names they also go by.
+GROUP_COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    "elderly": ("60岁以上人口", "60岁及以上人口", "60岁以上老年人口", "60岁以上", "老年人口", "老年人数"),
+    "children": ("0-6岁人口", "0～6岁人口", "0-6岁儿童", "0-6岁儿童人口", "0-6岁", "学龄前儿童"),
+}
+COLUMN_ALIASES.update(GROUP_COLUMN_ALIASES)
+OPTIONAL["population"] = (*OPTIONAL["population"], *GROUP_COLUMN_ALIASES)
+# ---------------------------------------------------------------------------------------------
+
 _KIND_WORDS = {"urban": "urban", "城市": "urban", "城镇": "urban", "社区": "urban",
                "居委会": "urban", "rural": "rural", "农村": "rural", "乡村": "rural", "村": "rural"}
 _STATUS_WORDS = {"existing": "existing", "现状": "existing", "已建": "existing",
@@ -423,6 +433,7 @@ def validate_population(gdf: gpd.GeoDataFrame, communities: gpd.GeoDataFrame, *,
                    file=file, column="population", count=int(blank.sum()))
     out = gdf.loc[~blank.to_numpy()].copy()
     out["population"] = population[~blank]
+    validate_group_counts(out, file=file)  # target groups: see GROUP_COLUMN_ALIASES
     if not float(out["population"].sum()) > 0:
         # Nobody to cover: every share of residents would be 0 / 0.
         what = "is empty or 0" if blank.any() else "is 0"
@@ -446,6 +457,30 @@ def validate_population(gdf: gpd.GeoDataFrame, communities: gpd.GeoDataFrame, *,
                    "community: they count in the totals but in no community's row", file=file,
                    column="community_id", count=int(outside.sum()))
     return _finish(out, ["population", "community_id"])
+
+
+def validate_group_counts(out: gpd.GeoDataFrame, *, file: str | None) -> None:
+    """Make the ``elderly``/``children`` columns numbers between 0 and each point's population."""
+    for column in GROUP_COLUMN_ALIASES:
+        if column not in out.columns:
+            continue
+        values = _numbers(out, column, "population", file=file)
+        blank = values.isna()
+        if blank.all():  # an empty column (a template left blank) counts nobody: as if absent
+            out.drop(columns=[column], inplace=True)
+            continue
+        if blank.any():
+            raise DataError(f"{int(blank.sum())} point(s) have no {column} count "
+                            f"({row_names(out.index[blank.to_numpy()], file=file)})", file=file,
+                            layer="population", column=column,
+                            fix="Give every point its count (0 where there are none), or remove the column")
+        over = values > out["population"] + 1e-6
+        if over.any():
+            raise DataError(f"{int(over.sum())} point(s) count more {column} than residents "
+                            f"({row_names(out.index[over.to_numpy()], file=file)})", file=file,
+                            layer="population", column=column,
+                            fix="Correct the counts: a group cannot exceed its point's population")
+        out[column] = values
 
 
 def assign_community(points: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -> pd.Series:

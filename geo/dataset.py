@@ -60,7 +60,8 @@ class Dataset:
     - ``facilities``: facility_id (str), category (taxonomy key), name, floor_area_m2, capacity,
       status ('existing'/'planned'); points.
     - ``population``: population (float ≥ 0), community_id (str or NA when outside every
-      community); points (grid cells are replaced by their representative point).
+      community), optionally elderly (aged 60+) and children (aged 0–6) counts between 0 and
+      the population; points (grid cells are replaced by their representative point).
     - ``candidates``: candidate_id (str), name, floor_area_m2, source, cost; points; may be empty.
     - ``roads``: a :class:`geo.network.RoadNetwork` in the same CRS.
     """

@@ -44,7 +44,8 @@ NOT_ROADS = frozenset({"proposed", "construction", "abandoned", "disused", "plan
 SPREAD_NOTE = "population spread evenly over each community (no population layer)"
 _TOML_KEYS = {"name", "title_zh", "title_en", "coords", "attribution", "notes",
               "population_estimated", "communities_approximate", "demo_label_zh",
-              "demo_label_en", "targets", "crs"}
+              "demo_label_en", "targets", "crs",
+              "census_code", "census_whole_county"}  # read by planning.access.groups
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,8 @@ DEFAULT_DATA = DATA_DIR / DEFAULT_DATASET
 COORD_SYSTEMS: tuple[str, ...] = ("wgs84", "cgcs2000", "gcj02", "bd09")
 #: Walking profiles (:class:`planning.settings.Settings`).
 PROFILES: tuple[str, ...] = ("standard", "elderly")
+#: Target groups a category can serve (:mod:`planning.groups`): every resident, aged 60+, aged 0–6.
+TARGET_GROUPS: tuple[str, ...] = ("all", "elderly", "children")
 #: Languages of outputs and the app.
 LANGUAGES: tuple[str, ...] = ("zh", "en")
 #: Siting models and candidate sources.

@@ -59,6 +59,34 @@ NOTES: dict[str, str] = {
     "indicators.no_floor_area": "no data: {n} facilities without floor_area_m2",
     "indicators.complete_categories": "categories: {categories}",
     "indicators.no_column": "no {column} column",
+    "partitions.held": "analysed in {n} partition(s) by {by} on a Dask cluster; each resident is counted once, "
+                       "in the partition that holds it",
+    "partitions.minutes_limit": "minutes beyond each mode's longest circle ({limits}) are not computed in a "
+                                "partitioned run (shown as unreachable); covered residents, shares and "
+                                "indicators equal a one-process run",
+    "partitions.halo_cut": "{n} partition(s) reach past the edge of the data within their halo ({ids}): "
+                           "facilities beyond the data are unknown (as in a one-process run)",
+    "partitions.outside": "{n} demand point(s) outside every partition polygon were given to the nearest partition",
+    "partitions.retried": "partition {id} failed {n} time(s) and was run again ({error})",
+    "indicators.tiers": "tiers by floor area: {tiers}",
+    "groups.elderly_column": "residents aged 60+: counted from the population layer's column {column}",
+    "groups.children_column": "children aged 0–6: counted from the population layer's column {column}",
+    "groups.elderly_census": "residents aged 60+: {share_pct:.2f} % of the residents of each demand point, "
+                             "the 2020 census share of {county} ({code})",
+    "groups.children_census": "children aged 0–6: {share_pct:.2f} % of the residents of each demand point, "
+                              "the 2020 census share of {county} ({code}) (ages 0–6 = bands 0 and 1–4 and "
+                              "2/5 of the band 5–9)",
+    "groups.elderly_missing": "residents aged 60+: no counts (no elderly column, no census share of a county); "
+                              "all residents counted at the normal speed for {categories}",
+    "groups.children_missing": "children aged 0–6: no counts (no children column, no census share of a county); "
+                               "all residents counted for {categories}",
+    "groups.elderly_speed": "the elderly walk at {speed:g} m/min to {categories} where their circle is walked",
+    "census.scaled": "population scaled by {factor:.4f} to the 2020 census total of {county} ({code}): "
+                     "{residents:,} residents",
+    "census.households": "households of {n} communities estimated from the 2020 census household size of "
+                         "{county} ({code}): {size:g} persons",
+    "siting.elderly_weights": "sites chosen for residents aged 60+: newly covered counts them",
+    "siting.children_weights": "sites chosen for children aged 0–6: newly covered counts them",
 }
 #: The key of a note made of several notes (:meth:`Note.joined`).
 JOINED = "joined"
@@ -134,6 +162,27 @@ NOTES_ZH: dict[str, str] = {
     "indicators.no_floor_area": "无数据：{n} 处设施缺少建筑面积（floor_area_m2）",
     "indicators.complete_categories": "包含类别：{categories}",
     "indicators.no_column": "数据中没有 {column} 列",
+    "partitions.held": "按 {by} 分为 {n} 个分区在 Dask 集群上计算；每名居民只在其所属分区计数一次",
+    "partitions.minutes_limit": "分区计算不求超过各出行方式最长服务圈（{limits}）的时间（显示为不可达）；"
+                                "圈内居民、覆盖率和指标与单机计算相同",
+    "partitions.halo_cut": "{n} 个分区的缓冲带超出数据范围（{ids}）：数据范围以外的设施未知（单机计算亦然）",
+    "partitions.outside": "{n} 个需求点不在任何分区多边形内，已归入最近的分区",
+    "partitions.retried": "分区 {id} 失败 {n} 次后重新计算（{error}）",
+    "indicators.tiers": "按建筑面积分级：{tiers}",
+    "groups.elderly_column": "60岁以上老年人：取自人口图层的 {column} 列",
+    "groups.children_column": "0-6岁儿童：取自人口图层的 {column} 列",
+    "groups.elderly_census": "60岁以上老年人：按第七次全国人口普查{county}（{code}）的比例 {share_pct:.2f}% 计入每个需求点",
+    "groups.children_census": "0-6岁儿童：按第七次全国人口普查{county}（{code}）的比例 {share_pct:.2f}% 计入每个需求点"
+                              "（0-6岁 = 0岁、1-4岁两组加 5-9岁组的 2/5）",
+    "groups.elderly_missing": "60岁以上老年人：无人数数据（人口图层没有 elderly 列，也没有区县的普查比例），"
+                              "{categories} 按全体居民、正常步速计算",
+    "groups.children_missing": "0-6岁儿童：无人数数据（人口图层没有 children 列，也没有区县的普查比例），"
+                               "{categories} 按全体居民计算",
+    "groups.elderly_speed": "老年人步行前往 {categories} 的速度按 {speed:g} 米/分钟计（步行服务圈）",
+    "census.scaled": "人口按第七次全国人口普查{county}（{code}）常住人口 {residents:,} 人校准，系数 {factor:.4f}",
+    "census.households": "{n} 个社区的户数按第七次全国人口普查{county}（{code}）户均 {size:g} 人估算",
+    "siting.elderly_weights": "按60岁以上老年人选址：新增覆盖人口为老年人数",
+    "siting.children_weights": "按0-6岁儿童选址：新增覆盖人口为儿童数",
 }
 
 
@@ -220,6 +269,17 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
     "urban_minutes": ("城市服务圈(分钟)", "Urban circle (min)"),
     "rural_minutes": ("农村服务圈(分钟)", "Rural circle (min)"),
     "name_zh_category": ("类别名称", "Category name"),
+    # target groups (planning.access.groups)
+    "target_group": ("服务对象", "Target group"),
+    "group_population": ("服务对象人数", "Target group residents"),
+    "covered_group_population": ("圈内服务对象人数", "Target group inside the circle"),
+    "group_coverage_pct": ("服务对象覆盖率(%)", "Target group coverage (%)"),
+    "group_source": ("服务对象人数来源", "Source of the target group counts"),
+    "elderly": ("60岁以上人口", "Residents aged 60+"),
+    "children": ("0-6岁儿童人口", "Children aged 0–6"),
+    "elderly_population": ("60岁以上人口", "Residents aged 60+"),
+    "children_population": ("0-6岁儿童人口", "Children aged 0–6"),
+    "floor_area_tier": ("面积分级", "Floor-area tier"),
     "ring": ("时间圈层", "Ring"),
     "area_m2": ("面积(m²)", "Area (m²)"),
     "residents_per_100_m2": ("每百平方米建筑面积服务人口", "Residents per 100 m² of floor area"),
@@ -302,6 +362,8 @@ LAYER_TITLES: dict[str, tuple[str, str]] = {
     "demand": ("需求点（人口）及到各类设施时间", "Demand points (population) with travel times"),
     "circles": ("服务圈（按设施类别）", "Service circles by category"),
     "uncovered": ("服务圈外人口（按设施类别）", "Residents outside the circle, by category"),
+    "uncovered_group": ("服务圈外的服务对象（老年人、儿童，按设施类别）",
+                        "Target group outside the circle (elderly, children), by category"),
     "rings": ("出行时间圈层（按设施类别）", "Travel-time rings by category"),
     "responsibility_areas": ("设施服务责任区（最近设施）", "Responsibility areas (nearest facility)"),
     "recommended_sites": ("推荐选址", "Recommended sites"),
@@ -418,12 +480,13 @@ REPORT_TEXT: dict[str, tuple[str, str]] = {
     "site.after": ("规划后圈内人口", "Covered after"),
     "e2sfca.read": ("“每千人可达……”一列为 E2SFCA（增强两步移动搜索法）供需比：居民服务圈内各设施的供给量，"
                     "按出行时间衰减并由各设施服务圈内的全部居民分摊后，折算为每千名居民的数量；数值越大服务越充裕，"
-                    "0 表示服务圈内没有该类设施。",
+                    "0 表示服务圈内没有该类设施。养老服务站、助餐点、托育等按其服务对象（老年人、儿童）计，即每千名服务对象。",
                     "The \"per 1,000 residents in reach\" columns are the E2SFCA supply-to-demand "
                     "ratio: the supply of the facilities within a resident's circle, weighted down "
                     "with travel time and shared among everyone in each facility's circle, per "
                     "1,000 residents; higher means better served, 0 means no facility of the "
-                    "category within the circle."),
+                    "category within the circle. Categories that serve a group (elderly care, meal "
+                    "aid, childcare) count that group: per 1,000 of the elderly or children."),
     "e2sfca.supplies": ("供给量：{supplies}。", "Supply: {supplies}."),
 }
 
@@ -439,6 +502,11 @@ SETTING_LABELS: dict[str, tuple[str, str]] = {
     "ebike_speed_km_per_h": ("电动自行车速度（千米/小时）", "E-bike speed (km/h)"),
     "car_speeds_km_per_h": ("小汽车速度（千米/小时，按道路等级）", "Car speeds by road class (km/h)"),
     "ebike_respects_oneway": ("电动自行车遵守单行道", "E-bikes keep to one-way streets"),
+    "circle_buffer_m": ("服务圈绘制缓冲（米）", "Service-circle drawing buffer (m)"),
+    "target_groups": ("各类设施的服务对象（未列出的为全体居民）", "Target group of each category (others: all residents)"),
+    "elderly_group_speed": ("老年人按老年人步速前往其服务设施", "The elderly walk at the elderly speed to their services"),
+    "census_code": ("人口普查区县代码", "Census county code"),
+    "census_whole_county": ("研究范围为整个区县（人口按普查校准）", "Study area is the whole county (scaled to the census)"),
     "urban_ring_minutes": ("城市社区时间圈层（分钟）", "Urban rings (minutes)"),
     "rural_ring_minutes": ("农村社区时间圈层（分钟）", "Rural rings (minutes)"),
     "surface_cell_m": ("出行时间栅格单元（米）", "Travel-time surface cell (m)"),
@@ -448,7 +516,7 @@ SETTING_LABELS: dict[str, tuple[str, str]] = {
 #: Scopes of the indicators (``scope`` column), as the report names them.
 SCOPES: dict[str, tuple[str, str]] = {
     "community": ("社区", "communities"), "population": ("人口", "residents"),
-    "street": ("街道/乡镇", "streets"), "district": ("区县", "districts"),
+    "street": ("街道/乡镇", "streets"), "district": ("区县", "districts"), "facility": ("设施", "facilities"),
     "area": ("全域", "whole area"),
 }
 

@@ -84,10 +84,13 @@ def reanalysed(analysis: Analysis, dataset: Dataset, categories: Sequence[str]) 
     cov = Coverage(categories=cats, demand_minutes=minutes, circle_minutes=old.circle_minutes, kind=old.kind,
                    mode=old.mode, covered=covered, population=old.population, community_id=old.community_id,
                    facilities=facilities, complete_categories=complete,
-                   urban_circle_minutes=old.urban_circle_minutes, rural_circle_minutes=old.rural_circle_minutes)
+                   urban_circle_minutes=old.urban_circle_minutes, rural_circle_minutes=old.rural_circle_minutes,
+                   target_groups=dict(old.target_groups), group_counts=old.group_counts,
+                   group_factors=dict(old.group_factors))
     if dataset is not analysis.dataset:
         hand_on_surfaces(analysis.dataset, dataset, recompute)
-    out = Analysis(dataset, analysis.settings, cov, indicators(dataset, cov, analysis.targets), analysis.targets)
+    out = Analysis(dataset, analysis.settings, cov, indicators(dataset, cov, analysis.targets), analysis.targets,
+                   group_notes=analysis.group_notes)
     out.complete_requested = None if requested is None else list(requested)
     _hand_on(analysis, out, keep=lambda key: key not in recompute)
     return out

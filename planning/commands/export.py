@@ -22,6 +22,8 @@ from geo._errors import DataError
 from planning.choices import ENCODINGS, FORMATS, HEADERS, LANGUAGES
 from planning.choices import OUTPUT_CRS as CRS_CHOICES
 from planning.commands import _common
+from planning.commands._groups import add_group_arguments, group_settings
+from planning.distributed.cli import add_partition_arguments, analyze_from_args
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -57,6 +59,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _common.add_rings_argument(parser)
     parser.add_argument("--no-pdf", action="store_true",
                         help="with --format html: do not print a PDF")
+    add_partition_arguments(parser)
+    add_group_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -85,7 +89,6 @@ def run(args: argparse.Namespace) -> int:
     _common.check_scenario_path(args)
 
     # The engine is imported once the cheap checks have passed: a typo fails at once.
-    from planning.access.analysis import analyze
     from planning.output import export, report
     from planning.settings import Settings
 
@@ -93,9 +96,9 @@ def run(args: argparse.Namespace) -> int:
     categories = list(args.category) if args.category else None
     if categories and args.site_category and args.site_category not in categories:
         categories.append(args.site_category)
-    settings = Settings(profile=args.profile, **_common.rings_settings(args.rings))
-    analysis = analyze(dataset, settings, categories=categories,
-                       targets=args.targets)
+    settings = Settings(profile=args.profile, **_common.rings_settings(args.rings), **group_settings(args))
+    analysis = analyze_from_args(args, dataset, settings, categories=categories,
+                                 targets=args.targets)
     _common.mark_scenario(analysis, args)
     siting = None
     if args.site_category is not None:

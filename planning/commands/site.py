@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from geo._errors import DataError
 from planning.choices import CANDIDATE_CHOICES, DEFAULT_GENERATED, DEFAULT_PERSONS_PER_M2, DEFAULT_TIME_LIMIT_S, MODELS
 from planning.commands import _common
+from planning.commands._groups import add_group_arguments, group_settings
 
 if TYPE_CHECKING:
     from planning.siting import SitingResult
@@ -61,6 +62,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--save-scenario", default=None, metavar="NAME",
                         help="also save the sites as scenario DIR/NAME.gpkg (needs --out)")
     _common.add_json_option(parser)
+    add_group_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -99,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
     from planning.siting import recommend_sites
 
     dataset = _common.load(args)
-    settings = Settings(profile=args.profile)
+    settings = Settings(profile=args.profile, **group_settings(args))
     analysis = analyze(dataset, settings)
     _common.mark_scenario(analysis, args)
     result = recommend_sites(

@@ -28,7 +28,9 @@ from geo._errors import DataError
 from geo.dataset import Dataset
 from geo.taxonomy import CATEGORIES
 from planning.access.circles import point_circles
+from planning.access.coverage import coverage
 from planning.access.demand import locate
+from planning.access.groups import with_groups
 from planning.access.surface import travel_surfaces
 from planning.access.travel import EPS_MINUTES
 from planning.choices import CANDIDATE_CHOICES, DEFAULT_GENERATED, DEFAULT_PERSONS_PER_M2, MODELS
@@ -128,23 +130,30 @@ def recommend_sites(
     if capacity and model == "pmedian":
         raise DataError("capacities apply to the mclp and lscp models", fix="use --model mclp or lscp")
     settings = getattr(analysis, "settings", None) or Settings()
-    demand = demand_of(dataset, analysis, settings)
-    w = demand.population
-    total = float(w.sum())
-    if category in analysis.covered.columns:
-        existing_cov = analysis.covered[category].reindex(demand.index).fillna(False).to_numpy(dtype=bool)
-        existing_min = analysis.demand_minutes[category].reindex(demand.index).to_numpy(dtype=float)
-    elif len(dataset.facilities) and (dataset.facilities["category"].astype(str) == category).any():
+    dataset = with_groups(dataset, settings)
+    counts = getattr(analysis, "coverage", None)
+    cov = counts if category in analysis.covered.columns else None
+    if cov is None and len(dataset.facilities) and (dataset.facilities["category"].astype(str) == category).any():
         # The analysis left this category out: its existing facilities still count.
-        from planning.access.coverage import coverage
-
         cov = coverage(dataset, settings, categories=[category])
+    counts = cov if cov is not None else counts
+    grouped = counts is not None and hasattr(counts, "group_weight")
+    # The models count the category's target group (the elderly at their walking speed).
+    demand = demand_of(dataset, analysis, settings, category=category, coverage=counts if grouped else None)
+    w = demand.weight if demand.weight is not None else demand.population
+    total = float(w.sum())
+    if cov is not None and hasattr(cov, "group_covered"):
+        existing_cov = cov.group_covered(category).reindex(demand.index).fillna(False).to_numpy(dtype=bool)
+        existing_min = cov.group_minutes(category).reindex(demand.index).to_numpy(dtype=float)
+    elif cov is not None:
         existing_cov = cov.covered[category].reindex(demand.index).fillna(False).to_numpy(dtype=bool)
         existing_min = cov.demand_minutes[category].reindex(demand.index).to_numpy(dtype=float)
     else:  # no existing facility of the category: nobody is covered yet
         existing_cov = np.zeros(len(w), dtype=bool)
         existing_min = np.full(len(w), np.inf)
     notes: list[str] = []
+    if demand.target_group != "all":
+        notes.append(Note.of(f"siting.{demand.target_group}_weights"))
 
     unc = ~existing_cov
     cand = candidate_sites(dataset, demand.x[unc], demand.y[unc], w[unc], choice=candidates,
@@ -169,7 +178,13 @@ def recommend_sites(
     cy = sites.geometry.y.to_numpy(dtype=float)
     circle = demand.circle_minutes
     limit = circle * PMEDIAN_CUTOFF_FACTOR if model == "pmedian" else circle
-    minutes = demand_minutes_to_candidates(dataset, demand, cx, cy, limit_minutes=limit, settings=settings)
+    factor = demand.minutes_factor if demand.minutes_factor is not None else np.ones(len(w))
+    # Normal minutes searched to limit / factor, then turned into the group's minutes.
+    minutes = demand_minutes_to_candidates(dataset, demand, cx, cy, limit_minutes=limit / factor,
+                                           settings=settings)
+    if (factor != 1.0).any():
+        minutes = sparse.csr_matrix(sparse.diags(factor) @ minutes)
+        minutes.sort_indices()
     coo = minutes.tocoo()
     keep = coo.data <= circle[coo.row] + EPS_MINUTES
     cover = sparse.csr_matrix((np.ones(int(keep.sum())), (coo.row[keep], coo.col[keep])), shape=minutes.shape)
@@ -238,6 +253,7 @@ def recommend_sites(
         unreachable_points=_points_of(dataset, demand, unreachable),
         time_limit_s=float(time_limit_s), seconds=clock.elapsed(),
         demand_covered_after=pd.Series(after_share, index=demand.index, name=category),
+        target_group=demand.target_group,
     )
     return result
 
@@ -370,7 +386,7 @@ def _sites_table(
 def _community_before_after(
     dataset: Dataset, demand: Demand, before: np.ndarray, after: np.ndarray
 ) -> pd.DataFrame:
-    w = demand.population
+    w = demand.weight if demand.weight is not None else demand.population
     frame = pd.DataFrame({
         "community_id": demand.community_id.fillna(OUTSIDE_COMMUNITIES).to_numpy(dtype=object),
         "population": w, "covered_before": w * before, "covered_after": w * after,
