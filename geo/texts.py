@@ -1,0 +1,364 @@
+"""Every text the importer shows a planner, in English and Chinese: one table, one renderer.
+
+A :class:`geo.dataset.Problem` (and a :class:`geo._errors.DataError` that carries a key) holds a
+``key`` and ``values``; :func:`problem_text` and :func:`error_text` word it in the user's language.
+The English ``message`` of a problem is this table's English text for the command line, so the
+two never drift apart. Values stay language-free (numbers, keys, row references); this module
+turns them into words: rows become "lines 3, 4" or "第 3、4 行", coordinate systems and layers
+get their names in each language.
+
+Advice that names a control (the coordinate-system choice) comes in two wordings: ``"cli"`` (the
+``--coords`` option and ``dataset.toml``) and ``"app"`` (the app's coordinate-system selector).
+
+Examples
+--------
+>>> from geo.dataset import Problem
+>>> p = Problem("warning", "facilities", "", key="rows.no_coordinates",
+...             values={"n": 2, "rows": row_refs([1, 4], table=True)})
+>>> problem_text(p, "en")
+'2 row(s) without coordinates were left out (lines 3, 6)'
+>>> problem_text(p, "zh")
+'2 行没有坐标，已略去（第 3、6 行）'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
+
+from geo.taxonomy import CATEGORIES
+
+Language = Literal["zh", "en"]
+Control = Literal["app", "cli"]
+
+#: key → (English, Chinese) ``str.format`` templates of problems and errors.
+TEXTS: dict[str, tuple[str, str]] = {
+    # ---- columns and rows
+    "columns.renamed": ("columns read as {renames}", "已识别列名：{renames}"),
+    "columns.missing": (
+        "required column(s) {missing} missing (the layer has: {present})",
+        "缺少必需的列 {missing}（该图层的列：{present}）"),
+    "columns.missing.fix": (
+        "Add or rename the column(s) to {missing}; accepted names: {accepted}",
+        "请添加或重命名该列为 {missing}；可用的列名：{accepted}"),
+    "layer.no_features": ("the layer has no features (it is empty)", "该图层没有任何要素（是空的）"),
+    "layer.no_features.fix": ("Give a file that holds the {layer_name}",
+                              "请提供包含{layer_name}的文件"),
+    "ids.generated": (
+        "no {column} column: ids {first}…{last} were given in row order",
+        "没有 {column} 列：已按行顺序生成编号 {first}…{last}"),
+    "rows.no_coordinates": ("{n} row(s) without coordinates were left out ({rows})",
+                            "{n} 行没有坐标，已略去（{rows}）"),
+    "sheets.combined": ("read {n} sheets with the same columns as one layer: {sheets}",
+                        "已将列相同的 {n} 个工作表合并为一个图层：{sheets}"),
+    "sheets.skipped": ("sheet(s) {sheets} hold no coordinate columns and were not read",
+                       "工作表 {sheets} 没有坐标列，未读取"),
+    # ---- encodings and projections
+    "encoding.gbk_guessed": ("no .cpg file and the text is not UTF-8; read as GBK",
+                             "没有 .cpg 文件且文字不是 UTF-8，已按 GBK 读取"),
+    "encoding.cpg_wrong": (
+        "{cpg} says {declared} but the text in {dbf} is {actual}; read as {actual}",
+        "{cpg} 声明编码为 {declared}，但 {dbf} 中的文字实为 {actual}，已按 {actual} 读取"),
+    "encoding.cpg_doubt": (
+        "{cpg} says {declared}, but the text in {dbf} also reads as Chinese (GBK): if names "
+        "look garbled, write GBK into {cpg}",
+        "{cpg} 声明编码为 {declared}，但 {dbf} 中的文字也可按中文（GBK）读取：如果名称显示为乱码，"
+        "请将 {cpg} 的内容改为 GBK"),
+    "crs.assumed_lonlat": (
+        "no projection given; the coordinates look like lon/lat degrees and were read as such",
+        "未给出投影；坐标看起来是经纬度，已按经纬度读取"),
+    "coords.projected": (
+        "the layer is projected ({crs}); coords = '{system_key}' applies only to lon/lat layers "
+        "and was not used",
+        "该图层是投影坐标（{crs}），经纬度坐标系 {system} 只用于经纬度图层，未使用"),
+    "coords.osm_roads": (
+        "the road lines come from OpenStreetMap ({column} column) and were read as WGS84, not "
+        "{system}; say roads = \"{system_key}\" under [coords] in dataset.toml if they are not",
+        "道路线来自 OpenStreetMap（有 {column} 列），已按 WGS84 读取，而不是 {system}；"
+        "如果不是，请在 dataset.toml 的 [coords] 中写 roads = \"{system_key}\""),
+    "coords.osm_file": (
+        "OpenStreetMap files are WGS84 by definition; coords = '{system_key}' for roads was not used",
+        "OpenStreetMap 文件本身就是 WGS84，道路的经纬度坐标系 {system} 未使用"),
+    # ---- geometry
+    "geometry.empty": ("{n} feature(s) without geometry were left out ({rows})",
+                       "{n} 个要素没有几何图形，已略去（{rows}）"),
+    "geometry.repaired": ("{n} invalid geometr{ies} repaired ({rows})",
+                          "已修复 {n} 个无效的几何图形（{rows}）"),
+    "geometry.centroid": ("{n} polygon(s) were replaced by their centroid (the layer should "
+                          "hold points)", "{n} 个面已换成其质心（该图层应为点）"),
+    "geometry.point_inside": ("{n} grid cell(s) or areas were replaced by a point inside each",
+                              "{n} 个格网或面已换成其内部的一个点"),
+    "geometry.multipoint": ("{n} multi-point feature(s) were replaced by the centre of their "
+                            "points", "{n} 个多点要素已换成其各点的中心"),
+    "geometry.not_finite": (
+        "{n} feature(s) have coordinates that are not numbers (NaN or infinite) ({rows})",
+        "{n} 个要素的坐标不是数字（NaN 或无穷大）（{rows}）"),
+    "geometry.not_finite.fix": ("Correct or delete these features",
+                                "请改正或删除这些要素"),
+    "geometry.not_lonlat": (
+        "the layer says lon/lat degrees but its coordinates ({x:.0f}, {y:.0f}) are not",
+        "该图层声明为经纬度，但其坐标 ({x:.0f}, {y:.0f}) 不是经纬度"),
+    "geometry.not_lonlat.fix": (
+        "Save the layer again with its projection (GeoPackage, or a Shapefile with its .prj), "
+        "or export it in WGS84 lon/lat",
+        "请连同投影重新保存该图层（GeoPackage，或带 .prj 的 Shapefile），或导出为 WGS84 经纬度"),
+    "geometry.no_crs_not_lonlat": (
+        "the layer has no projection and its coordinates ({x:.0f}, {y:.0f}) are not lon/lat "
+        "degrees (first at {rows})",
+        "该图层没有投影信息，且其坐标 ({x:.0f}, {y:.0f}) 不是经纬度（首个在{rows}）"),
+    "geometry.no_crs_not_lonlat.fix": (
+        "Add the .prj file (or save as GeoPackage, which keeps the projection), or give lon/lat "
+        "columns",
+        "请补上 .prj 文件（或另存为保留投影的 GeoPackage），或提供经纬度列"),
+    # ---- values
+    "numbers.not_numbers": ("{n} value(s) are not numbers ({rows}: {examples})",
+                            "{n} 个值不是数字（{rows}：{examples}）"),
+    "numbers.decimal_comma": (
+        "{n} value(s) have a comma that is not a thousands separator ({rows}: {examples})",
+        "{n} 个值中的逗号不是千位分隔符（{rows}：{examples}）"),
+    "numbers.decimal_comma.fix": (
+        "Write decimals with a point (12.5) and thousands without separators or as 1,234,567",
+        "小数请用小数点（12.5），千位不分隔或写成 1,234,567"),
+    "numbers.not_finite": ("{n} value(s) are infinite or not a number ({rows}: {examples})",
+                           "{n} 个值为无穷大或非数字（{rows}：{examples}）"),
+    "numbers.too_large": ("{n} value(s) are larger than {limit:,.0f} ({rows}: {examples})",
+                          "{n} 个值大于 {limit:,.0f}（{rows}：{examples}）"),
+    "numbers.fix": ("Write plain numbers (no units or text), leave unknown values empty",
+                    "请填写纯数字（不带单位或文字），未知的留空"),
+    "kind.inferred": ("kind inferred from the name for {n} communities (…村 → rural, …社区 → "
+                      "urban)", "已根据名称推断 {n} 个社区的城乡类型（…村 → 农村，…社区 → 城市）"),
+    "kind.unclear": ("{n} community name(s) end neither in 村 nor 社区 and were taken as urban "
+                     "(e.g. {names}); add a kind column to say otherwise",
+                     "{n} 个社区名称既不以“村”也不以“社区”结尾，已按城市社区处理（如 {names}）；"
+                     "如不对，请添加城乡类型列"),
+    "category.unknown": (
+        "{n} facilities with unknown categories were left out: {found}. Valid categories: "
+        "{valid}", "{n} 个设施的类别无法识别，已略去：{found}。可用的类别：{valid}"),
+    "category.none_known": ("no row has a known category (found {found})",
+                            "没有一行的类别可以识别（发现 {found}）"),
+    "category.none_known.fix": ("Use these keys (or their Chinese labels): {valid}",
+                                "请使用这些类别：{valid}"),
+    "facilities.empty": ("the layer has no facilities: nobody is covered",
+                         "该图层没有设施：没有居民被覆盖"),
+    "population.blank": ("{n} point(s) without a population value were left out ({rows})",
+                         "{n} 个点没有人口数，已略去（{rows}）"),
+    "population.community_set": (
+        "community_id of {n} point(s) was set from the community polygon that contains each "
+        "point ({rows})", "{n} 个点的社区编号已按所在社区的边界重新确定（{rows}）"),
+    "population.outside": (
+        "{n} population point(s) ({people:,.0f} people) lie outside every community: they count "
+        "in the totals but in no community's row",
+        "{n} 个人口点（{people:,.0f} 人）不在任何社区内：计入总数，但不计入任何社区"),
+    "population.community_unknown": (
+        "{n} communities have no population and count as empty (e.g. {names})",
+        "{n} 个社区没有人口数，按无人口处理（如 {names}）"),
+    "population.spread": ("population spread evenly over each community (no population layer)",
+                          "没有人口图层：各社区人口已均匀分布在社区范围内"),
+    # ---- data set
+    "toml.unused_key": ("dataset.toml key '{key}' is not used by the importer (kept in meta)",
+                        "dataset.toml 中的“{key}”导入时不使用（已保留）"),
+    "layers.aliased": ("layer(s) read by their names: {renames}", "已按名称识别图层：{renames}"),
+    "roads.not_lines": ("{n} feature(s) that are not lines were left out",
+                        "{n} 个不是线的要素已略去"),
+    "roads.no_class": ("no 'highway' or 'fclass' column: every line is taken as a residential "
+                       "street open to all modes",
+                       "没有 highway 或 fclass 列：每条线都按对所有方式开放的居住区道路处理"),
+    "roads.not_roads": ("{n} line(s) that are not usable roads were left out ({kinds})",
+                        "{n} 条不能通行的线已略去（{kinds}）"),
+    "roads.missing_nodes": (
+        "{ways:,} road way(s) refer to {nodes:,} node(s) missing from the file; "
+        "{segments:,} road segment(s) touching them were left out",
+        "{ways:,} 条道路引用了文件中缺失的 {nodes:,} 个节点；与之相连的 {segments:,} 段道路已略去"),
+    "roads.missing_nodes.fix": (
+        "Export the roads with all their nodes (e.g. osmium extract --strategy complete_ways)",
+        "请导出包含全部节点的道路（如 osmium extract --strategy complete_ways）"),
+    # ---- datum
+    "datum.far": (
+        "the points lie a median {median_m:,.0f} m from the nearest road (more than "
+        "{threshold_m:.0f} m): the layer and the roads may use different coordinate systems",
+        "这些点离最近道路的距离中位数为 {median_m:,.0f} 米（超过 {threshold_m:.0f} 米）："
+        "该图层与道路可能使用了不同的坐标系"),
+    "datum.closer": (
+        "the points lie a median {median_m:,.1f} m from the nearest road line, clearly more "
+        "than they would in another coordinate system",
+        "这些点离最近道路线的距离中位数为 {median_m:,.1f} 米，明显大于换用另一坐标系时的距离"),
+    "datum.fits": (". Read as {best} they would lie {best_m:,.{digits}f} m from the roads",
+                   "。若按 {best} 读取，它们离道路只有 {best_m:,.{digits}f} 米"),
+    "datum.fix.cli": (
+        ". Fix: if the file comes from {best}, say so: coords = \"{best_key}\" in dataset.toml, "
+        "or the --coords {best_key} option (this layer only: {layer} = \"{best_key}\" under "
+        "[coords])",
+        "。解决：如果文件来自 {best}，请在 dataset.toml 中写 coords = \"{best_key}\"，或使用 "
+        "--coords {best_key} 选项（只改这一图层：在 [coords] 中写 {layer} = \"{best_key}\"）"),
+    "datum.fix.app": (
+        ". Fix: if the file comes from {best}, choose {best} under \"Coordinate system of "
+        "lon/lat layers\" and load the data again",
+        "。解决：如果文件来自 {best}，请在“经纬度坐标系”中选择 {best}，再重新载入数据"),
+    "datum.fix_projection": (". Fix: check the layer's projection (.prj file)",
+                             "。解决：请检查该图层的投影（.prj 文件）"),
+}
+
+#: Names of the lon/lat coordinate systems, per language.
+SYSTEM_NAMES: dict[str, tuple[str, str]] = {
+    "wgs84": ("WGS84 (GPS, OpenStreetMap)", "WGS84（GPS、OpenStreetMap）"),
+    "cgcs2000": ("CGCS2000 (EPSG:4490)", "CGCS2000（EPSG:4490）"),
+    "gcj02": ("GCJ-02 (Amap/高德, Tencent)", "GCJ-02（高德、腾讯）"),
+    "bd09": ("BD-09 (Baidu/百度)", "BD-09（百度）"),
+}
+#: Names of the layers of the data contract, per language.
+LAYER_NAMES: dict[str, tuple[str, str]] = {
+    "communities": ("communities", "社区"), "facilities": ("facilities", "设施"),
+    "population": ("population", "人口"), "candidates": ("candidates", "候选点"),
+    "roads": ("roads", "道路"), "dataset": ("data set", "数据集"),
+}
+_ROW_LIMIT = 5
+
+
+def _pick(pair: tuple[str, str], lang: str) -> str:
+    return pair[1] if lang == "zh" else pair[0]
+
+
+def row_refs(index: Iterable[object], *, table: bool, sheets: Any = None,
+             limit: int = _ROW_LIMIT) -> dict[str, Any]:
+    """Language-free reference to rows: 0-based positions → file lines or 1-based features.
+
+    ``sheets`` (a :class:`geo._validate.SheetRows`, for workbooks read from several sheets) turns
+    positions into (sheet, line) pairs.
+    """
+    items = list(index)
+    labels: list[Any] = []
+    for item in items[:limit]:
+        if isinstance(item, str) or not _is_integer(item):
+            labels.append(str(item))
+        elif sheets is not None:
+            labels.append(list(sheets.locate(int(item))))  # type: ignore[arg-type]
+        else:
+            labels.append(int(item) + (2 if table else 1))  # type: ignore[call-overload]
+    return {"table": table, "labels": labels, "total": len(items)}
+
+
+def _is_integer(value: object) -> bool:
+    try:
+        return float(value) == int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return False
+
+
+def rows_text(ref: Mapping[str, Any], lang: str = "en") -> str:
+    """``"lines 3, 4 and 2 more"`` / ``"第 3、4 行等共 4 处"`` from :func:`row_refs`."""
+    labels, total, table = list(ref.get("labels", [])), int(ref.get("total", 0)), ref["table"]
+    more = total - len(labels)
+    sep = "、" if lang == "zh" else ", "
+    groups: dict[str | None, list[str]] = {}
+    for label in labels:
+        if isinstance(label, list):
+            groups.setdefault(str(label[0]), []).append(str(label[1]))
+        else:
+            groups.setdefault(None, []).append(str(label))
+    parts = []
+    for sheet, items in groups.items():
+        if lang == "zh":
+            unit = "行" if table else "个要素"
+            text = f"第 {sep.join(items)} {unit}"
+            parts.append(f"工作表“{sheet}”{text}" if sheet is not None else text)
+        else:
+            plural = "s" if len(items) > 1 else ""
+            text = f"{'line' if table else 'feature'}{plural} {sep.join(items)}"
+            parts.append(f"{text} of sheet '{sheet}'" if sheet is not None else text)
+    text = ("；" if lang == "zh" else "; ").join(parts)
+    if more > 0:
+        text += f"等共 {total} 处" if lang == "zh" else f" and {more} more"
+    return text
+
+
+def category_list(lang: str = "zh") -> str:
+    """The valid categories: Chinese labels with their keys (zh), keys with Chinese labels (en)."""
+    if lang == "zh":
+        return "、".join(f"{c.zh}（{key}）" for key, c in CATEGORIES.items())
+    return ", ".join(f"{key} ({c.zh})" for key, c in CATEGORIES.items())
+
+
+def _quoted(values: Iterable[Any], lang: str) -> str:
+    if lang == "zh":
+        return "、".join(f"“{v}”" for v in values)
+    return ", ".join(repr(v) if isinstance(v, str) else str(v) for v in values)
+
+
+def _prepare(values: Mapping[str, Any], lang: str) -> dict[str, Any]:
+    """Values with the language-bound ones worded (rows, systems, lists)."""
+    sep = "、" if lang == "zh" else ", "
+    out: dict[str, Any] = {"valid": category_list(lang)}
+    for name, value in values.items():
+        if name == "rows" and isinstance(value, Mapping):
+            out[name] = rows_text(value, lang)
+        elif name in ("system", "best") and isinstance(value, str):
+            out[name] = _pick(SYSTEM_NAMES.get(value, (value, value)), lang)
+            out[f"{name}_key"] = value
+        elif name == "layer" and isinstance(value, str):
+            out[name] = value
+            out["layer_name"] = _pick(LAYER_NAMES.get(value, (value, value)), lang)
+        elif name == "renames":
+            out[name] = sep.join((f"“{old}”→{new}" if lang == "zh" else f"'{old}' → {new}")
+                                 for old, new in value)
+        elif name in ("found", "kinds"):
+            out[name] = sep.join((f"“{v}”（{n}）" if lang == "zh" and name == "found" else
+                                  f"'{v}' ({n})" if name == "found" else f"{v} {n}")
+                                 for v, n in value)
+        elif name == "examples":
+            out[name] = _quoted(value, lang)
+        elif isinstance(value, (list, tuple)):
+            out[name] = sep.join(map(str, value))
+        else:
+            out[name] = value
+    out.setdefault("ies", "y was" if values.get("n") == 1 else "ies were")
+    out.setdefault("digits", 0)
+    return out
+
+
+def render(key: str, values: Mapping[str, Any], lang: str = "en") -> str:
+    """The text of ``key`` with ``values`` in ``lang`` (``"zh"`` or ``"en"``)."""
+    pair = TEXTS.get(key)
+    if pair is None:
+        raise KeyError(f"no text for {key!r}")
+    return _pick(pair, lang).format(**_prepare(values, lang))
+
+
+def problem_text(problem: Any, lang: str = "zh", *, control: Control = "app") -> str:
+    """A :class:`geo.dataset.Problem` worded in ``lang``.
+
+    Parameters
+    ----------
+    problem : geo.dataset.Problem
+        Any object with ``key``, ``values`` and ``message``; without a key its ``message``.
+    lang : {"zh", "en"}
+    control : {"app", "cli"}
+        Whose controls the advice names: the app's coordinate-system selector, or the
+        ``--coords`` option and ``dataset.toml`` (the wording of ``Problem.message``).
+    """
+    key = getattr(problem, "key", None)
+    if not key or key not in TEXTS:
+        return str(getattr(problem, "message", problem))
+    values = dict(getattr(problem, "values", {}) or {})
+    text = render(key, values, lang)
+    for part in values.get("then", ()):  # further sentences, e.g. the datum check's advice
+        name = f"{part}.{control}" if f"{part}.{control}" in TEXTS else part
+        text += render(name, values, lang)
+    return text
+
+
+def error_text(error: Any, lang: str = "zh") -> str:
+    """A :class:`geo._errors.DataError` worded in ``lang`` (its message when it has no key)."""
+    key = getattr(error, "key", None)
+    if not key or key not in TEXTS or lang != "zh":
+        return str(getattr(error, "message", error))
+    values = dict(getattr(error, "values", {}) or {})
+    where = [p for p in (error.file,
+                         f"图层“{_pick(LAYER_NAMES.get(error.layer, (error.layer,) * 2), lang)}”"
+                         if error.layer else None,
+                         f"列“{error.column}”" if error.column else None) if p]
+    text = ("，".join(where) + "：" if where else "") + render(key, values, lang).rstrip("。.")
+    fix_key = values.get("fix_key") or (f"{key}.fix" if f"{key}.fix" in TEXTS else None)
+    text += "。"
+    if fix_key:
+        text += render(fix_key, values, lang).rstrip("。.") + "。"
+    return text
