@@ -84,7 +84,10 @@ def _label(path: Path, layer: str | None) -> str:
 def _read_ogr(path: Path, *, layer: str | None, encoding: str | None,
               shown: str) -> gpd.GeoDataFrame:
     try:
-        return pyogrio.read_dataframe(path, layer=layer, encoding=encoding)
+        # NaN or infinite coordinates are refused by name afterwards (_check_finite); numpy's
+        # floating-point warning while decoding them says nothing a planner can act on.
+        with np.errstate(invalid="ignore", over="ignore"):
+            return pyogrio.read_dataframe(path, layer=layer, encoding=encoding)
     except UnicodeDecodeError as exc:
         raise DataError(f"the text of the layer is not in the encoding it claims ({exc.encoding})",
                         file=shown, fix="Save the layer again as GeoPackage, or as a Shapefile "
