@@ -53,8 +53,10 @@ def summary(dataset: Dataset) -> dict[str, Any]:
         "crs": dataset.crs.to_string(),
         "layers": layers,
         "notes": list(dataset.notes),
+        # key and values let a client word each problem itself (geo.texts.problem_text)
         "problems": [{"severity": p.severity, "layer": p.layer, "file": p.file,
-                      "column": p.column, "count": p.count, "message": p.message}
+                      "column": p.column, "count": p.count, "message": p.message,
+                      "key": p.key, "values": p.values}
                      for p in dataset.report.problems],
     }
 
@@ -124,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(f"{args.path}: {exc}", as_json=args.json)
     info = summary(dataset)
     if args.json:
-        print(json.dumps(info, ensure_ascii=False, indent=2))
+        print(json.dumps(info, ensure_ascii=False, indent=2, default=str))
     else:
         _print_text(info)
     return 0 if info["usable"] else 2

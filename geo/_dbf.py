@@ -103,9 +103,11 @@ def _declared(cpg: Path) -> str | None:
         raw = fh.read(256).decode("ascii", errors="ignore").strip().lower()
     raw = raw.removeprefix("ansi").strip()
     raw = _CODE_PAGES.get(raw, raw)
+    if not raw or not raw.isprintable():
+        return None
     try:
         return codecs.lookup(raw).name
-    except LookupError:
+    except (LookupError, ValueError):
         return None
 
 

@@ -51,7 +51,7 @@ class DataError(ValueError):
         text = (", ".join(where) + ": " if where else "") + self.problem.rstrip(".") + "."
         if self.fix:
             text += " " + self.fix.rstrip(".") + "."
-        return text
+        return " ".join(text.split())  # one line, whatever a library's own message held
 
 
 class NetworkUnavailableError(DataError):

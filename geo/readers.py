@@ -13,6 +13,7 @@ Examples
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -81,22 +82,36 @@ def _label(path: Path, layer: str | None) -> str:
     return f"{path.name}" + (f" (layer {layer})" if layer else "")
 
 
-def _read_ogr(path: Path, *, layer: str | None, encoding: str | None,
-              shown: str) -> gpd.GeoDataFrame:
+def _read_ogr(path: Path, *, layer: str | None, encoding: str | None, shown: str,
+              report: ValidationReport | None = None,
+              layer_name: str = "") -> gpd.GeoDataFrame:
     try:
-        # NaN or infinite coordinates are refused by name afterwards (_check_finite); numpy's
+        # GDAL's warnings (a geometry it could not read, a field it truncated) become one note;
+        # NaN or infinite coordinates are refused by name afterwards (_check_finite), so numpy's
         # floating-point warning while decoding them says nothing a planner can act on.
-        with np.errstate(invalid="ignore", over="ignore"):
-            return pyogrio.read_dataframe(path, layer=layer, encoding=encoding)
+        with warnings.catch_warnings(record=True) as caught, \
+                np.errstate(invalid="ignore", over="ignore"):
+            warnings.simplefilter("always")
+            gdf = pyogrio.read_dataframe(path, layer=layer, encoding=encoding)
     except UnicodeDecodeError as exc:
         raise DataError(f"the text of the layer is not in the encoding it claims ({exc.encoding})",
                         file=shown, fix="Save the layer again as GeoPackage, or as a Shapefile "
                         "whose .cpg file names its encoding (GBK or UTF-8)") from None
-    except _OGR_ERRORS as exc:
+    except shapely.errors.GEOSException as exc:
+        raise DataError(f"a geometry in the file is malformed ({str(exc).split(': ')[-1]})",
+                        file=shown, fix="Repair or delete it in a GIS (e.g. a line needs two "
+                        "points, a polygon ring four), then save the layer again") from None
+    except (*_OGR_ERRORS, ValueError) as exc:  # ValueError: pyogrio decoding a broken JSON field
         first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise DataError(f"cannot be read as a GIS layer ({first_line})", file=shown,
                         fix="Check the file is complete and valid (open it in QGIS), "
                         "or save it again as GeoPackage or GeoJSON") from None
+    notes = list(dict.fromkeys(" ".join(str(w.message).split()) for w in caught
+                               if issubclass(w.category, RuntimeWarning)))
+    if notes and report is not None:
+        report.add("warning", layer_name, key="gdal.warning", file=shown,
+                   values={"n": len(notes), "detail": notes[0][:200]})
+    return gdf
 
 
 def _find_lonlat(columns: list[object]) -> tuple[object, object] | None:
@@ -197,6 +212,9 @@ def _read_excel(path: Path, layer: str | None, *, report: ValidationReport | Non
     except Exception as exc:  # a damaged sheet: openpyxl and pandas raise many kinds
         raise DataError(f"a sheet cannot be read ({type(exc).__name__})", file=path.name,
                         fix="Save the workbook again as .xlsx") from None
+    if not sheets:
+        raise DataError("the workbook has no sheets", file=path.name,
+                        fix="Save the layer's table in the first sheet")
     filled = {n: f.dropna(how="all") for n, f in sheets.items()}
     filled = {n: f for n, f in filled.items() if len(f.columns) and len(f)}
     if len(filled) <= 1:
@@ -369,7 +387,8 @@ def read_vector(path: str | Path, *, layer: str | None = None, coords: str | Non
             if len(layers) > 1:
                 raise DataError(f"the GeoPackage holds several layers ({', '.join(layers)})",
                                 file=path.name, fix="Say which layer to read")
-        gdf = _read_ogr(path, layer=layer, encoding=encoding, shown=shown)
+        gdf = _read_ogr(path, layer=layer, encoding=encoding, shown=shown, report=report,
+                        layer_name=name)
     _check_finite(gdf, file=path.name)
     gdf = _assign_crs(gdf, file=path.name, report=report, layer_name=name)
     source_crs = CRS.from_user_input(gdf.crs)

@@ -250,7 +250,7 @@ def _read_osm(path: Path, crs: CRS) -> RoadNetwork:
             way_sizes.append(count)
             classes.append(highway)
             oneway.append(direction)
-    except (RuntimeError, OSError) as exc:
+    except (RuntimeError, OSError, ValueError, osmium.InvalidLocationError) as exc:
         raise DataError(f"cannot read the OpenStreetMap file ({exc})", file=path,
                         fix="Export it again as .osm (XML) or .osm.pbf") from exc
     return _network_from_way_nodes(

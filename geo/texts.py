@@ -64,6 +64,8 @@ TEXTS: dict[str, tuple[str, str]] = {
         "look garbled, write GBK into {cpg}",
         "{cpg} 声明编码为 {declared}，但 {dbf} 中的文字也可按中文（GBK）读取：如果名称显示为乱码，"
         "请将 {cpg} 的内容改为 GBK"),
+    "gdal.warning": ("the GIS library warned while reading the file ({n} kind(s)), e.g.: {detail}",
+                     "读取文件时 GIS 组件给出 {n} 类提示，例如：{detail}"),
     "crs.assumed_lonlat": (
         "no projection given; the coordinates look like lon/lat degrees and were read as such",
         "未给出投影；坐标看起来是经纬度，已按经纬度读取"),

@@ -290,3 +290,16 @@ def test_population_frame_with_text_values_keeps_row_numbers():
     with pytest.raises(DataError, match=r"line 3: 'x'"):
         _validate.parse_numbers(gdf["population"], column="population", layer="population",
                                 file="p.csv")
+
+
+def test_no_input_reaches_eval_pickle_or_a_shell():
+    import re
+
+    banned = re.compile(r"\beval\(|\bexec\(|\bpickle\b|\bmarshal\b|\bshelve\b|\bsubprocess\b|"
+                        r"os\.system|os\.popen|shell=True|yaml\.load|__import__\(")
+    found = [f"{path.name}:{i}" for path in sorted((ROOT / "geo").glob("*.py"))
+             for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             if banned.search(line)]
+    assert found == []
+    # the one binary cache the readers load refuses pickled objects
+    assert "allow_pickle=False" in (ROOT / "geo" / "network.py").read_text(encoding="utf-8")
