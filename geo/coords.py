@@ -259,9 +259,10 @@ def cgcs2000_gk_crs(lon: float) -> CRS:
     west, east = GK_CENTRAL_MERIDIANS[0] - 1.5, GK_CENTRAL_MERIDIANS[-1] + 1.5
     if not west <= lon <= east:  # also refuses NaN
         raise DataError(f"longitude {lon:.3f} is outside China's CGCS2000 3-degree zones "
-                        f"({west:g}°E–{east:g}°E, central meridians {GK_CENTRAL_MERIDIANS[0]}°E–"
-                        f"{GK_CENTRAL_MERIDIANS[-1]}°E, EPSG:4534–4554)",
-                        fix="Use the UTM zone CRS instead (crs = \"utm\")")
+                        f"({west:g}°E–{east:g}°E)",
+                        fix=f"Use the UTM zone CRS instead (crs = \"utm\"); the zones have "
+                        f"central meridians {GK_CENTRAL_MERIDIANS[0]}°E–"
+                        f"{GK_CENTRAL_MERIDIANS[-1]}°E (EPSG:4534–4554)")
     central = int(np.floor((lon + 1.5) / 3.0)) * 3  # zone CM−1.5° ≤ lon < CM+1.5°
     central = min(max(central, GK_CENTRAL_MERIDIANS[0]), GK_CENTRAL_MERIDIANS[-1])
     return CRS.from_epsg(4534 + (central - 75) // 3)

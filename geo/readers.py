@@ -132,6 +132,7 @@ def table_to_layer(frame: pd.DataFrame, *, file: str,
     ``frame`` must have the default 0-based index (or one named by a
     :class:`~geo._validate.SheetRows`): messages name file lines (index + 2).
     """
+    _check_headers(frame, file=file)
     pair = _find_lonlat(list(frame.columns))
     if pair is None:
         lower = {normalise_name(c): c for c in frame.columns}
@@ -266,15 +267,29 @@ def list_layers(path: str | Path) -> list[str]:
                         fix="Check the file is a complete GeoPackage") from None
 
 
-def _check_finite(gdf: gpd.GeoDataFrame, *, file: str) -> None:
+def _check_finite(gdf: gpd.GeoDataFrame, *, file: str, key: str = "geometry.not_finite",
+                  **values: str) -> None:
     """Refuse features with NaN or infinite coordinates, naming them (GEOS would fail later)."""
     geoms = gdf.geometry.to_numpy()
     coords, owner = shapely.get_coordinates(geoms, return_index=True)
     bad = ~np.isfinite(coords).all(axis=1)
+    if key != "geometry.not_finite":  # after conversion to lon/lat: also out of range
+        bad |= (np.abs(coords[:, 0]) > 180) | (np.abs(coords[:, 1]) > 90)
     if bad.any():
         rows = np.unique(owner[bad])
-        raise DataError(key="geometry.not_finite", file=file,
-                        values={"n": len(rows), "rows": row_refs_of(gdf.index[rows], file=file)})
+        raise DataError(key=key, file=file, values={"n": len(rows), **values,
+                                                    "rows": row_refs_of(gdf.index[rows], file=file)})
+
+
+def _check_headers(frame: pd.DataFrame, *, file: str) -> None:
+    """Refuse a table whose headers repeat (after case, spaces and units are ignored)."""
+    names = pd.Series([normalise_name(c) for c in frame.columns])
+    repeated = sorted(set(names[names.duplicated()]))
+    if repeated:
+        shown = [str(c) for c, n in zip(frame.columns, names, strict=True) if n in repeated]
+        raise DataError("the header names the same column more than once ("
+                        + ", ".join(map(repr, shown[:6])) + ")", file=file,
+                        fix="Give every column its own header")
 
 
 def _outside(gdf: gpd.GeoDataFrame, bounds: tuple[float, ...]) -> tuple[int, float, float]:
@@ -397,6 +412,9 @@ def read_vector(path: str | Path, *, layer: str | None = None, coords: str | Non
         report.add("info", name, key="coords.projected", file=path.name,
                    values={"crs": source_crs.name, "system": system})
     gdf = to_wgs84(gdf, system if lonlat else None)
+    if not lonlat:  # metres far outside the projection's area have no lon/lat
+        _check_finite(gdf, file=path.name, key="geometry.not_convertible",
+                      crs=source_crs.name)
     gdf.attrs.update(source_crs=source_crs.to_string(), lonlat=lonlat, coords=system,
                      file=path.name)
     return gdf

@@ -97,6 +97,13 @@ TEXTS: dict[str, tuple[str, str]] = {
         "{n} 个要素的坐标不是数字（NaN 或无穷大）（{rows}）"),
     "geometry.not_finite.fix": ("Correct or delete these features",
                                 "请改正或删除这些要素"),
+    "geometry.not_convertible": (
+        "{n} feature(s) lie outside the area of the layer's projection ({crs}) and have no "
+        "lon/lat ({rows})",
+        "{n} 个要素位于该图层投影（{crs}）的适用范围之外，无法换算为经纬度（{rows}）"),
+    "geometry.not_convertible.fix": (
+        "Check the layer's projection (.prj file) and the coordinates of these features",
+        "请检查该图层的投影（.prj 文件）和这些要素的坐标"),
     "geometry.not_lonlat": (
         "the layer says lon/lat degrees but its coordinates ({x:.0f}, {y:.0f}) are not",
         "该图层声明为经纬度，但其坐标 ({x:.0f}, {y:.0f}) 不是经纬度"),

@@ -173,7 +173,7 @@ def mutate(data: bytes, draw: Any) -> bytes:
 
 
 # ---------------------------------------------------------------------------------- importers
-@settings(max_examples=round(400 * SCALE), **FUZZ)
+@settings(max_examples=round(300 * SCALE), **FUZZ)
 @given(frame=tables(), encoding=st.sampled_from(["utf-8", "utf-8-sig", "gb18030", "latin-1"]),
        layer=LAYER_NAMES, raw=st.one_of(st.none(), st.binary(max_size=300)))
 def test_csv(tmp_path_factory, frame, encoding, layer, raw):
@@ -188,7 +188,7 @@ def test_csv(tmp_path_factory, frame, encoding, layer, raw):
     check_layer(path, layer, "CSV")
 
 
-@settings(max_examples=round(60 * SCALE), **FUZZ)
+@settings(max_examples=round(40 * SCALE), **FUZZ)
 @given(frames=st.lists(tables(), min_size=1, max_size=3), layer=LAYER_NAMES,
        damage=st.data())
 def test_xlsx(tmp_path_factory, frames, layer, damage):
@@ -224,7 +224,7 @@ PROPERTIES = st.dictionaries(st.sampled_from(["facility_id", "category", "name",
                              max_size=5)
 
 
-@settings(max_examples=round(400 * SCALE), **FUZZ)
+@settings(max_examples=round(300 * SCALE), **FUZZ)
 @given(features=st.lists(st.fixed_dictionaries({"type": st.just("Feature"),
                                                  "geometry": GEOMETRY,
                                                  "properties": PROPERTIES}), max_size=5),
@@ -260,7 +260,7 @@ SHP_NAMES = st.lists(st.one_of(st.sampled_from(["花山社区", "采石村", "M�
                      min_size=1, max_size=4)
 
 
-@settings(max_examples=round(150 * SCALE), **FUZZ)
+@settings(max_examples=round(80 * SCALE), **FUZZ)
 @given(names=SHP_NAMES, encoding=st.sampled_from(["GBK", "UTF-8"]),
        cpg=st.one_of(st.none(), st.sampled_from(["UTF-8", "GBK", "ISO-8859-1", "1252", "65001",
                                                   "nonsense", ""]), st.text(max_size=20)),
@@ -291,7 +291,7 @@ def test_shapefile_zip(tmp_path_factory, names, encoding, cpg, drop, damaged, co
     check_layer(path, "communities", "Shapefile zip")
 
 
-@settings(max_examples=round(80 * SCALE), **FUZZ)
+@settings(max_examples=round(50 * SCALE), **FUZZ)
 @given(layer_names=st.lists(st.sampled_from(["facilities", "candidates", "sheshi", "other",
                                              "设施"]), min_size=1, max_size=3, unique=True),
        values=st.lists(CELL, min_size=1, max_size=4), damage=st.data(),
@@ -338,7 +338,7 @@ def osm_documents(draw: Any) -> bytes:
     return mutate(data, draw) if draw(st.booleans()) else data
 
 
-@settings(max_examples=round(300 * SCALE), **FUZZ)
+@settings(max_examples=round(250 * SCALE), **FUZZ)
 @given(data=osm_documents())
 def test_osm_xml(tmp_path_factory, data):
     path = tmp_path_factory.mktemp("osm") / "roads.osm"
@@ -383,7 +383,7 @@ def toy_folder(tmp_path_factory):
     return write_toy_dataset(tmp_path_factory.mktemp("toml") / "toy", toml=None)
 
 
-@settings(max_examples=round(80 * SCALE), **FUZZ)
+@settings(max_examples=round(60 * SCALE), **FUZZ)
 @given(data=toml_documents(), coords=st.one_of(st.none(), st.sampled_from(["gcj02", "wgs84"])))
 def test_dataset_toml(toy_folder, data, coords):
     (toy_folder / "dataset.toml").write_bytes(data)

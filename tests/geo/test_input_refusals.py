@@ -303,3 +303,34 @@ def test_no_input_reaches_eval_pickle_or_a_shell():
     assert found == []
     # the one binary cache the readers load refuses pickled objects
     assert "allow_pickle=False" in (ROOT / "geo" / "network.py").read_text(encoding="utf-8")
+
+
+def test_found_by_fuzzing(tmp_path):
+    # metres far outside the UTM zone have no lon/lat (pyproj gives inf)
+    far = tmp_path / "facilities.geojson"
+    far.write_text('{"type": "FeatureCollection", "crs": {"type": "name", "properties": '
+                   '{"name": "EPSG:32650"}}, "features": [{"type": "Feature", "properties": {}, '
+                   '"geometry": {"type": "Point", "coordinates": [17197654.0, 0.0]}}]}',
+                   encoding="utf-8")
+    with pytest.raises(DataError, match=r"facilities.geojson: 1 feature\(s\) lie outside the area "
+                       r"of the layer's projection \(WGS 84 / UTM zone 50N\) and have no lon/lat "
+                       r"\(feature 1\)"):
+        read_vector(far)
+    # a line of one point
+    line = tmp_path / "roads.geojson"
+    line.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature", '
+                    '"properties": {}, "geometry": {"type": "LineString", "coordinates": '
+                    '[[0.0, 0.0]]}}]}', encoding="utf-8")
+    with pytest.raises(DataError, match="roads.geojson: a geometry in the file is malformed"):
+        read_vector(line)
+    # two headers that read as the same column
+    twice = tmp_path / "candidates.csv"
+    twice.write_text("lon,lat,LON \n118.5,31.7,118.6\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"candidates.csv: the header names the same column more "
+                       r"than once \('lon', 'LON '\)"):
+        read_vector(twice)
+    # a .cpg holding a NUL byte
+    from tests.geo.test_input_classes import gbk_shapefile
+
+    path = gbk_shapefile(tmp_path / "shp", "UTF\x00-8")
+    assert read_vector(path)["name"].tolist() == ["花山社区", "采石村", "金家庄社区"]
