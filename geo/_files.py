@@ -41,10 +41,12 @@ def require_regular_file(path: Path, *, shown: str | None = None) -> None:
         raise DataError(f"cannot be opened ({exc.strerror or exc})", file=shown or path.name,
                         fix="Check the path and the file's permissions") from None
     if not stat.S_ISREG(mode):
-        kind = ("a folder" if stat.S_ISDIR(mode) else "a pipe (FIFO)" if stat.S_ISFIFO(mode)
-                else "a socket" if stat.S_ISSOCK(mode) else "a device or other special file")
-        raise DataError(f"is {kind}, not a regular file; it was not read", file=shown or path.name,
-                        fix="Give an ordinary file saved on disk")
+        kind, kind_zh = (("a folder", "文件夹") if stat.S_ISDIR(mode) else
+                         ("a pipe (FIFO)", "管道（FIFO）") if stat.S_ISFIFO(mode) else
+                         ("a socket", "套接字") if stat.S_ISSOCK(mode) else
+                         ("a device or other special file", "设备或其他特殊文件"))
+        raise DataError(key="file.not_regular", file=shown or path.name,
+                        values={"kind": kind, "kind_zh": kind_zh})
 
 
 def read_regular_bytes(path: Path, *, max_bytes: int, shown: str | None = None) -> bytes:
@@ -62,8 +64,11 @@ def read_regular_bytes(path: Path, *, max_bytes: int, shown: str | None = None) 
     with os.fdopen(fd, "rb") as fh:
         info = os.fstat(fh.fileno())
         if not stat.S_ISREG(info.st_mode):
-            raise DataError("is not a regular file (a pipe, socket or device); it was not read",
-                            file=name, fix="Give an ordinary file saved on disk")
+            raise DataError(key="file.not_regular", file=name,
+                            values={"kind": "not a regular file (a pipe, socket or device)",
+                                    "kind_zh": "管道、套接字或设备"},
+                            problem="is not a regular file (a pipe, socket or device); it was "
+                            "not read")
         if info.st_size > max_bytes:
             raise DataError(f"is {info.st_size:,} bytes, more than the {max_bytes:,} allowed",
                             file=name, fix="Keep only the settings in it")
@@ -101,25 +106,22 @@ def _safe_member_path(name: str, archive: Path) -> PurePosixPath | None:
 
 def _damaged(archive: Path, member: str, exc: BaseException) -> DataError:
     if isinstance(exc, RuntimeError) and "encrypt" in str(exc).lower():
-        return DataError(f"'{member}' in the archive is encrypted (password-protected)",
-                         file=archive.name, fix="Zip the files again without a password")
+        return DataError(key="zip.encrypted", file=archive.name, values={"member": member})
     if isinstance(exc, NotImplementedError):
         return DataError(f"'{member}' is packed with a compression method that cannot be read "
                          f"({exc})", file=archive.name,
                          fix="Zip the files again with ordinary (deflate) compression")
     detail = " ".join(str(exc).split()) or type(exc).__name__
-    return DataError(f"the archive is damaged: '{member}' cannot be unpacked ({detail})",
-                     file=archive.name,
-                     fix="Upload or copy the zip again (it may be incomplete), or make it anew")
+    return DataError(key="zip.damaged", file=archive.name,
+                     values={"member": member, "detail": detail})
 
 
 def _bomb(archive: Path, unpacked: int, packed: int, limits: InputLimits) -> DataError | None:
     if unpacked > limits.bomb_floor_bytes and packed > 0 \
             and unpacked / packed > limits.max_expansion_ratio:
-        return DataError(f"the archive unpacks {unpacked / packed:,.0f}-fold "
-                         f"({size_text(packed)} to {size_text(unpacked)}); "
-                         "refused as a possible zip bomb", file=archive.name,
-                         fix="Zip only the data files themselves")
+        return DataError(key="zip.bomb", file=archive.name,
+                         values={"ratio": unpacked / packed, "packed": size_text(packed),
+                                 "unpacked": size_text(unpacked)})
     return None
 
 
@@ -142,14 +144,13 @@ def extract_zip(archive: str | Path, target: str | Path, *, max_bytes: int | Non
     try:
         zf = zipfile.ZipFile(archive)
     except (zipfile.BadZipFile, OSError, *_ZIP_READ_ERRORS) as exc:
-        raise DataError(f"not a readable zip archive ({exc})", file=archive.name,
-                        fix="Check that the upload finished and the file is a .zip") from None
+        raise DataError(key="zip.unreadable", file=archive.name,
+                        values={"detail": str(exc)}) from None
     with zf:
         infos = zf.infolist()
         if len(infos) > limits.max_archive_files:
-            raise DataError(f"the archive holds {len(infos):,} files, more than the "
-                            f"{limits.max_archive_files:,} allowed", file=archive.name,
-                            fix="Zip only the data set folder")
+            raise DataError(key="zip.too_many", file=archive.name,
+                            values={"n": len(infos), "limit": limits.max_archive_files})
         plan: list[tuple[zipfile.ZipInfo, PurePosixPath]] = []
         for info in infos:
             if stat.S_ISLNK(info.external_attr >> 16):
@@ -199,10 +200,7 @@ def size_text(n_bytes: float) -> str:
 
 
 def _too_big(archive: Path, budget: int) -> DataError:
-    return DataError(f"the archive expands to more than {size_text(budget)}, the limit for one "
-                     "archive", file=archive.name,
-                     fix="Split the data set, clip it to the study area or load the folder "
-                     "directly")
+    return DataError(key="zip.too_big", file=archive.name, values={"limit": size_text(budget)})
 
 
 @contextmanager

@@ -165,18 +165,14 @@ def _ids(gdf: gpd.GeoDataFrame, column: str, layer: str, *, file: str | None) ->
         text = values.astype("string").str.strip()
     missing = text.isna() | (text == "")
     if missing.any():
-        raise DataError(f"{int(missing.sum())} row(s) have no {column} "
-                        f"({row_names(gdf.index[missing.to_numpy()], file=file)})",
-                        file=file, layer=layer, column=column,
-                        fix=f"Give every row a unique {column}, or remove the column to have "
-                        "ids made")
+        raise DataError(key="ids.missing", file=file, layer=layer, column=column,
+                        values={"n": int(missing.sum()), "column": column,
+                                "rows": row_refs_of(gdf.index[missing.to_numpy()], file=file)})
     duplicated = text[text.duplicated(keep=False)]
     if len(duplicated):
         some = list(dict.fromkeys(duplicated.tolist()))
-        raise DataError(
-            f"{len(some)} {column} value(s) are used more than once (e.g. "
-            + ", ".join(repr(v) for v in some[:5]) + ")",
-            file=file, layer=layer, column=column, fix=f"Make every {column} unique")
+        raise DataError(key="ids.duplicated", file=file, layer=layer, column=column,
+                        values={"n": len(some), "column": column, "examples": some[:5]})
     return text.astype(str)
 
 
@@ -237,10 +233,10 @@ def _numbers(gdf: gpd.GeoDataFrame, column: str, layer: str, *, file: str | None
     if not negative_ok:
         negative = values < 0
         if negative.any():
-            raise DataError(
-                f"{int(negative.sum())} negative value(s) "
-                f"({row_names(gdf.index[negative.to_numpy()], file=file)})",
-                file=file, layer=layer, column=column, fix="Use counts of zero or more")
+            raise DataError(key="numbers.negative", file=file, layer=layer, column=column,
+                            values={"n": int(negative.sum()),
+                                    "rows": row_refs_of(gdf.index[negative.to_numpy()],
+                                                        file=file)})
     return values
 
 
@@ -375,10 +371,9 @@ def _community_kind(out: gpd.GeoDataFrame, gdf: gpd.GeoDataFrame, *,
     given = _normalise(_text(gdf, "kind"), _KIND_WORDS)
     unknown = given.notna() & ~given.isin(["urban", "rural"])
     if unknown.any():
-        raise DataError(f"unknown kind value(s) {sorted(set(given[unknown]))[:5]} "
-                        f"({row_names(gdf.index[unknown.to_numpy()], file=file)})", file=file,
-                        layer=layer, column="kind",
-                        fix="Use 'urban' (城市社区) or 'rural' (农村社区/村), or leave it empty")
+        raise DataError(key="kind.unknown", file=file, layer=layer, column="kind",
+                        values={"examples": sorted(set(given[unknown]))[:5],
+                                "rows": row_refs_of(gdf.index[unknown.to_numpy()], file=file)})
     names = out["name"].astype(str).str.strip()
     inferred = pd.Series(
         np.where(names.str.endswith(_RURAL_ENDINGS), "rural",
@@ -431,11 +426,10 @@ def _validate_points(gdf: gpd.GeoDataFrame, layer: str, *, report: ValidationRep
         status = _normalise(_text(out, "status"), _STATUS_WORDS)
         unknown = status.notna() & ~status.isin(["existing", "planned"])
         if unknown.any():
-            raise DataError(f"unknown status value(s) {sorted(set(status[unknown]))[:5]} "
-                            f"({row_names(out.index[unknown.to_numpy()], file=file)})",
-                            file=file, layer=layer, column="status",
-                            fix="Use 'existing' (现状) or 'planned' (规划), or leave it empty "
-                            "for existing")
+            raise DataError(key="status.unknown", file=file, layer=layer, column="status",
+                            values={"examples": sorted(set(status[unknown]))[:5],
+                                    "rows": row_refs_of(out.index[unknown.to_numpy()],
+                                                        file=file)})
         out["status"] = status.fillna("existing").astype(str)
         columns = ["facility_id", "category", "name", "floor_area_m2", "capacity", "status"]
         if len(out) == 0:

@@ -142,11 +142,7 @@ def check_system(system: str | None, *, where: str = "coords") -> str:
                "epsg4490": "cgcs2000", "4490": "cgcs2000", "gcj02": "gcj02", "gcj": "gcj02",
                "amap": "gcj02", "bd09": "bd09", "bd09ll": "bd09", "baidu": "bd09"}
     if name not in aliases:
-        raise DataError(
-            f"unknown coordinate system '{system}' in {where}",
-            fix="Use one of " + ", ".join(COORD_SYSTEMS)
-            + " (gcj02 for Amap/高德 exports, bd09 for Baidu/百度 exports)",
-        )
+        raise DataError(key="coords.unknown", values={"given": str(system), "where": where})
     return aliases[name]
 
 

@@ -319,17 +319,12 @@ def _load_folder(folder: Path, *, coords: str | Mapping[str, str] | None,
 def _not_found(missing: list[str], sources: dict[str, LayerSource], found: list[str], *,
                source: Path) -> DataError:
     names = "; ".join(f"{layer}: {'/'.join(LAYER_ALIASES[layer][:4])}" for layer in missing)
-    example = f"[layers] {missing[0]} = \"…\""
     recognised = {src.path.name for src in sources.values()}
     others = [f for f in found if f not in recognised]
-    return DataError(
-        f"no {' / '.join(missing)} layer found (layers found: "
-        f"{', '.join(src.shown for src in sources.values()) or 'none'}"
-        + (f"; the data set also holds: {', '.join(others)}" if others else "") + ")",
-        file=source.name,
-        fix="Name the files after the layers (communities.geojson, facilities.csv, "
-        "roads.osm.pbf, …) or the layers of a GeoPackage (communities, facilities, roads); "
-        f"Chinese names work too ({names}); or say which is which in dataset.toml: {example}")
+    return DataError(key="dataset.missing_layers", file=source.name, values={
+        "missing_layers": missing, "first": missing[0], "names": names,
+        "recognised": [src.shown for src in sources.values()] or ["none"],
+        "others": others})
 
 
 def _load_sources(sources: dict[str, LayerSource], *, meta: dict[str, Any],

@@ -51,10 +51,12 @@ _OGR_ERRORS = (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
                pyogrio.errors.FieldError, pyogrio.errors.GeometryError,
                pyogrio.errors.CRSError, UnicodeDecodeError)
 _TABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm")
-_NOT_LAYERS = {".toml": "describes a data set (dataset.toml); it is not a layer",
-               ".md": "is a text file, not a layer", ".prj": "is part of a Shapefile",
-               ".dbf": "is part of a Shapefile", ".shx": "is part of a Shapefile",
-               ".cpg": "is part of a Shapefile"}
+_PART = ("is part of a Shapefile: give its .shp (or a zip of all its files)",
+         "是 Shapefile 的一部分：请提供其 .shp 文件（或包含全部文件的 zip）")
+_NOT_LAYERS = {".toml": ("describes a data set (dataset.toml); it is not a layer",
+                         "是数据集说明（dataset.toml），不是图层"),
+               ".md": ("is a text file, not a layer", "是文本文件，不是图层"),
+               ".prj": _PART, ".dbf": _PART, ".shx": _PART, ".cpg": _PART}
 
 
 # ----------------------------------------------------------------------------------- internals
@@ -97,15 +99,16 @@ def _read_ogr(path: Path, *, layer: str | None, encoding: str | None, shown: str
         raise DataError(f"the text of the layer is not in the encoding it claims ({exc.encoding})",
                         file=shown, fix="Save the layer again as GeoPackage, or as a Shapefile "
                         "whose .cpg file names its encoding (GBK or UTF-8)") from None
+    except UnboundLocalError:  # pyogrio fails so on a projection it cannot export as WKT
+        raise DataError(key="file.unreadable", file=shown,
+                        values={"detail": "its projection (.prj or CRS) cannot be read"}) from None
     except shapely.errors.GEOSException as exc:
         raise DataError(f"a geometry in the file is malformed ({str(exc).split(': ')[-1]})",
                         file=shown, fix="Repair or delete it in a GIS (e.g. a line needs two "
                         "points, a polygon ring four), then save the layer again") from None
     except (*_OGR_ERRORS, ValueError) as exc:  # ValueError: pyogrio decoding a broken JSON field
         first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise DataError(f"cannot be read as a GIS layer ({first_line})", file=shown,
-                        fix="Check the file is complete and valid (open it in QGIS), "
-                        "or save it again as GeoPackage or GeoJSON") from None
+        raise DataError(key="file.unreadable", file=shown, values={"detail": first_line}) from None
     notes = list(dict.fromkeys(" ".join(str(w.message).split()) for w in caught
                                if issubclass(w.category, RuntimeWarning)))
     if notes and report is not None:
@@ -138,11 +141,9 @@ def table_to_layer(frame: pd.DataFrame, *, file: str,
         lower = {normalise_name(c): c for c in frame.columns}
         wkt = next((lower[c] for c in WKT_COLUMNS if c in lower), None)
         if wkt is None:
-            names = ", ".join("/".join(p) for p in LONLAT_COLUMNS)
-            raise DataError("no coordinate columns found (columns: "
-                            + (", ".join(map(str, frame.columns[:12])) or "none") + ")",
-                            file=file, fix=f"Add longitude/latitude columns named {names}, "
-                            "or a WKT 'geometry' column")
+            raise DataError(key="table.no_coordinates", file=file,
+                            values={"present": [str(c) for c in frame.columns[:12]] or ["none"],
+                                    "names": ["/".join(p) for p in LONLAT_COLUMNS]})
         text = frame[wkt].astype("string")
         try:
             geoms = shapely.from_wkt(text.fillna("").to_numpy(dtype=object), on_invalid="raise")
@@ -366,8 +367,10 @@ def read_vector(path: str | Path, *, layer: str | None = None, coords: str | Non
     require_regular_file(path)
     suffix = path.suffix.lower()
     if suffix in _NOT_LAYERS:
-        raise DataError(_NOT_LAYERS[suffix], file=path.name,
-                        fix="Give a layer file: " + ", ".join(VECTOR_SUFFIXES + (".zip",)))
+        what, what_zh = _NOT_LAYERS[suffix]
+        raise DataError(key="file.not_a_layer", file=path.name,
+                        values={"what": what, "what_zh": what_zh,
+                                "suffixes": list(VECTOR_SUFFIXES + (".zip",))})
     if suffix == ".zip":
         with extracted(path) as folder:
             inner = _single_layer_file(descend_single_folder(folder), layer=layer, archive=path)

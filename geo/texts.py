@@ -163,6 +163,73 @@ TEXTS: dict[str, tuple[str, str]] = {
         "{n} 个社区没有人口数，按无人口处理（如 {names}）"),
     "population.spread": ("population spread evenly over each community (no population layer)",
                           "没有人口图层：各社区人口已均匀分布在社区范围内"),
+    "ids.missing": ("{n} row(s) have no {column} ({rows})", "{n} 行没有 {column}（{rows}）"),
+    "ids.missing.fix": ("Give every row a unique {column}, or remove the column to have ids made",
+                        "请给每一行一个唯一的 {column}，或删去该列由程序生成编号"),
+    "ids.duplicated": ("{n} {column} value(s) are used more than once (e.g. {examples})",
+                       "{n} 个 {column} 值重复出现（如 {examples}）"),
+    "ids.duplicated.fix": ("Make every {column} unique", "请让每个 {column} 都唯一"),
+    "numbers.negative": ("{n} negative value(s) ({rows})", "{n} 个负值（{rows}）"),
+    "numbers.negative.fix": ("Use counts of zero or more", "请填写 0 或更大的数"),
+    "kind.unknown": ("unknown kind value(s) [{examples}] ({rows})",
+                     "无法识别的城乡类型 {examples}（{rows}）"),
+    "kind.unknown.fix": ("Use 'urban' (城市社区) or 'rural' (农村社区/村), or leave it empty",
+                         "请填写“城市”（urban）或“农村”（rural），或留空"),
+    "status.unknown": ("unknown status value(s) [{examples}] ({rows})",
+                       "无法识别的建设状态 {examples}（{rows}）"),
+    "status.unknown.fix": ("Use 'existing' (现状) or 'planned' (规划), or leave it empty for "
+                           "existing", "请填写“现状”（existing）或“规划”（planned），留空按现状处理"),
+    "table.no_coordinates": ("no coordinate columns found (columns: {present})",
+                             "没有找到坐标列（已有的列：{present}）"),
+    "table.no_coordinates.fix": ("Add longitude/latitude columns named {names}, or a WKT "
+                                 "'geometry' column",
+                                 "请添加经纬度列（列名可为 {names}），或一个 WKT 格式的 geometry 列"),
+    "file.not_regular": ("is {kind}, not a regular file; it was not read",
+                         "是{kind_zh}，不是普通文件，未读取"),
+    "file.not_regular.fix": ("Give an ordinary file saved on disk", "请提供保存在磁盘上的普通文件"),
+    "file.not_a_layer": ("{what}", "{what_zh}"),
+    "file.not_a_layer.fix": ("Give a layer file: {suffixes}", "请提供图层文件：{suffixes}"),
+    "file.unreadable": ("cannot be read as a GIS layer ({detail})",
+                        "无法作为 GIS 图层读取（{detail}）"),
+    "file.unreadable.fix": ("Check the file is complete and valid (open it in QGIS), or save it "
+                            "again as GeoPackage or GeoJSON",
+                            "请检查文件是否完整有效（可用 QGIS 打开），或另存为 GeoPackage 或 GeoJSON"),
+    "zip.unreadable": ("not a readable zip archive ({detail})", "不是可读取的 zip 压缩包（{detail}）"),
+    "zip.unreadable.fix": ("Check that the upload finished and the file is a .zip",
+                           "请确认上传已完成且文件是 .zip"),
+    "zip.damaged": ("the archive is damaged: '{member}' cannot be unpacked ({detail})",
+                    "压缩包已损坏：“{member}”无法解压（{detail}）"),
+    "zip.damaged.fix": ("Upload or copy the zip again (it may be incomplete), or make it anew",
+                        "请重新上传或复制该压缩包（可能不完整），或重新打包"),
+    "zip.encrypted": ("'{member}' in the archive is encrypted (password-protected)",
+                      "压缩包中的“{member}”已加密（有密码）"),
+    "zip.encrypted.fix": ("Zip the files again without a password", "请不加密码重新打包"),
+    "zip.bomb": ("the archive unpacks {ratio:,.0f}-fold ({packed} to {unpacked}); refused as a "
+                 "possible zip bomb", "压缩包解压后膨胀 {ratio:,.0f} 倍（{packed} → {unpacked}），"
+                 "疑为压缩炸弹，已拒绝"),
+    "zip.bomb.fix": ("Zip only the data files themselves", "请只打包数据文件本身"),
+    "zip.too_big": ("the archive expands to more than {limit}, the limit for one archive",
+                    "压缩包解压后超过 {limit}（单个压缩包的上限）"),
+    "zip.too_big.fix": ("Split the data set, clip it to the study area or load the folder "
+                        "directly", "请拆分数据集、裁剪到研究范围，或直接载入文件夹"),
+    "zip.too_many": ("the archive holds {n:,} files, more than the {limit:,} allowed",
+                     "压缩包含 {n:,} 个文件，超过上限 {limit:,} 个"),
+    "zip.too_many.fix": ("Zip only the data set folder", "请只打包数据集文件夹"),
+    "dataset.missing_layers": (
+        "no {missing} layer found (layers found: {recognised}{others})",
+        "没有找到{missing_zh}图层（已识别的图层：{recognised}{others}）"),
+    "dataset.missing_layers.fix": (
+        "Name the files after the layers (communities.geojson, facilities.csv, roads.osm.pbf, "
+        "…) or the layers of a GeoPackage (communities, facilities, roads); Chinese names work "
+        "too ({names}); or say which is which in dataset.toml: [layers] {first} = \"…\"",
+        "请按图层命名文件（communities.geojson、facilities.csv、roads.osm.pbf 等）或 GeoPackage "
+        "的图层（communities、facilities、roads），也可用中文名（{names}）；或在 dataset.toml 中"
+        "写明对应关系：[layers] {first} = \"…\""),
+    "coords.unknown": ("unknown coordinate system '{given}' in {where}",
+                       "{where} 中的坐标系“{given}”无法识别"),
+    "coords.unknown.fix": ("Use one of wgs84, cgcs2000, gcj02, bd09 (gcj02 for Amap/高德 exports, "
+                           "bd09 for Baidu/百度 exports)",
+                           "请使用 wgs84、cgcs2000、gcj02、bd09 之一（高德导出用 gcj02，百度导出用 bd09）"),
     # ---- data set
     "toml.unused_key": ("dataset.toml key '{key}' is not used by the importer (kept in meta)",
                         "dataset.toml 中的“{key}”导入时不使用（已保留）"),
@@ -309,6 +376,12 @@ def _prepare(values: Mapping[str, Any], lang: str) -> dict[str, Any]:
         elif name == "renames":
             out[name] = sep.join((f"“{old}”→{new}" if lang == "zh" else f"'{old}' → {new}")
                                  for old, new in value)
+        elif name == "others":
+            out[name] = "" if not value else (f"；数据集中还有：{sep.join(value)}" if lang == "zh"
+                                              else f"; the data set also holds: {sep.join(value)}")
+        elif name == "missing_layers":
+            out["missing"] = " / ".join(value)
+            out["missing_zh"] = "、".join(_pick(LAYER_NAMES.get(v, (v, v)), "zh") for v in value)
         elif name in ("found", "kinds"):
             out[name] = sep.join((f"“{v}”（{n}）" if lang == "zh" and name == "found" else
                                   f"'{v}' ({n})" if name == "found" else f"{v} {n}")

@@ -257,7 +257,8 @@ def test_templates_have_the_same_fields_in_both_languages():
     def fields(template):  # a key's worded and raw forms (system / system_key) count as one
         names = {name for _, name, _, _ in string.Formatter().parse(template) if name}
         names -= {"ies", "digits"}  # English plural endings and number formats
-        return {n.removesuffix("_key").replace("layer_name", "layer") for n in names}
+        return {n.removesuffix("_key").removesuffix("_zh").replace("layer_name", "layer")
+                for n in names}
 
     for key, (en, zh) in TEXTS.items():
         assert fields(en) == fields(zh), key
@@ -334,3 +335,38 @@ def test_found_by_fuzzing(tmp_path):
 
     path = gbk_shapefile(tmp_path / "shp", "UTF\x00-8")
     assert read_vector(path)["name"].tolist() == ["花山社区", "采石村", "金家庄社区"]
+
+
+def test_load_errors_speak_chinese(tmp_path, toy_dataset_dir):
+    from geo.texts import error_text
+
+    (toy_dataset_dir / "roads.geojson").unlink()
+    with pytest.raises(DataError) as missing:
+        load_dataset(toy_dataset_dir)
+    zh = error_text(missing.value, "zh")
+    assert zh.startswith("toy：没有找到道路图层（已识别的图层：candidates.geojson、communities.geojson")
+    assert "数据集中还有：dataset.toml" in zh and "[layers] roads" in zh
+    archive = zipped(write_toy_dataset(tmp_path / "z"), tmp_path / "z.zip",
+                     compression=zipfile.ZIP_STORED)
+    corrupt_member(archive, "z/facilities.geojson")
+    with pytest.raises(DataError) as damaged:
+        load_dataset(archive)
+    assert error_text(damaged.value, "zh").startswith(
+        "z.zip：压缩包已损坏：“z/facilities.geojson”无法解压（")
+    assert error_text(damaged.value, "zh").endswith("请重新上传或复制该压缩包（可能不完整），或重新打包。")
+
+
+def test_damaged_prj_found_by_fuzzing(tmp_path):
+    from tests.geo.test_input_classes import gbk_shapefile
+
+    path = gbk_shapefile(tmp_path, None)
+    prj = path.with_suffix(".prj")
+    data = bytearray(prj.read_bytes())
+    data[len(data) // 4] ^= 0x80  # one byte turned into non-ASCII
+    prj.write_bytes(bytes(data))
+    try:
+        gdf = read_vector(path)
+    except DataError as exc:
+        assert str(exc).startswith("communities.shp: ")
+    else:
+        assert gdf.crs.to_epsg() == 4326
