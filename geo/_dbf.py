@@ -162,9 +162,7 @@ def check_encoding(shp: Path, dbf: Path | None, cpg: Path | None) -> EncodingFin
             return EncodingFinding(None)
         if gbk:
             return repaired("GBK")
-    raise DataError(
-        f"{cpg.name} says the text is {shown}, but the text in {dbf.name} is not "
-        f"{shown}{'' if declared in _UTF8 else ', UTF-8'} or GBK",
-        file=shp.name,
-        fix=f"Write the encoding the layer was saved with into {cpg.name} (e.g. GBK or UTF-8), "
-        "or save the layer again as GeoPackage")
+    raise DataError(key="encoding.undecodable", file=shp.name, values={
+        "cpg": cpg.name, "dbf": dbf.name, "declared": shown,
+        "also": "" if declared in _UTF8 else ", UTF-8", "also_zh": "" if declared in _UTF8
+        else "、UTF-8"})

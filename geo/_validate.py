@@ -349,8 +349,7 @@ def validate_communities(gdf: gpd.GeoDataFrame, *, report: ValidationReport,
         require_columns(gdf, layer, file=file)
     gdf = clean_geometries(gdf, layer, expected="polygon", report=report, file=file)
     if len(gdf) == 0:
-        raise DataError("the layer has no communities", file=file, layer=layer,
-                        fix="Add the community/village boundary polygons")
+        raise DataError(key="communities.none", file=file, layer=layer)
     gdf = _generate_ids(gdf, layer, report=report, file=file)
     out = gdf.copy()
     out["community_id"] = _ids(gdf, "community_id", layer, file=file)

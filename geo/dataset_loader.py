@@ -172,8 +172,8 @@ def _read_toml(folder: Path) -> dict[str, Any]:
     try:
         meta = tomllib.loads(data.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise DataError(f"cannot be read ({' '.join(str(exc).split())})", file=path.name,
-                        fix="Check the TOML syntax: key = \"value\", lists in [ ]") from None
+        raise DataError(key="toml.unreadable", file=path.name,
+                        values={"detail": " ".join(str(exc).split())}) from None
     for key in ("attribution", "notes"):
         value = meta.get(key, [])
         if isinstance(value, str):
@@ -276,7 +276,8 @@ def load_dataset(path: str | Path, *, coords: str | Mapping[str, str] | None = N
     """
     path = Path(path)
     if not path.exists():
-        raise DataError("no such file or folder", file=str(path), fix="Check the path")
+        raise DataError("no such file or folder", file=str(path), key="file.not_found",
+                        fix="Check the path")
     suffix = path.suffix.lower()
     if path.is_dir():
         return _load_folder(path, coords=coords, source=path)
@@ -302,9 +303,7 @@ def load_dataset(path: str | Path, *, coords: str | Mapping[str, str] | None = N
         found = [f"{path.name} (layers {', '.join(names) or 'none'})"]
         return _load_sources(sources, meta=meta, coords=coords, source=path,
                              default_name=path.stem, found=found)
-    raise DataError("not a data set", file=path.name,
-                    fix="Give a folder, a GeoPackage or a .zip holding the layers "
-                    "communities, facilities, roads (population, candidates optional)")
+    raise DataError(key="dataset.not_a_dataset", file=path.name)
 
 
 def _load_folder(folder: Path, *, coords: str | Mapping[str, str] | None,
@@ -351,8 +350,8 @@ def _load_sources(sources: dict[str, LayerSource], *, meta: dict[str, Any],
                                      report=report, layer_name=layer)
     geoms = raw["communities"].geometry
     if len(geoms) == 0 or bool((geoms.isna() | geoms.is_empty).all()):
-        raise DataError("the layer has no communities", file=sources["communities"].shown,
-                        layer="communities", fix="Add the community/village boundary polygons")
+        raise DataError(key="communities.none", file=sources["communities"].shown,
+                        layer="communities")
     crs = _choose_crs(meta.get("crs"), raw["communities"], file="dataset.toml")
 
     def projected(layer: str) -> gpd.GeoDataFrame:
@@ -454,8 +453,7 @@ def _read_road_layer(src: LayerSource, *, crs: CRS, plan: CoordsPlan,
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     is_line = present & (shapely.get_dimensions(geoms) == 1)
     if not is_line.any():
-        raise DataError("the roads layer holds no lines", file=src.shown, layer="roads",
-                        fix="Give road centre lines (LineString) or an OpenStreetMap file")
+        raise DataError(key="roads.no_lines", file=src.shown, layer="roads")
     if (~is_line).any():
         report.add("warning", "roads", key="roads.not_lines", file=src.shown,
                    count=int((~is_line).sum()), values={"n": int((~is_line).sum())})
@@ -483,10 +481,7 @@ def _read_road_layer(src: LayerSource, *, crs: CRS, plan: CoordsPlan,
 
 def _check_overlap(communities: gpd.GeoDataFrame, roads: RoadNetwork, *, file: str) -> None:
     if roads.n_nodes == 0:
-        raise DataError("the road network has no roads", file=file, layer="roads",
-                        fix="Give the roads of the study area")
+        raise DataError(key="roads.none", file=file, layer="roads")
     area = shapely.box(*communities.total_bounds)
     if not area.intersects(shapely.box(*roads.bounds)):
-        raise DataError("the roads do not overlap the communities at all", file=file,
-                        layer="roads", fix="Give the roads of the same area, or check the "
-                        "coordinate systems of both layers")
+        raise DataError(key="roads.no_overlap", file=file, layer="roads")

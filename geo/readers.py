@@ -180,10 +180,9 @@ def _read_csv(path: Path) -> pd.DataFrame:
             continue
         except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
             detail = " ".join(str(exc).split())[:200]
-            raise DataError(f"cannot be read as a CSV table ({detail})", file=path.name,
-                            fix="Save it again as CSV (comma-separated, UTF-8)") from None
-    raise DataError("the text is neither UTF-8 nor GBK", file=path.name,
-                    fix="Save it again as CSV UTF-8")
+            raise DataError(key="csv.unreadable", file=path.name,
+                            values={"detail": detail}) from None
+    raise DataError(key="csv.encoding", file=path.name)
 
 
 def _header(frame: pd.DataFrame) -> tuple[str, ...]:
@@ -201,8 +200,8 @@ def _read_excel(path: Path, layer: str | None, *, report: ValidationReport | Non
     try:
         book = pd.ExcelFile(path, engine="openpyxl")
     except Exception as exc:  # openpyxl raises many kinds (zip, xml, key errors)
-        raise DataError(f"cannot be read as an Excel workbook ({type(exc).__name__})",
-                        file=path.name, fix="Save it again as .xlsx") from None
+        raise DataError(key="excel.unreadable", file=path.name,
+                        values={"detail": type(exc).__name__}) from None
     try:
         with book:
             names = [str(n) for n in book.sheet_names]
@@ -228,11 +227,8 @@ def _read_excel(path: Path, layer: str | None, *, report: ValidationReport | Non
     first = next(iter(layers))
     differ = [n for n, f in layers.items() if _header(f) != _header(layers[first])]
     if differ:
-        raise DataError(
-            f"the sheets {', '.join(repr(n) for n in layers)} hold coordinates but sheet(s) "
-            f"{', '.join(repr(n) for n in differ)} have other columns than '{first}'",
-            file=path.name, fix="Give every sheet of the layer the same header row, or keep "
-            "one layer per workbook")
+        raise DataError(key="sheets.differ", file=path.name,
+                        values={"sheets": list(layers), "differ": differ, "first": first})
     if skipped and report is not None:
         report.add("info", name, key="sheets.skipped", file=path.name,
                    values={"sheets": skipped})
@@ -363,7 +359,7 @@ def read_vector(path: str | Path, *, layer: str | None = None, coords: str | Non
     system = check_system(coords)
     name = layer_name or layer or path.name.split(".")[0]
     if not path.exists():
-        raise DataError("file not found", file=str(path), fix="Check the path")
+        raise DataError(key="file.not_found", file=str(path))
     require_regular_file(path)
     suffix = path.suffix.lower()
     if suffix in _NOT_LAYERS:
@@ -385,26 +381,22 @@ def read_vector(path: str | Path, *, layer: str | None = None, coords: str | Non
         gdf = table_to_layer(_read_excel(path, layer, report=report, name=name), file=path.name,
                              report=report, layer_name=name)
     elif suffix == ".xls":
-        raise DataError("old Excel .xls files are not read", file=path.name,
-                        fix="Save the sheet as .xlsx or CSV")
+        raise DataError(key="excel.xls", file=path.name)
     else:
         encoding = None
         if suffix == ".shp":
             for companion in _SHP_COMPANIONS_REQUIRED:
                 if _companion(path, companion) is None:
-                    what = "attribute table" if companion == ".dbf" else "index"
-                    raise DataError(
-                        f"the Shapefile has no {companion} file ({what})",
-                        file=path.name,
-                        fix=f"Put {path.with_suffix(companion).name} next to it (a Shapefile "
-                        "is several files: .shp, .shx, .dbf and .prj), or send a GeoPackage",
-                    )
+                    what = ("attribute table", "属性表") if companion == ".dbf" else ("index", "索引")
+                    raise DataError(key="shapefile.missing_part", file=path.name, values={
+                        "part": companion, "what": what[0], "what_zh": what[1],
+                        "expected": path.with_suffix(companion).name})
             encoding = _shapefile_encoding(path, report=report, name=name)
         elif suffix == ".gpkg" and layer is None:
             layers = list_layers(path)
             if len(layers) > 1:
-                raise DataError(f"the GeoPackage holds several layers ({', '.join(layers)})",
-                                file=path.name, fix="Say which layer to read")
+                raise DataError(key="gpkg.several_layers", file=path.name,
+                                values={"layers": layers})
         gdf = _read_ogr(path, layer=layer, encoding=encoding, shown=shown, report=report,
                         layer_name=name)
     _check_finite(gdf, file=path.name)
@@ -433,17 +425,12 @@ def _single_layer_file(folder: Path, *, layer: str | None, archive: Path) -> Pat
     if not files:
         dbfs = [p for p in folder.rglob("*") if p.suffix.lower() in (".dbf", ".shx", ".prj")]
         if dbfs:
-            raise DataError("the archive holds parts of a Shapefile but no .shp file",
-                            file=archive.name, fix="Zip the .shp together with its .shx, .dbf "
-                            "and .prj files")
-        raise DataError("the archive holds no GIS layer (.shp, .gpkg, .geojson, .csv, .xlsx)",
-                        file=archive.name)
+            raise DataError(key="archive.shapefile_parts", file=archive.name)
+        raise DataError(key="archive.no_layer", file=archive.name)
     chosen = shps if shps else files
     if len(chosen) > 1:
-        raise DataError("the archive holds several layers ("
-                        + ", ".join(p.name for p in chosen[:6]) + ")",
-                        file=archive.name, fix="Name each file after its layer "
-                        "(communities, facilities, …) and load the archive as a data set")
+        raise DataError(key="archive.several_layers", file=archive.name,
+                        values={"files": [p.name for p in chosen[:6]]})
     return chosen[0]
 
 

@@ -230,6 +230,70 @@ TEXTS: dict[str, tuple[str, str]] = {
     "coords.unknown.fix": ("Use one of wgs84, cgcs2000, gcj02, bd09 (gcj02 for Amap/高德 exports, "
                            "bd09 for Baidu/百度 exports)",
                            "请使用 wgs84、cgcs2000、gcj02、bd09 之一（高德导出用 gcj02，百度导出用 bd09）"),
+    "sheets.differ": (
+        "the sheets {sheets} hold coordinates but sheet(s) {differ} have other columns than "
+        "'{first}'", "工作表 {sheets} 都有坐标，但工作表 {differ} 的列与“{first}”不同"),
+    "sheets.differ.fix": ("Give every sheet of the layer the same header row, or keep one layer "
+                          "per workbook", "请让该图层的每个工作表使用相同的表头，或每个工作簿只放一个图层"),
+    "shapefile.missing_part": ("the Shapefile has no {part} file ({what})",
+                               "该 Shapefile 缺少 {part} 文件（{what_zh}）"),
+    "shapefile.missing_part.fix": (
+        "Put {expected} next to it (a Shapefile is several files: .shp, .shx, .dbf and .prj), or "
+        "send a GeoPackage",
+        "请把 {expected} 放在它旁边（Shapefile 由 .shp、.shx、.dbf、.prj 等多个文件组成），或改用 GeoPackage"),
+    "encoding.undecodable": (
+        "{cpg} says the text is {declared}, but the text in {dbf} is not {declared}{also} or GBK",
+        "{cpg} 声明编码为 {declared}，但 {dbf} 中的文字既不是 {declared}{also_zh}，也不是 GBK"),
+    "encoding.undecodable.fix": (
+        "Write the encoding the layer was saved with into {cpg} (e.g. GBK or UTF-8), or save the "
+        "layer again as GeoPackage",
+        "请在 {cpg} 中写明该图层保存时的编码（如 GBK 或 UTF-8），或将图层另存为 GeoPackage"),
+    "gpkg.several_layers": ("the GeoPackage holds several layers ({layers})",
+                            "该 GeoPackage 有多个图层（{layers}）"),
+    "gpkg.several_layers.fix": ("Say which layer to read", "请指明读取哪一个图层"),
+    "archive.several_layers": ("the archive holds several layers ({files})",
+                               "压缩包中有多个图层（{files}）"),
+    "archive.several_layers.fix": (
+        "Name each file after its layer (communities, facilities, …) and load the archive as a "
+        "data set", "请按图层命名每个文件（communities、facilities 等），并把压缩包作为数据集载入"),
+    "archive.no_layer": ("the archive holds no GIS layer (.shp, .gpkg, .geojson, .csv, .xlsx)",
+                         "压缩包中没有 GIS 图层（.shp、.gpkg、.geojson、.csv、.xlsx）"),
+    "archive.shapefile_parts": ("the archive holds parts of a Shapefile but no .shp file",
+                                "压缩包中有 Shapefile 的部分文件，但没有 .shp 文件"),
+    "archive.shapefile_parts.fix": ("Zip the .shp together with its .shx, .dbf and .prj files",
+                                    "请把 .shp 与其 .shx、.dbf、.prj 文件一起打包"),
+    "file.not_found": ("file not found", "找不到文件"),
+    "file.not_found.fix": ("Check the path", "请检查路径"),
+    "communities.none": ("the layer has no communities", "该图层没有社区"),
+    "communities.none.fix": ("Add the community/village boundary polygons", "请提供社区/村的边界面"),
+    "roads.no_lines": ("the roads layer holds no lines", "道路图层中没有线"),
+    "roads.no_lines.fix": ("Give road centre lines (LineString) or an OpenStreetMap file",
+                           "请提供道路中心线（LineString）或 OpenStreetMap 文件"),
+    "roads.none": ("the road network has no roads", "路网中没有道路"),
+    "roads.none.fix": ("Give the roads of the study area", "请提供研究范围内的道路"),
+    "roads.no_overlap": ("the roads do not overlap the communities at all",
+                         "道路与社区完全不重叠"),
+    "roads.no_overlap.fix": ("Give the roads of the same area, or check the coordinate systems of "
+                             "both layers", "请提供同一范围的道路，或检查两个图层的坐标系"),
+    "dataset.not_a_dataset": ("not a data set", "不是数据集"),
+    "dataset.not_a_dataset.fix": (
+        "Give a folder, a GeoPackage or a .zip holding the layers communities, facilities, roads "
+        "(population, candidates optional)",
+        "请提供包含 communities、facilities、roads 图层（population、candidates 可选）的文件夹、"
+        "GeoPackage 或 .zip"),
+    "toml.unreadable": ("cannot be read ({detail})", "无法读取（{detail}）"),
+    "toml.unreadable.fix": ("Check the TOML syntax: key = \"value\", lists in [ ]",
+                            "请检查 TOML 语法：key = \"value\"，列表写在 [ ] 中"),
+    "csv.unreadable": ("cannot be read as a CSV table ({detail})", "无法作为 CSV 表格读取（{detail}）"),
+    "csv.unreadable.fix": ("Save it again as CSV (comma-separated, UTF-8)",
+                           "请重新另存为 CSV（逗号分隔，UTF-8）"),
+    "csv.encoding": ("the text is neither UTF-8 nor GBK", "文字既不是 UTF-8 也不是 GBK"),
+    "csv.encoding.fix": ("Save it again as CSV UTF-8", "请另存为 CSV UTF-8"),
+    "excel.unreadable": ("cannot be read as an Excel workbook ({detail})",
+                         "无法作为 Excel 工作簿读取（{detail}）"),
+    "excel.unreadable.fix": ("Save it again as .xlsx", "请重新另存为 .xlsx"),
+    "excel.xls": ("old Excel .xls files are not read", "不读取旧版 Excel .xls 文件"),
+    "excel.xls.fix": ("Save the sheet as .xlsx or CSV", "请将工作表另存为 .xlsx 或 CSV"),
     # ---- data set
     "toml.unused_key": ("dataset.toml key '{key}' is not used by the importer (kept in meta)",
                         "dataset.toml 中的“{key}”导入时不使用（已保留）"),
@@ -376,6 +440,8 @@ def _prepare(values: Mapping[str, Any], lang: str) -> dict[str, Any]:
         elif name == "renames":
             out[name] = sep.join((f"“{old}”→{new}" if lang == "zh" else f"'{old}' → {new}")
                                  for old, new in value)
+        elif name in ("sheets", "differ") and isinstance(value, list) and lang == "en":
+            out[name] = ", ".join(repr(v) for v in value)
         elif name == "others":
             out[name] = "" if not value else (f"；数据集中还有：{sep.join(value)}" if lang == "zh"
                                               else f"; the data set also holds: {sep.join(value)}")
