@@ -139,10 +139,11 @@ def find_layers(folder: Path, *, mapping: dict[str, str] | None = None) -> dict[
 
 def _mapped_source(folder: Path, layer: str, target: str,
                    gpkgs: dict[Path, list[str]]) -> LayerSource:
-    path = folder / target
-    if "/" not in target and "\\" not in target and path.exists():
-        require_regular_file(path)
-        return LayerSource(layer, path)
+    # Only names of the folder's own files count: no paths, and nothing probed on disk.
+    named = {p.name: p for p in _entries(folder)}
+    if target in named:
+        require_regular_file(named[target])
+        return LayerSource(layer, named[target])
     holders = [(p, inner) for p, names in gpkgs.items() for inner in names if inner == target]
     if len(holders) == 1:
         return LayerSource(layer, *holders[0])

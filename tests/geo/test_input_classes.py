@@ -27,6 +27,12 @@ NAMES = ["花山社区", "采石村", "金家庄社区"]
 POINTS = [(118.50, 31.70), (118.45, 31.60), (118.52, 31.72)]
 
 
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path, monkeypatch):
+    """Road networks parsed here are cached in the test's folder, not the user's."""
+    monkeypatch.setenv("SERVICE_CIRCLES_CACHE", str(tmp_path / "cache"))
+
+
 # ------------------------------------------------------------------------- coordinate systems
 def amap_roads_dir(tmp_path, toml=None):
     """The toy data set with every lon/lat layer (road lines too) exported from Amap (GCJ-02)."""

@@ -370,3 +370,14 @@ def test_damaged_prj_found_by_fuzzing(tmp_path):
         assert str(exc).startswith("communities.shp: ")
     else:
         assert gdf.crs.to_epsg() == 4326
+
+
+def test_layers_mapping_with_a_name_too_long_for_the_file_system(toy_dataset_dir):
+    (toy_dataset_dir / "dataset.toml").write_text(f'[layers]\nroads = "{"x" * 300}"\n',
+                                                  encoding="utf-8")
+    with pytest.raises(DataError, match=r"dataset.toml: \[layers\] roads = \"x+\" names no file"):
+        load_dataset(toy_dataset_dir)
+    (toy_dataset_dir / "dataset.toml").write_text('[layers]\nroads = "../toy/roads.geojson"\n',
+                                                  encoding="utf-8")
+    with pytest.raises(DataError, match="names no file"):  # no paths out of the folder
+        load_dataset(toy_dataset_dir)
