@@ -95,6 +95,9 @@ class RoadNetwork:
         ``True`` where vehicles may only go from ``u`` to ``v``; walking ignores it.
     source : str
         Where the network came from (file name or description), for messages.
+    incomplete_ways, missing_nodes, dropped_segments : int
+        OpenStreetMap ways that refer to nodes missing from the file (a clipped extract), how
+        many such nodes, and how many road segments were left out because they touch one.
     """
 
     crs: CRS
@@ -106,6 +109,9 @@ class RoadNetwork:
     edge_class: np.ndarray
     edge_oneway: np.ndarray
     source: str = ""
+    incomplete_ways: int = 0
+    missing_nodes: int = 0
+    dropped_segments: int = 0
     _kdtrees: dict[Any, tuple[cKDTree, np.ndarray]] = field(default_factory=dict, repr=False)
 
     @property
@@ -128,6 +134,14 @@ class RoadNetwork:
             float(self.node_x.max()),
             float(self.node_y.max()),
         )
+
+    def with_incomplete(self, *, incomplete_ways: int, missing_nodes: int,
+                        dropped_segments: int) -> RoadNetwork:
+        """This network, recording what a clipped OpenStreetMap extract lacked."""
+        self.incomplete_ways = incomplete_ways
+        self.missing_nodes = missing_nodes
+        self.dropped_segments = dropped_segments
+        return self
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -421,6 +435,8 @@ class RoadNetwork:
             edge_class=self.edge_class,
             edge_oneway=self.edge_oneway,
             source=np.array(self.source),
+            incomplete=np.array([self.incomplete_ways, self.missing_nodes,
+                                 self.dropped_segments], dtype=np.int64),
         )
 
     @classmethod
@@ -436,7 +452,16 @@ class RoadNetwork:
                 edge_class=z["edge_class"],
                 edge_oneway=z["edge_oneway"],
                 source=str(z["source"]),
+                **_incomplete(z),
             )
+
+
+def _incomplete(z: Any) -> dict[str, int]:
+    """The missing-node counts of a cache file (absent from files of older versions)."""
+    if "incomplete" not in z.files:
+        return {}
+    ways, nodes, segments = (int(v) for v in z["incomplete"][:3])
+    return {"incomplete_ways": ways, "missing_nodes": nodes, "dropped_segments": segments}
 
 
 def _spatial_order(x: np.ndarray, y: np.ndarray, cell_m: float = 250.0) -> np.ndarray:
