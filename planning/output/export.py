@@ -49,17 +49,9 @@ from planning.output.layers import (
     output_crs,
     to_output_crs,
 )
+from planning.output.readable import readable
 from planning.output.styles import qml_categories, qml_coverage
-from planning.texts import (
-    EXPORT_TEXT,
-    LAYER_TITLES,
-    TABLE_TITLES,
-    Language,
-    both,
-    column_label,
-    column_labels,
-    note_text,
-)
+from planning.texts import EXPORT_TEXT, LAYER_TITLES, TABLE_TITLES, Language, both, column_label, column_labels
 
 if TYPE_CHECKING:
     from planning.access.analysis import Analysis
@@ -138,13 +130,9 @@ def _labelled(frame: pd.DataFrame, headers: str, labels: Labels | None = None) -
         return frame
     if headers not in ("zh", "en"):
         raise DataError(f"unknown header language '{headers}'", fix="use zh, en or key")
-    out = frame.copy()
-    yes, no = ("是", "否") if headers == "zh" else ("yes", "no")
-    for column in out.columns:
-        if pd.api.types.is_bool_dtype(out[column]):
-            out[column] = out[column].map({True: yes, False: no})
-    if "note" in out.columns:
-        out["note"] = out["note"].map(lambda v: note_text(v, headers) if isinstance(v, str) else v)
+    # Codes in words, counts whole, shares to one decimal; indicator keys by their names.
+    names = {k: pair[0] if headers == "zh" else pair[1] for k, pair in (labels or {}).items()}
+    out = readable(frame, headers, indicators=names, ratios=False)
     labels = [_label(c, headers, labels) for c in out.columns]
     # Two columns with one label (e.g. unknown names) keep their key to stay distinct.
     counts = pd.Series(labels).value_counts()
