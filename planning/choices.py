@@ -22,8 +22,10 @@ LANGUAGES: tuple[str, ...] = ("zh", "en")
 MODELS: tuple[str, ...] = ("mclp", "lscp", "pmedian")
 CANDIDATE_CHOICES: tuple[str, ...] = ("given", "generated", "both")
 #: Export formats, output coordinate systems and Shapefile encodings.
-FORMATS: tuple[str, ...] = ("gpkg", "shp", "geojson", "kml", "kmz", "csv", "xlsx", "html")
+FORMATS: tuple[str, ...] = ("gpkg", "fgdb", "shp", "geojson", "kml", "kmz", "csv", "xlsx", "html")
 OUTPUT_CRS: tuple[str, ...] = ("wgs84", "cgcs2000", "cgcs2000-gk", "gcj02")
 ENCODINGS: tuple[str, ...] = ("utf-8", "gbk")
 #: Header languages of exported tables ("key": the column names themselves).
 HEADERS: tuple[str, ...] = ("zh", "en", "key")
+#: Paper sizes the report prints on.
+PAPERS: tuple[str, ...] = ("A4", "A3")

@@ -207,6 +207,8 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
     "gap_pct": ("最优性差距(%)", "Optimality gap (%)"),
     "model": ("选址模型", "Siting model"),
     "solver": ("求解方式", "Solver"),
+    "mode": ("出行方式", "Travel mode"),
+    "key": ("项目", "Item"),
 }
 
 #: Words for the codes the data and the engine write into value columns: column → code →
@@ -224,6 +226,8 @@ VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
               "lscp": ("集合覆盖（达到目标覆盖率的最少新址）", "Set covering (fewest sites for a target share)"),
               "pmedian": ("P 中位（总出行时间最少）", "p-median (least total travel time)"),
               "manual": ("手工方案", "drawn by hand")},
+    "mode": {"walk": ("步行", "Walk"), "ebike": ("电动自行车/自行车", "E-bike / bicycle"),
+             "car": ("小汽车", "Car")},
     "solver": {"exact": ("精确求解（HiGHS）", "exact (HiGHS)"), "greedy": ("贪心算法", "greedy"),
                "incumbent": ("求解时限内的最好解", "best solution within the time limit")},
     "scope": {"community": ("社区", "communities"), "population": ("人口", "residents"),
@@ -388,6 +392,15 @@ EXPORT_TEXT: dict[str, tuple[str, str]] = {
     "short_fields": ("每个图层的字段名缩写对照见 <图层>_fields.csv",
                      "Field names are shortened to 10 characters; <layer>_fields.csv maps them "
                      "to full names and labels."),
+    "fgdb.open": ("解压后在 ArcGIS/GeoScene 中打开 {gdb} 文件夹；QGIS 与 GDAL 也可直接读取本 zip 文件。",
+                  "Unzip and open the {gdb} folder in ArcGIS/GeoScene; QGIS and GDAL also read this "
+                  "zip as it is."),
+    "fgdb.aliases": ("每个字段都有中文（或英文）别名，ArcGIS 以别名作为列标题。",
+                     "Every field has its alias (Chinese or English), which ArcGIS shows as the "
+                     "column header."),
+    "fgdb.no_aliases": ("本机的 GDAL 无法写入字段别名（需 GDAL 3.7 或更新版本），字段以其代码命名。",
+                        "This GDAL cannot write field aliases (GDAL 3.7 or newer is needed); fields "
+                        "carry their codes as names."),
     "style_coverage": ("覆盖率分级", "coverage classes"),
     "style_categories": ("设施类别", "facility categories"),
     "crs.wgs84": ("坐标系：WGS84 经纬度（EPSG:4326）",

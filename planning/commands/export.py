@@ -4,6 +4,8 @@ Examples
 --------
 ``python -m planning export --format gpkg --out yushan.gpkg`` writes every result layer of the
 bundled data set into one GeoPackage (WGS84);
+``python -m planning export --format fgdb --crs cgcs2000 --out xian_cgcs2000.gdb.zip`` writes
+them into a File Geodatabase for ArcGIS, with Chinese field aliases;
 ``python -m planning export --data my_city/ --format shp --crs cgcs2000-gk --encoding gbk
 --out overlays.zip`` writes GBK Shapefiles in the CGCS2000 Gauss-Krüger zone of the data;
 ``python -m planning export --format html --site-category community_living_room --new-sites 5
@@ -17,7 +19,7 @@ import argparse
 from pathlib import Path
 
 from geo._errors import DataError
-from planning.choices import DEFAULT_DATA, ENCODINGS, FORMATS, HEADERS, LANGUAGES, PROFILES
+from planning.choices import DEFAULT_DATA, ENCODINGS, FORMATS, HEADERS, LANGUAGES, PAPERS, PROFILES
 from planning.choices import OUTPUT_CRS as CRS_CHOICES
 
 
@@ -27,8 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", dest="fmt", required=True, metavar="FORMAT",
                         help=f"one of {', '.join(FORMATS)}")
     parser.add_argument("--out", type=Path, required=True,
-                        help="file to write (.gpkg; .zip for shp; .zip or .geojson; .kml/.kmz; "
-                        ".csv or .zip; .xlsx; .html)")
+                        help="file to write (.gpkg; .gdb.zip for fgdb; .zip for shp; .zip or "
+                        ".geojson; .kml/.kmz; .csv or .zip; .xlsx; .html)")
     parser.add_argument("--crs", default="wgs84", metavar="CRS",
                         help=f"output coordinates: {', '.join(CRS_CHOICES)} (default wgs84)")
     parser.add_argument("--encoding", default="utf-8", metavar="ENCODING",
@@ -57,6 +59,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="number of new sites to recommend (with --site-category)")
     parser.add_argument("--no-pdf", action="store_true",
                         help="with --format html: do not print a PDF")
+    parser.add_argument("--paper", default="A4", metavar="SIZE",
+                        help=f"with --format html: paper it prints on, {' or '.join(PAPERS)} "
+                        "(default A4)")
 
 
 def _check_choice(value: str, choices: tuple[str, ...], option: str) -> str:
@@ -79,6 +84,9 @@ def run(args: argparse.Namespace) -> int:
     lang = _check_choice(args.lang, LANGUAGES, "--lang")
     headers = _check_choice(args.headers or lang, HEADERS, "--headers")
     profile = _check_choice(args.profile, PROFILES, "--profile")
+    paper = str(args.paper).upper()
+    if paper not in PAPERS:
+        raise DataError(f"--paper '{args.paper}' is not known", fix=f"use one of {', '.join(PAPERS)}")
     for key in args.category or []:
         if key not in CATEGORIES:
             raise DataError(f"--category '{key}' is not a facility category",
@@ -117,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
 
     if fmt == "html":
         _, _, message = report.write_analysis_report(analysis, out, siting=siting, crs=crs,
-                                                     lang=lang, pdf=not args.no_pdf)
+                                                     lang=lang, pdf=not args.no_pdf, paper=paper)
         print(message)
         return 0
     if fmt == "kml" and out.suffix.lower() == ".kmz":

@@ -1,5 +1,5 @@
-"""Planning overlays for desktop GIS, Google Earth and Excel: GeoPackage, Shapefile, GeoJSON,
-KML/KMZ, CSV and XLSX.
+"""Planning overlays for desktop GIS, Google Earth and Excel: GeoPackage, File Geodatabase,
+Shapefile, GeoJSON, KML/KMZ, CSV and XLSX.
 
 The writers take plain layers (``dict[str, GeoDataFrame]`` in any CRS) and tables
 (``dict[str, DataFrame]``), so they work on any result; :func:`export_analysis` feeds them an
@@ -7,7 +7,8 @@ The writers take plain layers (``dict[str, GeoDataFrame]`` in any CRS) and table
 through :mod:`planning.output.layers`, and the ``html`` format to :mod:`planning.output.report`.
 Every file says which coordinate system it uses, and every save goes through
 :mod:`planning.output.files` (a temporary file in the target folder, then replacing the old
-one), so a failed export never destroys it. KML/KMZ is written by :mod:`planning.output.kml`.
+one), so a failed export never destroys it. KML/KMZ is written by :mod:`planning.output.kml`,
+the File Geodatabase by :mod:`planning.output.fgdb`.
 
 Examples
 --------
@@ -39,7 +40,16 @@ import pyogrio
 from geo._errors import DataError
 from planning.choices import ENCODINGS, FORMATS, OUTPUT_CRS
 from planning.output import _shapefile, report
-from planning.output.files import csv_bytes, geometry_type, is_formula_like, plain, replacing, write_geopackage
+from planning.output.fgdb import write_fgdb
+from planning.output.files import (
+    csv_bytes,
+    geometry_type,
+    is_formula_like,
+    plain,
+    replacing,
+    table_frame,
+    write_geopackage,
+)
 from planning.output.kml import kml_document, write_kml
 from planning.output.layers import (
     OutputCRS,
@@ -86,11 +96,7 @@ def _check_names(names: list[str], *, file: Path) -> None:
 
 def _table_frame(table: pd.DataFrame) -> pd.DataFrame:
     """A table with its (named) index as the first column."""
-    frame = pd.DataFrame(table)
-    if frame.index.name is not None or not isinstance(frame.index, pd.RangeIndex):
-        name = frame.index.name or "id"
-        frame = frame.reset_index(names=name if name not in frame.columns else f"{name}_index")
-    return plain(frame)
+    return table_frame(table)
 
 
 def _description(name: str, info: OutputCRS, *, kind: str = "layer") -> str:
@@ -550,6 +556,10 @@ def export_layers(layers: Mapping[str, gpd.GeoDataFrame], tables: Mapping[str, p
     fmt = str(fmt).lower()
     if fmt == "gpkg":
         return write_gpkg(layers, out, tables=tables, crs=crs, about=about, labels=labels)
+    if fmt == "fgdb":
+        # Aliases and values in the header language; "key" keeps the codes (aliases in Chinese).
+        return write_fgdb(layers, out, tables=tables, crs=crs, lang=headers if headers in (
+            "zh", "en") else "zh", codes=headers == "key", about=about, labels=labels)
     if fmt == "shp":
         return write_shapefile_zip(layers, out, tables=tables, crs=crs, encoding=encoding,
                                    about=about)
@@ -577,7 +587,7 @@ def export_analysis(analysis: Analysis, *, fmt: str, out: str | os.PathLike[str]
     Parameters
     ----------
     analysis : planning.access.analysis.Analysis
-    fmt : {"gpkg", "shp", "geojson", "kml", "kmz", "csv", "xlsx", "html"}
+    fmt : {"gpkg", "fgdb", "shp", "geojson", "kml", "kmz", "csv", "xlsx", "html"}
     out : path
         File to write (for ``html`` a PDF is written beside it when Chromium is installed).
     crs, encoding, headers, layer, table
