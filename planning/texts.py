@@ -403,6 +403,8 @@ EXPORT_TEXT: dict[str, tuple[str, str]] = {
                         "carry their codes as names."),
     "style_coverage": ("覆盖率分级", "coverage classes"),
     "style_categories": ("设施类别", "facility categories"),
+    "style_circle": ("服务圈内外", "inside or outside the circle"),
+    "style_single": ("单一符号", "one symbol"),
     "crs.wgs84": ("坐标系：WGS84 经纬度（EPSG:4326）",
                   "Coordinates: WGS84 longitude/latitude (EPSG:4326)"),
     "crs.cgcs2000": ("坐标系：CGCS2000 经纬度（EPSG:4490）",

@@ -60,7 +60,7 @@ from planning.output.layers import (
     to_output_crs,
 )
 from planning.output.readable import readable
-from planning.output.styles import qml_categories, qml_coverage
+from planning.output.styles import first_view, layer_qml
 from planning.texts import EXPORT_TEXT, LAYER_TITLES, TABLE_TITLES, Language, both, column_label, column_labels
 
 if TYPE_CHECKING:
@@ -164,36 +164,26 @@ def _field_labels_table(layers: Mapping[str, pd.DataFrame],
 # GeoPackage
 
 
-def _coverage_field(gdf: gpd.GeoDataFrame) -> str | None:
-    if "complete_circle_pct" in gdf.columns:
-        return "complete_circle_pct"
-    for column in gdf.columns:
-        if str(column).startswith("coverage_pct"):
-            return str(column)
-    return None
-
-
 def layer_styles(layers: Mapping[str, gpd.GeoDataFrame]) -> pd.DataFrame:
-    """Rows of a GeoPackage ``layer_styles`` table (the QGIS convention) for the result layers."""
+    """Rows of a GeoPackage ``layer_styles`` table (the QGIS convention): a style for every
+    layer, so that the first view in QGIS is readable (see :func:`planning.output.styles.layer_qml`)."""
     rows = []
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    communities = layers.get("communities")
+    view = first_view(communities) if communities is not None else (None, None)
+    titles = {"coverage": "style_coverage", "categories": "style_categories",
+              "circle": "style_circle", "single": "style_single"}
     for name, gdf in layers.items():
-        qml = None
-        if name == "communities":
-            field = _coverage_field(gdf)
-            qml = qml_coverage(field) if field else None
-            title = both(EXPORT_TEXT, "style_coverage")
-        elif "category" in gdf.columns and len(gdf):
-            values = [str(v) for v in pd.unique(gdf["category"].dropna())]
-            kind = "marker" if geometry_type(gdf, name, file=Path(name)) in (
-                "Point", "MultiPoint") else "fill"
-            qml = qml_categories("category", values, kind=kind)
-            title = both(EXPORT_TEXT, "style_categories")
-        if qml is None:
+        family = geometry_type(gdf, name, file=Path(name)).removeprefix("Multi")
+        kind = {"Point": "marker", "Polygon": "fill"}.get(family, "line")
+        styled = layer_qml(name, gdf, kind=kind, view=view)
+        if styled is None:
             continue
+        qml, shows = styled
         rows.append({"f_table_catalog": "", "f_table_schema": "", "f_table_name": name,
                      "f_geometry_column": "geom", "styleName": name, "styleQML": qml,
-                     "styleSLD": "", "useAsDefault": True, "description": title,
+                     "styleSLD": "", "useAsDefault": True,
+                     "description": both(EXPORT_TEXT, titles[shows]),
                      "owner": "", "ui": "", "update_time": now})
     return pd.DataFrame(rows, columns=["f_table_catalog", "f_table_schema", "f_table_name",
                                        "f_geometry_column", "styleName", "styleQML",

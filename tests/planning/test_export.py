@@ -168,7 +168,8 @@ def test_gpkg_layer_styles_are_qml(tmp_path: Path, layers) -> None:
     out = export.write_gpkg(layers, tmp_path / "styled.gpkg")
     styles = pyogrio.read_dataframe(out, layer="layer_styles")
     by_layer = dict(zip(styles["f_table_name"], styles["styleQML"]))
-    assert set(by_layer) == {"communities", "facilities", "circles", "uncovered"}
+    assert set(by_layer) == {"communities", "facilities", "circles", "uncovered", "demand",
+                             "recommended_sites"}
     renderer = ET.fromstring(by_layer["communities"]).find("renderer-v2")
     assert renderer.get("type") == "graduatedSymbol"
     assert renderer.get("attr") == "complete_circle_pct"
