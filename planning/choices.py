@@ -11,6 +11,8 @@ from pathlib import Path
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 DEFAULT_DATASET = "xian"
 DEFAULT_DATA = DATA_DIR / DEFAULT_DATASET
+#: The targets a data set is judged against when its dataset.toml names none.
+DEFAULT_TARGETS = "national_baseline"
 
 #: Coordinate systems of lon/lat input (same keys as :data:`geo.coords.COORD_SYSTEMS`).
 COORD_SYSTEMS: tuple[str, ...] = ("wgs84", "cgcs2000", "gcj02", "bd09")

@@ -45,10 +45,10 @@ from geo.dataset import Dataset
 from geo.taxonomy import CATEGORIES
 from planning.access.coverage import Coverage
 from planning.access.demand import as_points, community_kinds, locate
+from planning.choices import DEFAULT_TARGETS
 from planning.texts import Note, report_text
 
 TARGETS_DIR = Path(__file__).resolve().parent.parent / "targets"
-DEFAULT_TARGETS = "national_baseline"
 _OPS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "==": operator.eq,
 }

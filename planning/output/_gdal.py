@@ -26,19 +26,37 @@ _ALTER_ALTERNATIVE_NAME = 0x80
 _MIN_VERSION = (3, 7)
 
 
-def _loaded_gdal_path() -> str | None:
-    """Path of the libgdal pyogrio uses: the one mapped into this process, else its wheel's."""
+def _candidate_paths() -> list[str]:
+    """Files that may be the libgdal pyogrio uses: its wheel's own copy first, then every
+    libgdal mapped into this process (rasterio, for one, brings another GDAL)."""
+    here = Path(pyogrio.__file__).resolve().parent
+    found: list[str] = []
+    for pattern in ("../pyogrio.libs/libgdal*", ".dylibs/libgdal*", "../pyogrio.libs/gdal*.dll"):
+        found += sorted(glob.glob(str(here / pattern)))
     maps = Path("/proc/self/maps")
     if maps.exists():
         for line in maps.read_text().splitlines():
-            path = line.split(maxsplit=5)[-1] if len(line.split()) >= 6 else ""
-            if "libgdal" in Path(path).name and Path(path).exists():
-                return path
-    here = Path(pyogrio.__file__).resolve().parent
-    for pattern in ("../pyogrio.libs/libgdal*", ".dylibs/libgdal*", "../pyogrio.libs/gdal*.dll"):
-        found = sorted(glob.glob(str(here / pattern)))
-        if found:
-            return found[0]
+            fields = line.split(maxsplit=5)
+            if len(fields) == 6 and "libgdal" in Path(fields[5]).name and Path(fields[5]).exists():
+                found.append(fields[5])
+    return list(dict.fromkeys(found))
+
+
+def _version(lib: ctypes.CDLL) -> str:
+    lib.GDALVersionInfo.restype = ctypes.c_char_p
+    lib.GDALVersionInfo.argtypes = [ctypes.c_char_p]
+    return (lib.GDALVersionInfo(b"RELEASE_NAME") or b"").decode("ascii", "replace")
+
+
+def _pyogrio_gdal() -> ctypes.CDLL | None:
+    """The libgdal of pyogrio's own GDAL version: the one whose drivers pyogrio registered."""
+    for path in _candidate_paths():
+        try:
+            lib = ctypes.CDLL(path)
+            if _version(lib) == pyogrio.__gdal_version_string__:
+                return lib
+        except (OSError, AttributeError):
+            continue
     return None
 
 
@@ -47,12 +65,8 @@ def gdal_library() -> ctypes.CDLL | None:
     """GDAL's C library as pyogrio loaded it (``None`` when it cannot be found or is too old)."""
     if tuple(pyogrio.__gdal_version__[:2]) < _MIN_VERSION:
         return None
-    path = _loaded_gdal_path()
-    if path is None:
-        return None
-    try:
-        lib = ctypes.CDLL(path)
-    except OSError:
+    lib = _pyogrio_gdal()
+    if lib is None:
         return None
     p, s, i = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int
     for name, restype, argtypes in (

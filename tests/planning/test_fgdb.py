@@ -136,3 +136,14 @@ def test_export_command_writes_a_file_geodatabase(tmp_path: Path, toy_dataset_di
     communities = pyogrio.read_dataframe(out, layer="communities")
     assert sorted(communities["name"]) == sorted(["花山社区", "采石村", "金家庄社区", "新桥村"])
     assert set(communities["kind"]) <= {"城市社区", "农村社区（村）"}
+
+
+def test_the_gdal_of_pyogrio_is_used_when_another_is_loaded() -> None:
+    """rasterio brings its own libgdal; the aliases must go through the one pyogrio wrote with."""
+    pytest.importorskip("rasterio")
+    from planning.output import _gdal
+
+    lib = _gdal._pyogrio_gdal()
+    if lib is None:
+        pytest.skip("pyogrio's libgdal is not a separate file here")
+    assert _gdal._version(lib) == pyogrio.__gdal_version_string__
