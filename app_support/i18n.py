@@ -108,8 +108,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "set.elderly_walk_speed_m_per_min": ("老年人步行速度（米/分钟）", "Elderly walking speed (m/min)"),
     "set.profile": ("人群", "Profile"),
     "set.ebike_speed_km_per_h": ("电动自行车速度（千米/小时）", "E-bike speed (km/h)"),
-    "profile.standard": ("一般居民", "Standard"),
-    "profile.elderly": ("老年人", "Elderly"),
     # map
     "map.category": ("服务类别", "Service category"),
     "map.all_categories": ("全部类别", "all categories"),
@@ -275,10 +273,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "no": ("否", "no"),
 }
 
-#: Words for the codes in the data and results (kind, travel mode, siting model, solver, candidate
-#: source) come from the one table the exports and the report use, under the app's keys.
-_VALUE_KEYS = {"kind": "kind", "mode": "mode", "model": "site.model", "solver": "site.solver",
-               "source": "site.source"}
+#: Words for the codes in the data and results (kind, travel mode, walking profile, siting model,
+#: solver, candidate source) come from the one table the exports and the report use, under the app's keys.
+_VALUE_KEYS = {"kind": "kind", "mode": "mode", "profile": "profile", "model": "site.model",
+               "solver": "site.solver", "source": "site.source"}
 TEXT.update({f"{prefix}.{code}": pair for column, prefix in _VALUE_KEYS.items()
              for code, pair in texts.VALUE_LABELS[column].items()})
 

@@ -228,6 +228,7 @@ VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
               "manual": ("手工方案", "drawn by hand")},
     "mode": {"walk": ("步行", "Walk"), "ebike": ("电动自行车/自行车", "E-bike / bicycle"),
              "car": ("小汽车", "Car")},
+    "profile": {"standard": ("一般居民", "Standard"), "elderly": ("老年人", "Elderly")},
     "solver": {"exact": ("精确求解（HiGHS）", "exact (HiGHS)"), "greedy": ("贪心算法", "greedy"),
                "incumbent": ("求解时限内的最好解", "best solution within the time limit")},
     "scope": {"community": ("社区", "communities"), "population": ("人口", "residents"),
@@ -514,6 +515,9 @@ SETTING_LABELS: dict[str, tuple[str, str]] = {
     "ebike_respects_oneway": ("电动自行车遵守单行道", "E-bikes keep to one-way streets"),
     "circle_buffer_m": ("服务圈绘制缓冲（米）", "Service-circle drawing buffer (m)"),
 }
+
+#: Settings whose values are codes of a :data:`VALUE_LABELS` column.
+SETTING_VALUES: dict[str, str] = {"urban_mode": "mode", "rural_mode": "mode", "profile": "profile"}
 
 #: Scopes of the indicators (``scope`` column), as the report names them.
 SCOPES: dict[str, tuple[str, str]] = {

@@ -51,6 +51,7 @@ from planning.texts import (
     E2SFCA_SUPPLY,
     SCOPES,
     SETTING_LABELS,
+    SETTING_VALUES,
     Language,
     column_label,
     e2sfca_labels,
@@ -544,9 +545,13 @@ def render_report(content: ReportContent, *, lang: Language = "zh", paper: str |
     settings = dict(content.settings)
     for kind, minutes in content.circle_minutes.items():
         settings.setdefault(f"{kind}_circle_minutes", f"{minutes:g}")
+    yes_no = {"True": value_label("pass", True, lang), "False": value_label("pass", False, lang)}
     rows = pd.DataFrame({
         "label": [say(SETTING_LABELS, k, lang) if k in SETTING_LABELS else k for k in settings],
-        "key": list(settings), "value": list(settings.values())})
+        "key": list(settings),
+        # Modes and profiles in words, yes/no for switches.
+        "value": [value_label(SETTING_VALUES[k], v, lang) if k in SETTING_VALUES
+                  else yes_no.get(str(v), v) for k, v in settings.items()]})
     parts.append(f"<h3>{esc(_t('settings', lang))}</h3>")
     parts.append(_table_html(rows, lang=lang, labels={
         "label": _t("setting", lang), "key": "", "value": ""}))

@@ -142,3 +142,23 @@ def test_indicator_page_says_whose_targets(toy_source: str, lang: str) -> None:
     expected = {"zh": "指标目标依据：城乡社区服务基本要求。",
                 "en": "Targets from: National baseline for community services."}[lang]
     assert expected in captions
+
+
+def test_facility_popups_and_scenario_names_are_words() -> None:
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from app_support.mapping import facilities_json
+    from app_support.scenarios_view import default_name
+
+    facilities = gpd.GeoDataFrame({"facility_id": ["F1"], "category": ["health"], "name": ["站"],
+                                   "status": ["existing"]}, geometry=[Point(118.4, 31.7)], crs=4326)
+    text = facilities_json(facilities)["health"]
+    assert '"status_zh":"现状"' in text.replace(" ", "") and '"status_en":"existing"' in text.replace(" ", "")
+
+    class _Result:
+        category, model = "community_living_room", "mclp"
+        sites = [1, 2, 3, 4, 5]
+
+    assert default_name(_Result(), "zh") == "社区客厅5处（最大覆盖）"
+    assert default_name(_Result(), "en") == "Community living room 5 sites (Maximal covering)"

@@ -187,3 +187,19 @@ def test_targets_name_their_plan_and_say_when_it_is_another_citys(toy_dataset_di
 def test_nan_shares_stay_empty_not_zero() -> None:
     out = readable(pd.DataFrame({"coverage_pct_health": [np.nan, 50.04]}))
     assert pd.isna(out["coverage_pct_health"][0]) and out["coverage_pct_health"][1] == 50.0
+
+
+def test_report_settings_show_modes_and_switches_in_words() -> None:
+    from planning.output.report import ReportContent, render_report
+    from tests.planning import _export_layers as fx
+
+    content = ReportContent(title="示例", layers=fx.layers(), tables=fx.tables(),
+                            categories=["community_living_room"],
+                            settings={"urban_mode": "walk", "rural_mode": "ebike",
+                                      "profile": "elderly", "ebike_respects_oneway": "False"})
+    document = render_report(content)
+    for words in ("<td>步行</td>", "<td>电动自行车/自行车</td>", "<td>老年人</td>", "<td>否</td>"):
+        assert words in document, words
+    assert "<td>walk</td>" not in document and "<td>False</td>" not in document
+    english = render_report(content, lang="en")
+    assert "<td>E-bike / bicycle</td>" in english and "<td>no</td>" in english
