@@ -229,6 +229,8 @@ VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
     "mode": {"walk": ("步行", "Walk"), "ebike": ("电动自行车/自行车", "E-bike / bicycle"),
              "car": ("小汽车", "Car")},
     "profile": {"standard": ("一般居民", "Standard"), "elderly": ("老年人", "Elderly")},
+    # Units of the targets files, written in Chinese there.
+    "unit": {"人": ("人", "persons"), "个": ("个", "number")},
     "solver": {"exact": ("精确求解（HiGHS）", "exact (HiGHS)"), "greedy": ("贪心算法", "greedy"),
                "incumbent": ("求解时限内的最好解", "best solution within the time limit")},
     "scope": {"community": ("社区", "communities"), "population": ("人口", "residents"),

@@ -275,7 +275,7 @@ def _indicator_html(indicators: pd.DataFrame, *, lang: Language) -> tuple[str, i
                   if "scope" in frame else ""),
         "value": frame["value"] if "value" in frame else np.nan,
         "target": frame["target"] if "target" in frame else np.nan,
-        "unit": frame["unit"] if "unit" in frame else "",
+        "unit": frame["unit"].map(lambda v: value_label("unit", v, lang)) if "unit" in frame else "",
         "pass": shown,
     })
     if missing is not None:
