@@ -188,9 +188,6 @@ TEXT: dict[str, tuple[str, str]] = {
     # siting
     "site.category": ("设施类别", "Facility category"),
     "site.model": ("模型", "Model"),
-    "site.model.mclp": ("最大覆盖（给定新址数）", "Maximal covering (number of new sites)"),
-    "site.model.lscp": ("集合覆盖（达到目标覆盖率的最少新址）", "Set covering (fewest sites for a target share)"),
-    "site.model.pmedian": ("P 中位（总出行时间最少）", "p-median (least total travel time)"),
     "site.new_sites": ("新址数量", "Number of new sites"),
     "site.target_pct": ("目标覆盖率（%）", "Target share covered (%)"),
     "site.candidates": ("候选址来源", "Candidate source"),
@@ -204,10 +201,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "site.step.matrix": ("计算候选址与需求点之间的出行时间…", "Travel times between candidates and residents…"),
     "site.step.done": ("完成", "Done"),
     "site.result": ("选址结果", "Siting result"),
-    "site.solver": ("求解方式：{solver}；最优性差距：{gap}", "Solver: {solver}; optimality gap: {gap}"),
-    "site.solver.exact": ("精确求解（HiGHS）", "exact (HiGHS)"),
-    "site.solver.greedy": ("贪心算法", "greedy"),
-    "site.solver.incumbent": ("求解时限内的最好解", "best solution within the time limit"),
+    "site.solver_words": ("求解方式：{solver}", "Solver: {solver}"),
     "site.covered": ("圈内人口：{before} → {after}", "Residents inside the circle: {before} → {after}"),
     "site.scenario_name": ("方案名称", "Scenario name"),
     "site.save": ("保存方案", "Save scenario"),
@@ -218,8 +212,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "site.compare.pick": ("选择两个方案", "Choose two scenarios"),
     "site.no_scenarios": ("尚无已保存的方案。", "No saved scenarios yet."),
     "site.none_yet": ("设置参数后点击“开始选址”。", "Choose the options and press Recommend sites."),
-    "site.source.given": ("数据中的候选址", "given"),
-    "site.source.generated": ("自动生成", "generated"),
     "site.outside_communities": ("（不在任何社区内）", "(outside communities)"),
     # export
     "exp.layers": ("图层与表格", "Layers and tables"),
@@ -316,6 +308,13 @@ TEXT: dict[str, tuple[str, str]] = {
     "yes": ("是", "yes"),
     "no": ("否", "no"),
 }
+
+#: Words for the codes in the data and results (kind, travel mode, walking profile, siting model,
+#: solver, candidate source) come from the one table the exports and the report use, under the app's keys.
+_VALUE_KEYS = {"kind": "kind", "mode": "mode", "profile": "profile", "model": "site.model",
+               "solver": "site.solver", "source": "site.source"}
+TEXT.update({f"{prefix}.{code}": pair for column, prefix in _VALUE_KEYS.items()
+             for code, pair in texts.VALUE_LABELS[column].items()})
 
 
 def t(key: str, lang: str = "zh", **values: object) -> str:

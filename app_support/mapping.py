@@ -36,6 +36,7 @@ from app_support.offline import OfflineHeatMap, OfflineMap, RemoteJson
 from geo.taxonomy import CATEGORIES
 from planning import columns as result_columns
 from planning.output.styles import planner_number
+from planning.texts import value_label
 
 BASEMAPS: tuple[str, ...] = ("none", "osm", "tianditu", "amap")
 NO_DATA_COLOR = "#bdbdbd"
@@ -598,12 +599,16 @@ def _communities_group(layers: MapLayers, *, lang: str, basemap: str) -> folium.
 
 
 def facility_columns() -> list[str]:
-    return ["facility_id", "name", "category", "floor_area_m2", "status"]
+    return ["facility_id", "name", "category", "floor_area_m2", "status", "status_zh", "status_en"]
 
 
 def facilities_json(facilities: gpd.GeoDataFrame, *, basemap: str = "none") -> dict[str, str]:
-    """GeoJSON text of the facilities of each category (computed once per data set)."""
+    """GeoJSON text of the facilities of each category (computed once per data set; the status in
+    both languages, so one text serves both)."""
     out = {}
+    if "status" in facilities.columns:
+        facilities = facilities.assign(**{f"status_{lang}": facilities["status"].map(
+            lambda v, lang=lang: value_label("status", v, lang)) for lang in ("zh", "en")})
     for key in _categories_in(facilities):
         part = facilities[facilities["category"].astype(str) == key]
         text = layer_json(part, [c for c in facility_columns() if c in part.columns], basemap=basemap)
@@ -618,7 +623,8 @@ def _facility_groups(facilities: gpd.GeoDataFrame | Mapping[str, str | RemoteJso
     prepared = facilities_json(facilities, basemap=basemap) if isinstance(facilities, gpd.GeoDataFrame) \
         else facilities
     fields = [("name", column_label("name", lang)), ("facility_id", column_label("facility_id", lang)),
-              ("floor_area_m2", column_label("floor_area_m2", lang)), ("status", column_label("status", lang))]
+              ("floor_area_m2", column_label("floor_area_m2", lang)),
+              (f"status_{'en' if lang == 'en' else 'zh'}", column_label("status", lang))]
     groups: list[folium.FeatureGroup] = []
     if merged:
         groups.append(folium.FeatureGroup(name=f"{t('layer.facilities', lang)} · {t('map.all_categories', lang)}",

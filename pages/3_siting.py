@@ -11,7 +11,7 @@ from app_support.mapping import build_map
 from geo._errors import DataError
 from geo.taxonomy import CATEGORIES
 from planning.choices import MODELS
-from planning.texts import note_text
+from planning.texts import note_text, solver_text
 
 # "both" first: the default choice.
 CANDIDATES = ("both", "given", "generated")
@@ -67,10 +67,9 @@ if not latest or latest[0] != state.source():
 
 result = state.siting_for(*latest)
 st.subheader(t("site.result", lang))
-gap = "—" if result.gap_pct is None or result.gap_pct != result.gap_pct else f"{result.gap_pct:.2f} %"
 st.success(t("msg.sites_found", lang, n=len(result.sites)))
 st.markdown(
-    t("site.solver", lang, solver=t(f"site.solver.{result.solver}", lang), gap=gap)
+    t("site.solver_words", lang, solver=solver_text(result.solver, result.gap_pct, lang))
     + " · " + t("site.covered", lang, before=f"{result.covered_before:,}", after=f"{result.covered_after:,}")
 )
 for note in getattr(result, "notes", []) or []:
@@ -87,7 +86,7 @@ st_folium(build_map(layers, lang=lang), key="siting_map", height=560, use_contai
           returned_objects=[])
 columns = [c for c in ("rank", "candidate_id", "name", "source", "floor_area_m2", "community_id", "newly_covered",
                        "cumulative_covered", "cumulative_pct") if c in result.sites.columns]
-st.dataframe(translate_columns(sites[columns], lang), hide_index=True, width="stretch")
+st.dataframe(views.table_view(translate_columns(sites[columns], lang), lang), hide_index=True, width="stretch")
 with st.expander(t("layer.before_after", lang)):
     st.dataframe(translate_columns(views.readable_before_after(result.community_before_after.reset_index(),
                                                                lang=lang), lang),
