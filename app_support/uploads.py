@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from geo._errors import DataError
+from planning.output.files import write_bytes, write_text
 
 if TYPE_CHECKING:
     from geo.dataset import Dataset
@@ -70,16 +71,9 @@ def save_uploads(files: Mapping[str, Any], *, root: Path | None = None) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     # The data set is titled and exported under the uploaded file's name, not the hash: kept
     # beside the folder (as text only, never as a path).
-    fd, tmp = tempfile.mkstemp(dir=folder.parent, suffix=".part")
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(shown)
-    os.replace(tmp, _name_file(folder))
+    write_text(_name_file(folder), shown)
     for layer, (suffix, data) in payloads.items():
-        target = folder / ("dataset" + suffix if layer in ("dataset", TOML_SLOT) else layer + suffix)
-        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".part")
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.replace(tmp, target)
+        write_bytes(folder / ("dataset" + suffix if layer in ("dataset", TOML_SLOT) else layer + suffix), data)
     return folder
 
 
