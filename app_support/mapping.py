@@ -28,13 +28,14 @@ from folium.template import Template
 from PIL import Image
 from rasterio.crs import CRS as RasterCRS
 from rasterio.transform import Affine, array_bounds
-from rasterio.warp import Resampling, calculate_default_transform, reproject
+from rasterio.warp import calculate_default_transform
 from rasterio.warp import transform as transform_xy
 
 from app_support.i18n import category_label, column_label, t
 from app_support.offline import OfflineHeatMap, OfflineMap, RemoteJson
 from geo.taxonomy import CATEGORIES
 from planning import columns as result_columns
+from planning.output.rasters import warp_nearest
 from planning.output.styles import planner_number
 from planning.texts import value_label
 
@@ -163,8 +164,7 @@ def surface_image(classes: np.ndarray, transform: Affine, crs: Any, colors: Sequ
         dst_width, dst_height = int(dst_width / scale), int(dst_height / scale)
         dst_transform = dst_transform * Affine.scale(scale)
     shown = np.zeros((dst_height, dst_width), dtype=np.uint8)
-    reproject(classes, shown, src_transform=transform, src_crs=src_crs, dst_transform=dst_transform,
-              dst_crs=dst_crs, src_nodata=0, dst_nodata=0, resampling=Resampling.nearest)
+    warp_nearest(classes, shown, transform, src_crs, dst_transform, dst_crs, nodata=0)
     palette = np.zeros((256, 4), dtype=np.uint8)
     for i, color in enumerate(colors, start=1):
         palette[i] = [int(color[1:3], 16), int(color[3:5], 16), int(color[5:7], 16), alpha]
