@@ -16,7 +16,8 @@ from geo.network import RoadNetwork
 from planning.access.travel import TravelModel
 from planning.settings import Settings
 from planning.siting import lscp, mclp, minutes_matrix, pmedian, recommend_sites
-from planning.siting._greedy import improve_cover, improve_median, lagrangian_median
+from planning.siting._greedy import improve_cover
+from planning.siting._median import improve_median, lagrangian_median
 from planning.siting._reduce import reduce_coverage
 
 from ._siting_line import (
