@@ -26,6 +26,9 @@ import numpy as np
 Progress = Callable[[float, float, float], None]
 #: Least seconds between two progress calls (the last report is never lost, only delayed).
 PULSE_S = 0.2
+#: Seconds after which the callback hears the latest report again even if nothing changed, so
+#: that a user interface stays alive (and can notice a stop) during a long stage.
+HEARTBEAT_S = 1.0
 
 
 @dataclass
@@ -97,13 +100,15 @@ class Deadline:
         self.pulse()
 
     def pulse(self, *, force: bool = False) -> None:
-        """Call the progress callback with the latest report, on the owner thread only."""
+        """Call the progress callback with the latest report, on the owner thread only
+        (when it is new, or as a heartbeat; ``force``: now)."""
         if self.progress is None or threading.get_ident() != self.owner:
             return
         now = time.perf_counter()
         with self._reports.lock:
             r = self._reports
-            if not r.fresh or r.latest is None or (not force and now - r.last_call < PULSE_S):
+            due = now - r.last_call >= (PULSE_S if r.fresh else HEARTBEAT_S)
+            if r.latest is None or not (force or due):
                 return
             r.fresh, r.last_call = False, now
             incumbent, bound = r.latest

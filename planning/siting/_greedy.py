@@ -92,8 +92,6 @@ def improve_cover(
         if best_pair is None:
             break
         chosen[best_pair[0]] = best_pair[1]
-        if deadline is not None:
-            deadline.report(float(weight[np.asarray(csr[:, chosen].sum(axis=1)).ravel() > 0].sum()), np.nan)
     return chosen
 
 

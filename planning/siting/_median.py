@@ -245,7 +245,7 @@ def greedy_sites(prob: Median, p: int) -> np.ndarray:
     """
     n = prob.n
     cur = prob.base.copy()
-    bound = np.bincount(prob.cols, weights=prob.saving(), minlength=n)
+    bound = np.bincount(prob.cols, weights=prob.saving(), minlength=n).astype(np.float64)
     fresh = np.ones(n, dtype=bool)
     chosen: list[int] = []
     for _ in range(min(p, n)):
@@ -312,6 +312,7 @@ def _column_savings(csc: sparse.csc_matrix, w: np.ndarray, current: np.ndarray, 
 # ---------------------------------------------------------------------------- vertex substitution
 def swap_sites(
     prob: Median, chosen: np.ndarray, *, deadline: Deadline | None = None, max_rounds: int | None = None,
+    report: bool = False,
 ) -> np.ndarray:
     """Vertex substitution (Teitz–Bart): the best single exchange, round after round, while it pays.
 
@@ -328,6 +329,7 @@ def swap_sites(
     cannot matter; they are a prefix of each resident's sorted pairs). Deterministic: ties go to
     the first exchange in index order. The round count is the only limit besides the deadline,
     so a machine's load never changes which local optimum is reached unless the time runs out.
+    ``report``: tell the deadline's progress of each better total (when ``chosen`` is the incumbent).
     """
     chosen = np.unique(np.asarray(chosen, dtype=np.int64))
     p, n = len(chosen), prob.n
@@ -358,7 +360,7 @@ def swap_sites(
             break
         chosen[best // n] = best % n
         chosen.sort()
-        if deadline is not None:
+        if report and deadline is not None:
             deadline.report(prob.const + float(w @ d1) - float(extra.flat[best]), np.nan)
     return chosen
 
@@ -380,14 +382,15 @@ class Lagrange:
 
 def lagrangian(
     prob: Median, p: int, incumbent: np.ndarray, *, deadline: Deadline | None = None,
-    iterations: int = 3_000, improve: bool = True,
+    iterations: int = 3_000, improve: bool = True, known_bound: float = -np.inf,
 ) -> Lagrange:
     """Subgradient search for the best Lagrangian bound (module notes).
 
     ``incumbent`` (p sites) sets the first multipliers (each resident's radius halfway between
     its nearest and second-nearest open site); the p sites of a step that beat it (after swaps
     when ``improve``) become the incumbent. Stops when the bound meets the incumbent, the step
-    has shrunk to nothing, after ``iterations`` steps, or at the deadline.
+    has shrunk to nothing, after ``iterations`` steps, or at the deadline. Progress reports never
+    fall below ``known_bound``.
     """
     n, m = prob.n, prob.m
     inc = np.unique(np.asarray(incumbent, dtype=np.int64))
@@ -420,7 +423,7 @@ def lagrangian(
         if not np.isfinite(best_u) or u < best_u - 1e-12 * max(1.0, abs(best_u)):
             best_u, best_mu, stall = u, mu.copy(), 0
             if deadline is not None:
-                deadline.report(inc_total, baseline - best_u)
+                deadline.report(inc_total, max(known_bound, baseline - best_u))
         else:
             stall += 1
             if stall >= 25:
@@ -436,7 +439,7 @@ def lagrangian(
                 saving_inc = baseline - inc_total
                 abs_tol = OPTIMALITY_TOLERANCE * max(1.0, inc_total)
                 if deadline is not None:
-                    deadline.report(inc_total, baseline - best_u)
+                    deadline.report(inc_total, max(known_bound, baseline - best_u))
         if best_u - saving_inc <= abs_tol or theta < 1e-5:
             break
         open_ = np.zeros(n, dtype=bool)

@@ -22,7 +22,7 @@ Lagrangian bound, and assignments come from an LP with the sites fixed.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy import sparse
@@ -95,11 +95,11 @@ def solve_pmedian(
     greedy_total = track.total
     track.deadline.report(track.total, track.bound)
     if not track.proved() and deadline.limit_s > 0 and p_eff and not deadline.passed():
-        swapped = swap_sites(prob, track.cols, deadline=deadline)
+        swapped = swap_sites(prob, track.cols, deadline=deadline, report=True)
         track.offer(swapped, prob.total(swapped))
         track.timings["heuristics"] = deadline.elapsed()
         t1 = time.perf_counter()
-        lag = lagrangian(prob, p_eff, track.cols, deadline=deadline)
+        lag = lagrangian(prob, p_eff, track.cols, deadline=deadline, known_bound=track.bound)
         track.timings["lagrangian"] = time.perf_counter() - t1
         track.timings["lagrangian_iterations"] = float(lag.iterations)
         track.timings["lagrangian_bound"] = float(lag.bound)
@@ -301,7 +301,9 @@ def _capacitated(times: sparse.spmatrix, weight: np.ndarray, base_minutes: np.nd
     # Without capacities the same sites can only do better: that optimum bounds this one.
     lower, source = _everyone_at_best(prob), "trivial"
     if deadline.limit_s > 0 and p_eff and not deadline.passed():
-        lag = lagrangian(prob, p_eff, greedy_sites(prob, p_eff), deadline=deadline, iterations=500)
+        # Quietly: its sites and totals are those of the problem without capacities.
+        lag = lagrangian(prob, p_eff, greedy_sites(prob, p_eff), deadline=replace(deadline, progress=None),
+                         iterations=500)
         if lag.bound > lower:
             lower, source = lag.bound, "Lagrangian (without capacities)"
 
@@ -328,7 +330,7 @@ def _attach_assignment(sol: Solution, prob: Median, pr: np.ndarray, pc: np.ndarr
     on = (z > 1e-12) & (position[pc] >= 0)
     group_share = sparse.csr_matrix((z[on], (pr[on], position[pc[on]])), shape=(prob.m, len(chosen)))
     sol.served = np.asarray(group_share.T @ prob.w).ravel()
-    sol.minutes_saved = np.bincount(position[pc[on]], weights=value[on], minlength=len(chosen))
+    sol.minutes_saved = np.bincount(position[pc[on]], weights=value[on] * z[on], minlength=len(chosen))
     # Every input row takes its group's shares (merged rows are identical).
     alive = prob.row_group >= 0
     expand = sparse.csr_matrix((np.ones(int(alive.sum())), (np.flatnonzero(alive), prob.row_group[alive])),
