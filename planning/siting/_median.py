@@ -409,10 +409,12 @@ def lagrangian(
     best_u, best_mu = np.inf, mu.copy()
     theta, stall, done, pairs = 1.0, 0, 0, 0
     seen: set[bytes] = {inc.tobytes()}
+    # Few pairs: one comparison over all of them costs less than the bisection's many small steps.
+    small = len(prob.data) <= 250_000
     for done in range(1, iterations + 1):
         if deadline is not None and deadline.passed():
             break
-        idx = prob.within(base - mu / w)
+        idx = np.flatnonzero(v_all > mu[prob.rows]) if small else prob.within(base - mu / w)
         r, c = prob.rows[idx], prob.cols[idx]
         pairs += len(idx)
         red = np.maximum(v_all[idx] - mu[r], 0.0)

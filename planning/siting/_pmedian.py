@@ -346,37 +346,31 @@ def _greedy_by_saving(prob: Median, pr: np.ndarray, pc: np.ndarray, value: np.nd
     remaining = prob.w.copy()
     chosen: list[int] = []
     per_resident = value / np.maximum(prob.w[pr], 1e-300)
+    # Every site's pairs, best saving per resident first: the order never changes, only what is left.
+    order = np.lexsort((-per_resident, pc))
+    col, row, gain_each = pc[order], pr[order], per_resident[order]
+    start = np.searchsorted(col, np.arange(prob.n + 1))
     for _ in range(p):
-        take = _knapsack_fill(pr, pc, per_resident, remaining, cap, prob.n, exclude=chosen)
-        gain = np.bincount(pc, weights=take * per_resident, minlength=prob.n)
+        take = _fill_in_order(col, row, remaining, cap, start)
+        gain = np.bincount(col, weights=take * gain_each, minlength=prob.n)
         gain[chosen] = -np.inf
         j = int(np.argmax(gain))
         if not np.isfinite(gain[j]):
             break
         chosen.append(j)
-        mine = pc == j
-        np.subtract.at(remaining, pr[mine], take[mine])
+        mine = slice(start[j], start[j + 1])
+        np.subtract.at(remaining, row[mine], take[mine])
         np.maximum(remaining, 0.0, out=remaining)
     return np.sort(np.asarray(chosen, dtype=np.int64))
 
 
-def _knapsack_fill(pr: np.ndarray, pc: np.ndarray, per_resident: np.ndarray, remaining: np.ndarray,
-                   cap: np.ndarray, n: int, *, exclude: list[int]) -> np.ndarray:
-    """Residents each site would take of ``remaining``: best saving per resident first, up to capacity."""
-    order = np.lexsort((-per_resident, pc))
-    avail = remaining[pr[order]]
-    col = pc[order]
+def _fill_in_order(col: np.ndarray, row: np.ndarray, remaining: np.ndarray, cap: np.ndarray,
+                   start: np.ndarray) -> np.ndarray:
+    """Residents each site would take of ``remaining``, its pairs in the given order, up to capacity."""
+    avail = remaining[row]
     before = np.cumsum(avail) - avail
-    col_start = np.zeros(n + 1)
-    sizes = np.bincount(col, weights=avail, minlength=n)
-    col_start[1:] = np.cumsum(sizes)
-    used_before = before - col_start[col]
-    take_sorted = np.clip(cap[col] - used_before, 0.0, avail)
-    take = np.empty_like(take_sorted)
-    take[order] = take_sorted
-    if exclude:
-        take[np.isin(pc, exclude)] = 0.0
-    return take
+    used_before = before - np.concatenate([[0.0], np.cumsum(avail)])[start[col]]
+    return np.clip(cap[col] - used_before, 0.0, avail)
 
 
 def _fill_by_saving(prob: Median, pr: np.ndarray, pc: np.ndarray, value: np.ndarray, cap: np.ndarray,
@@ -385,17 +379,12 @@ def _fill_by_saving(prob: Median, pr: np.ndarray, pc: np.ndarray, value: np.ndar
     remaining = prob.w.copy()
     z = np.zeros(len(pr))
     per_resident = value / np.maximum(prob.w[pr], 1e-300)
-    for j in cols:
-        idx = np.flatnonzero(pc == j)
-        idx = idx[np.argsort(-per_resident[idx], kind="stable")]
-        left = float(cap[j])
-        for k in idx:
-            if left <= 0:
-                break
-            i = pr[k]
-            got = min(left, remaining[i])
-            if got > 0:
-                z[k] = got / prob.w[i]
-                remaining[i] -= got
-                left -= got
+    order = np.lexsort((-per_resident, pc))
+    start = np.searchsorted(pc[order], np.arange(prob.n + 1))
+    for j in np.asarray(cols, dtype=np.int64):
+        idx = order[start[j] : start[j + 1]]
+        avail = remaining[pr[idx]]
+        take = np.clip(cap[j] - (np.cumsum(avail) - avail), 0.0, avail)
+        z[idx] = take / prob.w[pr[idx]]
+        remaining[pr[idx]] -= take
     return z
