@@ -22,6 +22,10 @@ valid whatever ``λ`` is, computed exactly here rather than trusted from the LP 
 - set covering: ``L = σ T + Σ_j min(0, c_j) + Σ_i min over y_i of (λ_i − σ w_i) y_i``,
   ``c_j = 1 − Σ_i a_ij λ_i`` (``σ`` on the target row ``Σ w_i y_i ≥ T``).
 
+When the LP cannot be solved in the time there is, maximal covering's bound comes from a
+subgradient search over ``λ`` instead (:func:`mclp_subgradient`): each step costs one sparse
+product, and every step's ``L`` is a valid bound.
+
 Forcing a candidate open or closed changes the relaxed optimum by a known amount (its ``ρ_j``
 against the p-th / (p+1)-th largest, or its reduced cost ``c_j``), so whenever that bound is no
 better than the incumbent, no *better* solution makes that choice and it is fixed. The MILP then
@@ -35,6 +39,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
+
+from planning.siting._deadline import Deadline
 
 
 # ---------------------------------------------------------------------------- domination
@@ -145,6 +151,40 @@ def lscp_fixing(a: sparse.csr_matrix, w: np.ndarray, target: float, lam: np.ndar
     # A better solution has at most incumbent − 1 sites.
     limit = incumbent - 1.0 + 1e-6
     return Fixing(bound, bound + np.maximum(c, 0.0) > limit, bound + np.maximum(-c, 0.0) > limit)
+
+
+def mclp_subgradient(a: sparse.csr_matrix, w: np.ndarray, p: int, incumbent: float, *, deadline: Deadline,
+                     until: float, iterations: int = 5_000) -> float:
+    """Best maximal-covering Lagrangian bound found by projected subgradient steps before ``until``."""
+    csc, csr = sparse.csc_matrix(a), sparse.csr_matrix(a)
+    n = a.shape[1]
+    lam = 0.5 * w
+    best, theta, stall = np.inf, 1.0, 0
+    for _ in range(iterations):
+        if deadline.passed(until):
+            break
+        rho = np.asarray(csc.T @ lam).ravel()
+        top = np.argpartition(-rho, p - 1)[:p] if p < n else np.arange(n)
+        bound = float(np.maximum(w - lam, 0.0).sum() + rho[top].sum())
+        if bound < best - 1e-12 * max(1.0, abs(best)) or not np.isfinite(best):
+            best, stall = bound, 0
+            deadline.report(np.nan, best)
+        else:
+            stall += 1
+            if stall >= 25:
+                theta, stall = theta / 2, 0
+        if best - incumbent <= 1e-6 * max(1.0, incumbent) or theta < 1e-6:
+            break
+        x = np.zeros(n)
+        x[top] = 1.0
+        g = np.asarray(csr @ x).ravel() - (lam < w)
+        g[(lam <= 0) & (g > 0)] = 0.0
+        g[(lam >= w) & (g < 0)] = 0.0
+        norm = float(g @ g)
+        if norm == 0.0:
+            break
+        lam = np.clip(lam - theta * (bound - incumbent) / norm * g, 0.0, w)
+    return best
 
 
 @dataclass

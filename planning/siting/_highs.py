@@ -326,6 +326,7 @@ def _finish(
     heuristic: SolverKind = "greedy",
     bound_source: str = "trivial",
     narrow: Callable[[_HighsOutcome, np.ndarray, float], tuple[float, _Narrowed | None]] | None = None,
+    fallback_bound: Callable[[float, float], float] | None = None,
 ) -> Solution:
     """Run the LP bound and the MILP in the time left before ``deadline``; keep the best proved answer.
 
@@ -337,7 +338,8 @@ def _finish(
     relaxation's values into an integer solution (often optimal when the relaxation is tight);
     ``make_start`` builds a MILP start from sites. ``narrow(lp, sites, objective)`` turns the
     LP's duals into a Lagrangian bound and a smaller MILP (:class:`_Narrowed`) that only looks
-    for better solutions than ``sites``.
+    for better solutions than ``sites``. ``fallback_bound(objective, until)`` gives a bound by
+    other means (a subgradient search) when the LP had too little time to give one.
 
     Of solutions of equal value the one found first (greedy, swaps, rounding, MILP, in that
     order) is kept, and no stage's choice depends on the clock, so whenever the gap closes the
@@ -391,6 +393,13 @@ def _finish(
     if lp.bound is not None:
         timings["lp_bound"] = float(lp.bound)
         tighten(lp.bound, "HiGHS LP relaxation")
+    elif fallback_bound is not None and not deadline.passed():
+        # The LP ran out of time: a third of what is left for a cheaper bound, the rest for the MILP.
+        t1 = time.perf_counter()
+        value = fallback_bound(best_obj, t1 + deadline.left() / 3)
+        timings["subgradient"] = time.perf_counter() - t1
+        timings["subgradient_bound"] = float(value)
+        tighten(value, "Lagrangian (subgradient)")
     deadline.report(best_obj, bound)
     if _proved(best_obj, bound, maximize=maximize):
         status = "LP bound met"

@@ -452,11 +452,14 @@ def lagrangian(
         if norm == 0.0:
             break
         mu = np.maximum(mu - theta * (u - saving_inc) / norm * g, 0.0)
-    # The bound at the best multipliers, over every pair: exact whatever the rounding of the radii.
-    red = np.maximum(v_all - best_mu[prob.rows], 0.0)
-    rho = np.bincount(prob.cols, weights=red, minlength=n)
+    # The bound at the best multipliers over a slightly wider radius than the steps used, so that
+    # no pair with a positive reduced saving is missed by the rounding of the radii: exact.
+    radius = base - best_mu / w
+    idx = prob.within(radius + 1e-9 * (np.abs(radius) + 1.0))
+    red = np.maximum(v_all[idx] - best_mu[prob.rows[idx]], 0.0)
+    rho = np.bincount(prob.cols[idx], weights=red, minlength=n)
     fixed_closed, fixed_open, best_u = _fixings(rho, best_mu, p, baseline - inc_total, abs_tol)
-    radius = np.minimum(base, base - best_mu / w)
+    radius = np.minimum(base, radius)
     return Lagrange(baseline - best_u, inc, inc_total, fixed_closed, fixed_open, radius, done,
                     pairs / max(done, 1))
 

@@ -39,7 +39,14 @@ import threading
 import numpy as np
 from scipy import sparse
 
-from planning.siting._cover import drop_dominated_columns, lscp_fixing, mclp_fixing, reduce_full_cover, restrict
+from planning.siting._cover import (
+    drop_dominated_columns,
+    lscp_fixing,
+    mclp_fixing,
+    mclp_subgradient,
+    reduce_full_cover,
+    restrict,
+)
 from planning.siting._deadline import Deadline, Progress
 from planning.siting._greedy import drop_redundant, fill_sites, greedy_capacitated, greedy_cover, improve_cover
 from planning.siting._highs import _finish, _HighsOutcome, _Narrowed, _to_original
@@ -118,7 +125,9 @@ def solve_mclp(
         sol = _finish(greedy_chosen=swapped, greedy_obj=s_obj, model=(lambda: _mclp_model(a, w, p_eff)) if n_cand
                       else None, start=lambda: _cover_start(a, swapped) if len(swapped) else None, decode=decode,
                       trivial_bound=float(w.sum()), maximize=True, deadline=deadline, lp_round=lp_round,
-                      make_start=lambda cols: _cover_start(a, cols), heuristic=label, narrow=narrow)
+                      make_start=lambda cols: _cover_start(a, cols), heuristic=label, narrow=narrow,
+                      fallback_bound=lambda obj, until: mclp_subgradient(a, w, p_eff, obj, deadline=deadline,
+                                                                         until=until) if p_eff else np.inf)
         sol.greedy_objective = g_obj
     else:
         cap = np.asarray(capacity, dtype=np.float64)[red.columns]
