@@ -17,8 +17,10 @@ under five minutes. Run with ``pytest tests/benchmarks/test_siting_bench.py -m b
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
+import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -96,13 +98,16 @@ def _run_capped(target: Callable[..., tuple[str, float]], *args: Any) -> tuple[s
     proc.start()
     proc.join(SPOPT_CAP_S)
     if proc.is_alive():
-        proc.terminate()
+        # The whole group: CBC runs as a child of that process and would outlive it.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
         proc.join(5)
         return f"stopped by the benchmark's cap after {time.perf_counter() - t0:.0f} s (build and CBC together)", np.nan
     return queue.get() if not queue.empty() else (f"ended without a report (exit code {proc.exitcode})", np.nan)
 
 
 def _report_to(queue: Any, target: Callable[..., tuple[str, float]], *args: Any) -> None:
+    os.setpgrp()  # a group of its own, so that the cap ends CBC too
     try:
         queue.put(target(*args))
     except Exception as exc:  # whatever spopt or CBC did, as text
