@@ -248,13 +248,15 @@ def analysis_for(source_key: str, coords_system: str | None, items: tuple[tuple[
 
 @st.cache_resource(max_entries=16, show_spinner=False)
 def siting_for(source_key: str, coords_system: str | None, items: tuple[tuple[str, Any], ...],
-               targets_name: str | None, options: tuple[tuple[str, Any], ...]) -> Any:
-    """:func:`planning.siting.recommend_sites` for one set of options (cached)."""
+               targets_name: str | None, options: tuple[tuple[str, Any], ...], _progress: Any = None,
+               _stop: Any = None) -> Any:
+    """:func:`planning.siting.recommend_sites` for one set of options (cached); ``_progress`` and
+    ``_stop`` (not part of the cache key) follow and stop the solver."""
     from planning.siting import recommend_sites
 
     dataset = load_source(source_key, coords_system)
     result = analysis_for(source_key, coords_system, items, targets_name)
-    sites = recommend_sites(dataset, result, **dict(options))
+    sites = recommend_sites(dataset, result, **dict(options), progress=_progress, stop=_stop)
     cache_info.computed("siting", (source_key, coords_system, items, targets_name, options))
     return sites
 

@@ -8,6 +8,7 @@ from streamlit_folium import st_folium
 from app_support import messages, page, scenarios_view, state, views
 from app_support.i18n import category_label, t, translate_columns
 from app_support.mapping import build_map
+from app_support.solve_progress import SolveProgress
 from geo._errors import DataError
 from geo.taxonomy import CATEGORIES
 from planning.choices import MODELS
@@ -50,14 +51,16 @@ if run:
     key = (state.source(), state.coords(), state.settings_items(), state.resolved_targets(dataset.meta), options)
     with st.status(t("site.running", lang), expanded=True) as box:
         box.write(t("site.step.matrix", lang))
+        watch = SolveProgress(lang=lang, model=model, time_limit_s=float(time_limit))
         try:
-            state.siting_for(*key)
+            state.siting_for(*key, _progress=watch, _stop=watch.stop)
         except (DataError, ValueError) as exc:
             box.update(label=messages.error_message(exc, lang), state="error")
             st.error(messages.error_message(exc, lang))
             st.stop()
         box.update(label=t("site.step.done", lang), state="complete", expanded=False)
     st.session_state["latest_siting"] = key
+    watch.replay()  # a click while solving stopped it: answer that click now the result is kept
 
 latest = st.session_state.get("latest_siting")
 if not latest or latest[0] != state.source():

@@ -42,6 +42,10 @@ NOTES: dict[str, str] = {
     "siting.greedy_only": "time limit 0 s: greedy sites only, within {gap:.2f} % of the optimum (certified gap)",
     "siting.no_time_left": "the time limit of {limit:g} s was used up by the candidates and travel times: greedy "
                            "sites only, within {gap:.2f} % of the optimum (certified gap)",
+    "siting.stopped": "stopped after {seconds:.1f} s: the best sites found so far, within {gap:.2f} % of the "
+                      "optimum (certified gap)",
+    "siting.stopped_no_bound": "stopped after {seconds:.1f} s: the best sites found so far; how far they are from "
+                               "the optimum is not known",
     "indicators.no_data": "no data",
     "indicators.no_target": "reported, no target",
     "indicators.unknown_floor_area": "{n} communities with unknown floor area",
@@ -140,6 +144,8 @@ NOTES_ZH: dict[str, str] = {
     "siting.greedy_only": "求解时限为 0 秒：仅用贪心法选址，与最优解相差不超过 {gap:.2f}%（已证明的差距上限）",
     "siting.no_time_left": "求解时限 {limit:g} 秒已在生成候选址和计算出行时间时用完：仅用贪心法选址，"
                            "与最优解相差不超过 {gap:.2f}%（已证明的差距上限）",
+    "siting.stopped": "已在 {seconds:.1f} 秒时停止求解：采用目前找到的最好新址，与最优解相差不超过 {gap:.2f}%（已证明的差距上限）",
+    "siting.stopped_no_bound": "已在 {seconds:.1f} 秒时停止求解：采用目前找到的最好新址，与最优解的差距未知",
     "indicators.no_data": "无数据",
     "indicators.no_target": "仅报告，无目标值",
     "indicators.unknown_floor_area": "{n} 个社区的设施建筑面积未知",
