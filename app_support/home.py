@@ -261,7 +261,13 @@ def _settings_form(dataset: Any, lang: str) -> None:
         target = None
         if names:
             target = st.selectbox(t("home.targets", lang), names,
-                                  index=names.index(chosen_targets) if chosen_targets in names else 0)
+                                  index=names.index(chosen_targets) if chosen_targets in names else 0,
+                                  format_func=lambda n: state.targets_title(n, lang))
+        if chosen_targets in names:
+            # Plainly when the data set is judged against another city's plan.
+            targets = state.targets_file(chosen_targets)
+            (st.warning if targets.for_another_city(dataset) else st.caption)(
+                targets.notice(dataset, lang))
         apply, reset = st.columns(2)
         applied = apply.form_submit_button(t("home.apply", lang), type="primary")
         reset_clicked = reset.form_submit_button(t("home.reset", lang))

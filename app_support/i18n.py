@@ -244,9 +244,6 @@ TEXT: dict[str, tuple[str, str]] = {
     # siting
     "site.category": ("设施类别", "Facility category"),
     "site.model": ("模型", "Model"),
-    "site.model.mclp": ("最大覆盖（给定新址数）", "Maximal covering (number of new sites)"),
-    "site.model.lscp": ("集合覆盖（达到目标覆盖率的最少新址）", "Set covering (fewest sites for a target share)"),
-    "site.model.pmedian": ("P 中位（总出行时间最少）", "p-median (least total travel time)"),
     "site.new_sites": ("新址数量", "Number of new sites"),
     "site.target_pct": ("目标覆盖率（%）", "Target share covered (%)"),
     "site.candidates": ("候选址来源", "Candidate source"),
@@ -259,11 +256,16 @@ TEXT: dict[str, tuple[str, str]] = {
     "site.running": ("正在求解选址模型…", "Solving the siting model…"),
     "site.step.matrix": ("计算候选址与需求点之间的出行时间…", "Travel times between candidates and residents…"),
     "site.step.done": ("完成", "Done"),
+    "site.stop": ("停止求解，采用当前最好结果", "Stop and keep the best so far"),
+    "site.stop_help": ("停止后推荐目前找到的最好新址，并给出它与最优解的差距上限",
+                       "The best sites found so far are recommended, with how far they can be from the optimum"),
+    "site.progress": ("已用 {seconds} 秒 · 当前最好 {incumbent} {unit} · 最优值界限 {bound} {unit} · 差距不超过 {gap}",
+                      "{seconds} s · best so far {incumbent} {unit} · bound {bound} {unit} · gap at most {gap}"),
+    "site.unit.mclp": ("人", "residents"),
+    "site.unit.lscp": ("处", "sites"),
+    "site.unit.pmedian": ("人·分钟", "person-minutes"),
     "site.result": ("选址结果", "Siting result"),
-    "site.solver": ("求解方式：{solver}；最优性差距：{gap}", "Solver: {solver}; optimality gap: {gap}"),
-    "site.solver.exact": ("精确求解（HiGHS）", "exact (HiGHS)"),
-    "site.solver.greedy": ("贪心算法", "greedy"),
-    "site.solver.incumbent": ("求解时限内的最好解", "best solution within the time limit"),
+    "site.solver_words": ("求解方式：{solver}", "Solver: {solver}"),
     "site.covered": ("圈内人口：{before} → {after}", "Residents inside the circle: {before} → {after}"),
     "site.scenario_name": ("方案名称", "Scenario name"),
     "site.save": ("保存方案", "Save scenario"),
@@ -382,6 +384,13 @@ TEXT: dict[str, tuple[str, str]] = {
     "yes": ("是", "yes"),
     "no": ("否", "no"),
 }
+
+#: Words for the codes in the data and results (kind, travel mode, walking profile, siting model,
+#: solver, candidate source) come from the one table the exports and the report use, under the app's keys.
+_VALUE_KEYS = {"kind": "kind", "mode": "mode", "profile": "profile", "model": "site.model",
+               "solver": "site.solver", "source": "site.source"}
+TEXT.update({f"{prefix}.{code}": pair for column, prefix in _VALUE_KEYS.items()
+             for code, pair in texts.VALUE_LABELS[column].items()})
 
 
 def t(key: str, lang: str = "zh", **values: object) -> str:

@@ -28,14 +28,16 @@ from folium.template import Template
 from PIL import Image
 from rasterio.crs import CRS as RasterCRS
 from rasterio.transform import Affine, array_bounds
-from rasterio.warp import Resampling, calculate_default_transform, reproject
+from rasterio.warp import calculate_default_transform
 from rasterio.warp import transform as transform_xy
 
 from app_support.i18n import category_label, column_label, t
 from app_support.offline import OfflineHeatMap, OfflineMap, RemoteJson
 from geo.taxonomy import CATEGORIES
 from planning import columns as result_columns
+from planning.output.rasters import warp_nearest
 from planning.output.styles import planner_number
+from planning.texts import value_label
 
 BASEMAPS: tuple[str, ...] = ("none", "osm", "tianditu", "amap")
 NO_DATA_COLOR = "#bdbdbd"
@@ -162,8 +164,7 @@ def surface_image(classes: np.ndarray, transform: Affine, crs: Any, colors: Sequ
         dst_width, dst_height = int(dst_width / scale), int(dst_height / scale)
         dst_transform = dst_transform * Affine.scale(scale)
     shown = np.zeros((dst_height, dst_width), dtype=np.uint8)
-    reproject(classes, shown, src_transform=transform, src_crs=src_crs, dst_transform=dst_transform,
-              dst_crs=dst_crs, src_nodata=0, dst_nodata=0, resampling=Resampling.nearest)
+    warp_nearest(classes, shown, transform, src_crs, dst_transform, dst_crs, nodata=0)
     palette = np.zeros((256, 4), dtype=np.uint8)
     for i, color in enumerate(colors, start=1):
         palette[i] = [int(color[1:3], 16), int(color[3:5], 16), int(color[5:7], 16), alpha]
@@ -598,12 +599,16 @@ def _communities_group(layers: MapLayers, *, lang: str, basemap: str) -> folium.
 
 
 def facility_columns() -> list[str]:
-    return ["facility_id", "name", "category", "floor_area_m2", "status"]
+    return ["facility_id", "name", "category", "floor_area_m2", "status", "status_zh", "status_en"]
 
 
 def facilities_json(facilities: gpd.GeoDataFrame, *, basemap: str = "none") -> dict[str, str]:
-    """GeoJSON text of the facilities of each category (computed once per data set)."""
+    """GeoJSON text of the facilities of each category (computed once per data set; the status in
+    both languages, so one text serves both)."""
     out = {}
+    if "status" in facilities.columns:
+        facilities = facilities.assign(**{f"status_{lang}": facilities["status"].map(
+            lambda v, lang=lang: value_label("status", v, lang)) for lang in ("zh", "en")})
     for key in _categories_in(facilities):
         part = facilities[facilities["category"].astype(str) == key]
         text = layer_json(part, [c for c in facility_columns() if c in part.columns], basemap=basemap)
@@ -618,7 +623,8 @@ def _facility_groups(facilities: gpd.GeoDataFrame | Mapping[str, str | RemoteJso
     prepared = facilities_json(facilities, basemap=basemap) if isinstance(facilities, gpd.GeoDataFrame) \
         else facilities
     fields = [("name", column_label("name", lang)), ("facility_id", column_label("facility_id", lang)),
-              ("floor_area_m2", column_label("floor_area_m2", lang)), ("status", column_label("status", lang))]
+              ("floor_area_m2", column_label("floor_area_m2", lang)),
+              (f"status_{'en' if lang == 'en' else 'zh'}", column_label("status", lang))]
     groups: list[folium.FeatureGroup] = []
     if merged:
         groups.append(folium.FeatureGroup(name=f"{t('layer.facilities', lang)} · {t('map.all_categories', lang)}",

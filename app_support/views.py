@@ -20,8 +20,8 @@ from app_support.mapping import Layer, MapLayers, SurfaceImage, layer_json, ring
 from app_support.offline import publish_json
 from geo.taxonomy import ESSENTIAL_CATEGORIES
 from planning import columns
-from planning.output.styles import planner_number
-from planning.texts import e2sfca_labels, note_text, source_label
+from planning.output.readable import indicator_names, readable
+from planning.texts import e2sfca_labels, note_text
 
 COMPLETE = "__complete__"
 #: Columns of the community indicator row shown in map popups (besides coverage).
@@ -62,27 +62,21 @@ def supply_labels(analysis: Any, lang: str) -> dict[str, str]:
 
 
 def readable_rows(analysis: Any, table: pd.DataFrame, *, lang: str) -> pd.DataFrame:
-    """Community rows with kind and missed targets in words of ``lang``, supply per 1,000
-    residents rounded as a planner writes it (a copy)."""
-    out = table.copy()
+    """Community rows in words of ``lang`` (kind, missed targets by the indicators' names), numbers
+    as a planner writes them (whole households, shares to one decimal, supply per 1,000 residents
+    rounded); a copy. The words come from the one table the exports and the report use
+    (:func:`planning.output.readable.readable`); numbers stay numbers, so tables sort."""
+    names = indicator_names(getattr(analysis, "indicators", None), lang)
+    out = readable(table, lang, indicators=names)
     for column in out.columns:
-        if columns.is_measure(column, "e2sfca"):
-            out[column] = pd.Series([planner_number(v) for v in out[column]], index=out.index,
-                                    dtype=object)
-    if "kind" in out.columns:
-        out["kind"] = out["kind"].map(lambda k: t(f"kind.{k}", lang) if k in ("urban", "rural") else k)
+        # Whole numbers kept as floats: the table's numbers sort and compare as numbers.
+        if pd.api.types.is_integer_dtype(out[column]) and not pd.api.types.is_integer_dtype(
+                table[column]):
+            out[column] = out[column].astype("float64")
     if "missed_targets" in out.columns:
-        names = analysis.indicators.set_index("name")["name_en" if lang == "en" else "name_zh"].to_dict() \
-            if {"name", "name_zh", "name_en"} <= set(analysis.indicators.columns) else {}
         sep = "; " if lang == "en" else "；"
-
-        def words(value: Any) -> Any:
-            if isinstance(value, str):
-                return sep.join(str(names.get(part.strip(), part.strip())) for part in value.split(";")
-                                if part.strip())
-            return _as_text(value)
-
-        out["missed_targets"] = out["missed_targets"].map(words)
+        out["missed_targets"] = out["missed_targets"].map(
+            lambda v: v.replace("; ", sep) if isinstance(v, str) else _as_text(v))
     return out
 
 
@@ -300,6 +294,36 @@ def map_layers(dataset: Any, analysis: Any, category: str, *, lang: str, uncover
     )
 
 
+def targets_notice(analysis: Any, dataset: Any, lang: str) -> tuple[str, bool]:
+    """Which plan the targets come from, and whether it is another city's (then said plainly)."""
+    targets = getattr(analysis, "targets", None)
+    if targets is None:
+        return "", False
+    return targets.notice(dataset, lang), bool(targets.for_another_city(dataset))
+
+
+def table_view(frame: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
+    """``frame`` for ``st.dataframe`` with missing cells empty, never "None" (a copy).
+
+    Streamlit draws every null cell as "None", whatever a Styler says; so a column with missing
+    values is shown as text (numbers as :func:`display_value` writes them), and the columns
+    without gaps stay numbers, which sort.
+    """
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        gaps = values.map(_missing).astype(bool)
+        if not gaps.any():
+            continue
+        if pd.api.types.is_numeric_dtype(values):
+            out[column] = pd.Series(["" if gap else display_value(v, lang) for v, gap in zip(values, gaps)],
+                                    index=values.index, dtype=object)
+        else:
+            out[column] = pd.Series(["" if gap else v for v, gap in zip(values, gaps)], index=values.index,
+                                    dtype=object)
+    return out
+
+
 def display_value(value: Any, lang: str = "zh", *, percent: bool = False) -> str:
     """A table cell as text: whole numbers without decimals (7,085), others and percentages with one
     decimal, "—" when missing.
@@ -358,11 +382,13 @@ def community_details(analysis: Any, community_id: str, *, lang: str) -> pd.Data
 
 
 def readable_sites(sites: pd.DataFrame, *, lang: str) -> pd.DataFrame:
-    """Recommended sites with the candidate source in words of ``lang`` (a copy;
-    ``idle_building`` → 闲置公共建筑, see :data:`planning.texts.SOURCE_LABELS`)."""
-    out = sites.copy()
-    if "source" in out.columns:
-        out["source"] = pd.Series([source_label(v, lang) for v in out["source"]], index=out.index, dtype=object)
+    """Recommended sites with their source (``public_building``, ``generated``…) in words of
+    ``lang`` and numbers as a planner writes them (a copy)."""
+    out = readable(sites, lang)
+    for column in out.columns:
+        if pd.api.types.is_integer_dtype(out[column]) and not pd.api.types.is_integer_dtype(
+                sites[column]):
+            out[column] = out[column].astype("float64")
     return out
 
 
@@ -397,7 +423,7 @@ def indicator_table(analysis: Any, *, lang: str) -> pd.DataFrame:
         table["note"] = table["note"].map(lambda v: note_text(v, lang) if isinstance(v, str) else v)
     for column in ("value", "target"):
         if column in table.columns:
-            table[column] = pd.to_numeric(table[column], errors="coerce").round(2)
+            table[column] = pd.to_numeric(table[column], errors="coerce").round(1)  # as a planner writes
     return table
 
 

@@ -140,6 +140,9 @@ class RoadNetwork:
         the source had no names.
     road_names : tuple of str
         The road names (OSM ``name`` tags, a line layer's ``name`` column).
+    incomplete_ways, missing_nodes, dropped_segments : int
+        OpenStreetMap ways that refer to nodes missing from the file (a clipped extract), how
+        many such nodes, and how many road segments were left out because they touch one.
     """
 
     crs: CRS
@@ -153,6 +156,9 @@ class RoadNetwork:
     source: str = ""
     edge_name: np.ndarray | None = None
     road_names: tuple[str, ...] = ()
+    incomplete_ways: int = 0
+    missing_nodes: int = 0
+    dropped_segments: int = 0
     _kdtrees: dict[Any, tuple[cKDTree, np.ndarray]] = field(default_factory=dict, repr=False)
 
     @property
@@ -175,6 +181,14 @@ class RoadNetwork:
             float(self.node_x.max()),
             float(self.node_y.max()),
         )
+
+    def with_incomplete(self, *, incomplete_ways: int, missing_nodes: int,
+                        dropped_segments: int) -> RoadNetwork:
+        """This network, recording what a clipped OpenStreetMap extract lacked."""
+        self.incomplete_ways = incomplete_ways
+        self.missing_nodes = missing_nodes
+        self.dropped_segments = dropped_segments
+        return self
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -509,6 +523,8 @@ class RoadNetwork:
             edge_oneway=self.edge_oneway,
             source=np.array(self.source),
             **names,
+            incomplete=np.array([self.incomplete_ways, self.missing_nodes,
+                                 self.dropped_segments], dtype=np.int64),
         )
 
     @classmethod
@@ -526,7 +542,16 @@ class RoadNetwork:
                 source=str(z["source"]),
                 edge_name=z["edge_name"] if "edge_name" in z.files else None,
                 road_names=tuple(str(n) for n in z["road_names"]) if "road_names" in z.files else (),
+                **_incomplete(z),
             )
+
+
+def _incomplete(z: Any) -> dict[str, int]:
+    """The missing-node counts of a cache file (absent from files of older versions)."""
+    if "incomplete" not in z.files:
+        return {}
+    ways, nodes, segments = (int(v) for v in z["incomplete"][:3])
+    return {"incomplete_ways": ways, "missing_nodes": nodes, "dropped_segments": segments}
 
 
 def _spatial_order(x: np.ndarray, y: np.ndarray, cell_m: float = 250.0) -> np.ndarray:

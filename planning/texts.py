@@ -49,6 +49,10 @@ NOTES: dict[str, str] = {
     "siting.greedy_only": "time limit 0 s: greedy sites only, within {gap:.2f} % of the optimum (certified gap)",
     "siting.no_time_left": "the time limit of {limit:g} s was used up by the candidates and travel times: greedy "
                            "sites only, within {gap:.2f} % of the optimum (certified gap)",
+    "siting.stopped": "stopped after {seconds:.1f} s: the best sites found so far, within {gap:.2f} % of the "
+                      "optimum (certified gap)",
+    "siting.stopped_no_bound": "stopped after {seconds:.1f} s: the best sites found so far; how far they are from "
+                               "the optimum is not known",
     "indicators.no_data": "no data",
     "indicators.no_target": "reported, no target",
     "indicators.unknown_floor_area": "{n} communities with unknown floor area",
@@ -152,6 +156,8 @@ NOTES_ZH: dict[str, str] = {
     "siting.greedy_only": "求解时限为 0 秒：仅用贪心法选址，与最优解相差不超过 {gap:.2f}%（已证明的差距上限）",
     "siting.no_time_left": "求解时限 {limit:g} 秒已在生成候选址和计算出行时间时用完：仅用贪心法选址，"
                            "与最优解相差不超过 {gap:.2f}%（已证明的差距上限）",
+    "siting.stopped": "已在 {seconds:.1f} 秒时停止求解：采用目前找到的最好新址，与最优解相差不超过 {gap:.2f}%（已证明的差距上限）",
+    "siting.stopped_no_bound": "已在 {seconds:.1f} 秒时停止求解：采用目前找到的最好新址，与最优解的差距未知",
     "indicators.no_data": "无数据",
     "indicators.no_target": "仅报告，无目标值",
     "indicators.unknown_floor_area": "{n} 个社区的设施建筑面积未知",
@@ -301,27 +307,93 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
     "baseline_pct": ("规划前覆盖率(%)", "Coverage before (%)"),
     "baseline_value": ("规划前指标值", "Value before"),
     "baseline_pass": ("规划前是否达标", "Met before"),
+    "target_pct": ("目标覆盖率(%)", "Target share covered (%)"),
+    "gap_pct": ("最优性差距(%)", "Optimality gap (%)"),
+    "model": ("选址模型", "Siting model"),
+    "solver": ("求解方式", "Solver"),
+    "mode": ("出行方式", "Travel mode"),
+    "key": ("项目", "Item"),
+}
+
+#: Words for the codes the data and the engine write into value columns: column → code →
+#: (zh, en). The exports with Chinese or English headers, the report and the app show these;
+#: the GeoPackage and ``key`` headers keep the codes (styles and scripts match on them).
+VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
+    "kind": {"urban": ("城市社区", "Urban community"), "rural": ("农村社区（村）", "Rural village")},
+    "status": {"existing": ("现状", "existing"), "planned": ("规划", "planned"),
+               "closed": ("停用", "closed")},
+    "source": {"given": ("数据中的候选址", "given"), "generated": ("自动生成", "generated"),
+               "idle_building": ("闲置用房", "idle building"),
+               "public_building": ("公共建筑", "public building"),
+               "vacant_land": ("空地", "vacant land"), "manual": ("手工添加", "added by hand")},
+    "model": {"mclp": ("最大覆盖（给定新址数）", "Maximal covering (number of new sites)"),
+              "lscp": ("集合覆盖（达到目标覆盖率的最少新址）", "Set covering (fewest sites for a target share)"),
+              "pmedian": ("P 中位（总出行时间最少）", "p-median (least total travel time)"),
+              "manual": ("手工方案", "drawn by hand")},
+    "mode": {"walk": ("步行", "Walk"), "ebike": ("电动自行车/自行车", "E-bike / bicycle"),
+             "car": ("小汽车", "Car")},
+    "profile": {"standard": ("一般居民", "Standard"), "elderly": ("老年人", "Elderly")},
+    # Units of the targets files, written in Chinese there.
+    "unit": {"人": ("人", "persons"), "个": ("个", "number")},
+    "solver": {"exact": ("精确求解（HiGHS）", "exact (HiGHS)"), "greedy": ("贪心算法", "greedy"),
+               "incumbent": ("求解时限内的最好解", "best solution within the time limit")},
+    "scope": {"community": ("社区", "communities"), "population": ("人口", "residents"),
+              "street": ("街道/乡镇", "streets"), "district": ("区县", "districts"),
+              "area": ("全域", "whole area")},
+    # Under the header 是否达标 / Target met.
+    "pass": {"True": ("是", "yes"), "False": ("否", "no"), "None": ("无数据", "no data")},
 }
 
 
-#: Where a candidate site comes from (the ``source`` column): the data's own words and ours.
-SOURCE_LABELS: dict[str, tuple[str, str]] = {
-    "idle_building": ("闲置公共建筑", "idle public building"),
-    "public_building": ("公共建筑", "public building"),
-    "vacant_land": ("空地", "vacant land"),
-    "generated": ("自动生成", "generated"),
-    "given": ("数据中的候选址", "given"),
-}
+def value_label(column: str, value: object, lang: str = "zh") -> object:
+    """The words for code ``value`` of ``column`` in ``lang`` (category keys by their names);
+    any other value is returned as it is.
+
+    Examples
+    --------
+    >>> value_label("kind", "urban"), value_label("source", "generated", "en")
+    ('城市社区', 'generated')
+    >>> value_label("category", "health"), value_label("name", "urban")
+    ('社区卫生服务站', 'urban')
+    """
+    if column == "category" and isinstance(value, str) and value in CATEGORIES:
+        cat = CATEGORIES[value]
+        return cat.en if lang == "en" else cat.zh
+    if column == "pass" and (value is None or isinstance(value, bool)):
+        value = str(value)
+    pair = VALUE_LABELS.get(column, {}).get(value) if isinstance(value, str) else None
+    if pair is None:
+        return value
+    return pair[1] if lang == "en" else pair[0]
+
+
+def solver_text(solver: str, gap_pct: float | None, lang: str = "zh") -> str:
+    """How the sites were found, in words: the solver and what its gap says.
+
+    Examples
+    --------
+    >>> solver_text("exact", 0.0)
+    '精确求解（HiGHS），已证明为最优解'
+    >>> solver_text("incumbent", 1.234, "en")
+    'best solution within the time limit, at most 1.2 % below the optimum'
+    """
+    name = str(value_label("solver", solver, lang))
+    if gap_pct is None or gap_pct != gap_pct:
+        return name
+    if solver == "exact" or gap_pct <= 0:
+        return name + ("，已证明为最优解" if lang != "en" else ", proven optimal")
+    return name + (f"，与最优解相差不超过 {gap_pct:.1f}%" if lang != "en"
+                   else f", at most {gap_pct:.1f} % below the optimum")
 
 
 def source_label(value: object, lang: str = "zh") -> object:
-    """A candidate ``source`` value in words of ``lang`` (unknown values as they are).
+    """A candidate ``source`` value in words of ``lang`` (unknown values as they are); the words
+    are those of :data:`VALUE_LABELS`.
 
     >>> source_label("idle_building"), source_label("generated", "en"), source_label("学校")
-    ('闲置公共建筑', 'generated', '学校')
+    ('闲置用房', 'generated', '学校')
     """
-    pair = SOURCE_LABELS.get(str(value)) if isinstance(value, str) else None
-    return value if pair is None else pair[1 if lang == "en" else 0]
+    return value_label("source", value, lang)
 
 
 def column_labels(column: str) -> tuple[str, str]:
@@ -346,7 +418,45 @@ def column_labels(column: str) -> tuple[str, str]:
         return zh.format(zh=cat.zh, en=cat.en), en.format(zh=cat.zh, en=cat.en)
     if column in CATEGORIES:
         return CATEGORIES[column].zh, CATEGORIES[column].en
+    scenario = _scenario_labels(column)
+    if scenario is not None:
+        return scenario
     return column, column
+
+
+#: Labels of the per-scenario columns of a scenario comparison (:mod:`planning.siting.scenarios`):
+#: suffix → (zh, en) templates of the scenario's name and, per community, of its category.
+_SCENARIO_COLUMNS: tuple[tuple[str, tuple[str, str], tuple[str, str]], ...] = (
+    ("_new_sites", ("方案“{name}”新增设施数", "New sites in {name}"),
+     ("{zh}：方案“{name}”新增设施数", "{en}: new sites in {name}")),
+    ("_baseline_pct", ("规划前覆盖率(%)", "Coverage before (%)"),
+     ("{zh}规划前覆盖率(%)", "{en}: coverage before (%)")),
+    ("_pct", ("方案“{name}”覆盖率(%)", "Coverage with {name} (%)"),
+     ("{zh}覆盖率：方案“{name}”(%)", "{en}: coverage with {name} (%)")),
+)
+
+
+def _scenario_labels(column: str) -> tuple[str, str] | None:
+    """Labels of a scenario comparison column (``baseline_pct``, ``方案一_pct``,
+    ``health_方案一_pct``, ``方案一_new_sites``), or ``None`` for any other column."""
+    if column == "baseline_pct":
+        return COLUMN_LABELS["pct_before"]
+    for suffix, plain, per_category in _SCENARIO_COLUMNS:
+        if not column.endswith(suffix) or len(column) == len(suffix):
+            continue
+        stem = column[: -len(suffix)]
+        for key in sorted(CATEGORIES, key=len, reverse=True):
+            if stem == key and suffix == "_baseline_pct":
+                cat = CATEGORIES[key]
+                return (per_category[0].format(zh=cat.zh, name=""),
+                        per_category[1].format(en=cat.en, name=""))
+            if stem.startswith(f"{key}_"):
+                cat, name = CATEGORIES[key], stem[len(key) + 1:]
+                return (per_category[0].format(zh=cat.zh, name=name),
+                        per_category[1].format(en=cat.en, name=name))
+        if suffix != "_baseline_pct":
+            return plain[0].format(name=stem), plain[1].format(name=stem)
+    return None
 
 
 def column_label(column: str, lang: Language = "zh") -> str:
@@ -404,8 +514,19 @@ EXPORT_TEXT: dict[str, tuple[str, str]] = {
     "short_fields": ("每个图层的字段名缩写对照见 <图层>_fields.csv",
                      "Field names are shortened to 10 characters; <layer>_fields.csv maps them "
                      "to full names and labels."),
+    "fgdb.open": ("解压后在 ArcGIS/GeoScene 中打开 {gdb} 文件夹；QGIS 与 GDAL 也可直接读取本 zip 文件。",
+                  "Unzip and open the {gdb} folder in ArcGIS/GeoScene; QGIS and GDAL also read this "
+                  "zip as it is."),
+    "fgdb.aliases": ("每个字段都有中文（或英文）别名，ArcGIS 以别名作为列标题。",
+                     "Every field has its alias (Chinese or English), which ArcGIS shows as the "
+                     "column header."),
+    "fgdb.no_aliases": ("本机的 GDAL 无法写入字段别名（需 GDAL 3.7 或更新版本），字段以其代码命名。",
+                        "This GDAL cannot write field aliases (GDAL 3.7 or newer is needed); fields "
+                        "carry their codes as names."),
     "style_coverage": ("覆盖率分级", "coverage classes"),
     "style_categories": ("设施类别", "facility categories"),
+    "style_circle": ("服务圈内外", "inside or outside the circle"),
+    "style_single": ("单一符号", "one symbol"),
     "crs.wgs84": ("坐标系：WGS84 经纬度（EPSG:4326）",
                   "Coordinates: WGS84 longitude/latitude (EPSG:4326)"),
     "crs.cgcs2000": ("坐标系：CGCS2000 经纬度（EPSG:4490）",
@@ -488,6 +609,18 @@ REPORT_TEXT: dict[str, tuple[str, str]] = {
                     "category within the circle. Categories that serve a group (elderly care, meal "
                     "aid, childcare) count that group: per 1,000 of the elderly or children."),
     "e2sfca.supplies": ("供给量：{supplies}。", "Supply: {supplies}."),
+    "scenario.by_category": ("各类设施覆盖率", "Coverage by category"),
+    "scenario.communities": ("方案影响最大的社区", "Communities each scenario changes most"),
+    "scenario.top": ("按方案新纳入（或移出）服务圈的居民数排列前 {n} 项；完整的逐社区表格见 XLSX 导出。",
+                     "The {n} community and category pairs where a scenario brings the most "
+                     "residents into the circle (or takes them out); the full table by community is "
+                     "in the XLSX export."),
+    "targets": ("评估依据", "Targets"),
+    "targets.plan": ("指标目标依据：{plan}。", "Targets from: {plan}."),
+    "targets.other_city": ("注意：{dataset}按{city}的规划目标评估（{plan}）；这些目标是为{city}制定的，"
+                           "此处仅作参照。",
+                           "Note: {dataset} is judged against the targets of {city} ({plan}); they "
+                           "were set for {city} and serve here as a reference only."),
 }
 
 #: Names of the settings shown in the report.
@@ -512,6 +645,9 @@ SETTING_LABELS: dict[str, tuple[str, str]] = {
     "surface_cell_m": ("出行时间栅格单元（米）", "Travel-time surface cell (m)"),
     "surface_max_cells": ("出行时间栅格最大单元数", "Most cells of a travel-time surface"),
 }
+
+#: Settings whose values are codes of a :data:`VALUE_LABELS` column.
+SETTING_VALUES: dict[str, str] = {"urban_mode": "mode", "rural_mode": "mode", "profile": "profile"}
 
 #: Scopes of the indicators (``scope`` column), as the report names them.
 SCOPES: dict[str, tuple[str, str]] = {

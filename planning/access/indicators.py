@@ -56,10 +56,10 @@ from geo.taxonomy import CATEGORIES
 from planning.access.coverage import Coverage
 from planning.access.demand import as_points, community_kinds, locate
 from planning.access.groups import GROUPS
-from planning.texts import Note
+from planning.choices import DEFAULT_TARGETS
+from planning.texts import Note, report_text
 
 TARGETS_DIR = Path(__file__).resolve().parent.parent / "targets"
-DEFAULT_TARGETS = "national_baseline"
 _OPS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "==": operator.eq,
 }
@@ -82,6 +82,35 @@ class Targets:
     title_en: str = ""
     indicators: list[dict[str, Any]] = field(default_factory=list)
     path: Path | None = None
+    #: The city whose plan the targets come from (empty for a national or general standard).
+    city_zh: str = ""
+    city_en: str = ""
+
+    def title(self, lang: str = "zh") -> str:
+        """The plan's title in ``lang`` (its name when the file gives none)."""
+        text = self.title_en if lang == "en" else self.title_zh
+        return text or self.title_zh or self.title_en or self.name
+
+    def for_another_city(self, dataset: Dataset) -> bool:
+        """Whether ``dataset`` lies outside the city these targets were set for.
+
+        Read from the data set's name and titles: Xi'an judged against Ma'anshan's plan is.
+        """
+        cities = [c.casefold() for c in (self.city_zh, self.city_en) if c]
+        if not cities:
+            return False
+        meta = getattr(dataset, "meta", {}) or {}
+        words = " ".join(str(v) for v in (dataset.name, meta.get("title_zh"), meta.get("title_en"))
+                         if v).casefold()
+        return not any(city in words for city in cities)
+
+    def notice(self, dataset: Dataset, lang: str = "zh") -> str:
+        """What the targets are, in words, and plainly when they are another city's."""
+        key = "targets.other_city" if self.for_another_city(dataset) else "targets.plan"
+        meta = getattr(dataset, "meta", {}) or {}
+        title = meta.get("title_en" if lang == "en" else "title_zh") or dataset.name
+        city = (self.city_en or self.city_zh) if lang == "en" else (self.city_zh or self.city_en)
+        return report_text(key, lang, plan=self.title(lang), dataset=title, city=city)
 
 
 def available_targets() -> list[str]:
@@ -136,7 +165,8 @@ def load_targets(name_or_path: str | Path | None = None) -> Targets:
             raise DataError(f"indicator '{entry['name']}' has a non-numeric target", file=path,
                             fix="Write the target as a number (percentages as 0–100)")
     return Targets(name=str(raw.get("name", path.stem)), title_zh=str(raw.get("title_zh", "")),
-                   title_en=str(raw.get("title_en", "")), indicators=entries, path=path)
+                   title_en=str(raw.get("title_en", "")), indicators=entries, path=path,
+                   city_zh=str(raw.get("city_zh", "")), city_en=str(raw.get("city_en", "")))
 
 
 def _check_tiers(entry: Mapping[str, Any], path: Path) -> None:

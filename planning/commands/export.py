@@ -4,6 +4,8 @@ Examples
 --------
 ``python -m planning export --format gpkg --out yushan.gpkg`` writes every result layer of the
 bundled data set into one GeoPackage (WGS84);
+``python -m planning export --format fgdb --crs cgcs2000 --out xian_cgcs2000.gdb.zip`` writes
+them into a File Geodatabase for ArcGIS, with Chinese field aliases;
 ``python -m planning export --data my_city/ --format shp --crs cgcs2000-gk --encoding gbk
 --out overlays.zip`` writes GBK Shapefiles in the CGCS2000 Gauss-Krüger zone of the data;
 ``python -m planning export --format html --site-category community_living_room --new-sites 5
@@ -19,7 +21,7 @@ import argparse
 from pathlib import Path
 
 from geo._errors import DataError
-from planning.choices import ENCODINGS, FORMATS, HEADERS, LANGUAGES
+from planning.choices import ENCODINGS, FORMATS, HEADERS, LANGUAGES, PAPERS
 from planning.choices import OUTPUT_CRS as CRS_CHOICES
 from planning.commands import _common
 from planning.commands._groups import add_group_arguments, group_settings
@@ -31,8 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", dest="fmt", required=True, metavar="FORMAT",
                         help=f"one of {', '.join(FORMATS)}")
     parser.add_argument("--out", type=Path, required=True,
-                        help="file to write (.gpkg; .zip for shp; .zip or .geojson; .kml/.kmz; "
-                        ".csv or .zip; .xlsx; .html)")
+                        help="file to write (.gpkg; .gdb.zip for fgdb; .zip for shp; .zip or "
+                        ".geojson; .kml/.kmz; .csv or .zip; .xlsx; .html)")
     parser.add_argument("--crs", default="wgs84", metavar="CRS",
                         help=f"output coordinates: {', '.join(CRS_CHOICES)} (default wgs84)")
     parser.add_argument("--encoding", default="utf-8", metavar="ENCODING",
@@ -61,6 +63,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="with --format html: do not print a PDF")
     add_partition_arguments(parser)
     add_group_arguments(parser)
+    parser.add_argument("--paper", default="A4", metavar="SIZE",
+                        help=f"with --format html: paper it prints on, {' or '.join(PAPERS)} "
+                        "(default A4)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -69,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
     encoding = _common.check_choice(args.encoding.replace("_", "-"), ENCODINGS, "--encoding")
     lang = _common.check_choice(args.lang, LANGUAGES, "--lang")
     headers = _common.check_choice(args.headers or lang, HEADERS, "--headers")
+    paper = _common.check_choice(args.paper, tuple(p.lower() for p in PAPERS), "--paper").upper()
     _common.check_data_options(args)
     for key in args.category or []:
         _common.check_category(key, "--category")
@@ -109,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
 
     if fmt == "html":
         _, _, message = report.write_analysis_report(analysis, out, siting=siting, crs=crs,
-                                                     lang=lang, pdf=not args.no_pdf)
+                                                     lang=lang, pdf=not args.no_pdf, paper=paper)
         written = []
     else:
         if fmt == "kml" and out.suffix.lower() == ".kmz":

@@ -17,6 +17,7 @@ Examples
 from __future__ import annotations
 
 import dataclasses
+import threading
 from typing import Any
 
 import geopandas as gpd
@@ -35,7 +36,7 @@ from planning.access.surface import travel_surfaces
 from planning.access.travel import EPS_MINUTES
 from planning.choices import CANDIDATE_CHOICES, DEFAULT_GENERATED, DEFAULT_PERSONS_PER_M2, MODELS
 from planning.settings import Settings
-from planning.siting._deadline import Deadline
+from planning.siting._deadline import Deadline, Progress
 from planning.siting._prefer import DEFAULT_MARGIN_PCT, swap_to_given, swap_to_given_median
 from planning.siting._solvers import Solution, greedy_cover, greedy_median
 from planning.siting.candidates import candidate_sites
@@ -86,6 +87,8 @@ def recommend_sites(
     seed: int = 0,
     circles: bool = True,
     prefer_given_pct: float | None = DEFAULT_MARGIN_PCT,
+    progress: Progress | None = None,
+    stop: threading.Event | None = None,
 ) -> SitingResult:
     """Recommend new sites for one facility category.
 
@@ -110,7 +113,8 @@ def recommend_sites(
         the solver's improving stages (swaps, bounds, HiGHS) get what is left of the limit.
     capacity : bool
         Each site serves at most its ``capacity`` column, else floor area × ``persons_per_m2``
-        (mclp and lscp).
+        (every model; with p-median the residents a site cannot take keep their existing
+        facility or the penalty time).
     n_generated, seed : int
         Generated candidates (k-means clusters) and k-means seed.
     circles : bool
@@ -120,6 +124,11 @@ def recommend_sites(
         this many per cent more residents into the circle (p-median: saves more person-minutes)
         than the best candidate of the data could in its place (see
         :mod:`planning.siting._prefer`); ``None`` takes the solver's plan as it is.
+    progress : callable, optional
+        ``progress(seconds, incumbent, bound)`` while the model solves, on the calling thread
+        (objective units: residents covered, sites, or person-minutes).
+    stop : threading.Event, optional
+        Once set, the solver stops and the best sites so far are recommended, with their gap.
 
     Returns
     -------
@@ -127,8 +136,6 @@ def recommend_sites(
     """
     _validate_request(category, model, new_sites, target_pct, candidates, time_limit_s)
     clock = Deadline.after(time_limit_s)
-    if capacity and model == "pmedian":
-        raise DataError("capacities apply to the mclp and lscp models", fix="use --model mclp or lscp")
     settings = getattr(analysis, "settings", None) or Settings()
     dataset = with_groups(dataset, settings)
     counts = getattr(analysis, "coverage", None)
@@ -194,19 +201,23 @@ def recommend_sites(
 
     total_before_min = total_after_min = None
     solver_s = clock.left()  # what candidates and travel times left of the limit
+    control = {"time_limit_s": solver_s, "progress": progress, "stop": stop}
     if model == "mclp":
         sol = mclp(cover, w, p=int(new_sites or 0), covered_by_existing=existing_cov, capacity=cap_values,
-                   time_limit_s=solver_s)
+                   **control)
     elif model == "lscp":
         sol = lscp(cover, w, target_pct=100.0 if target_pct is None else float(target_pct),
-                   covered_by_existing=existing_cov, capacity=cap_values, time_limit_s=solver_s)
+                   covered_by_existing=existing_cov, capacity=cap_values, **control)
     else:
         sol = pmedian(minutes, w, existing_min, p=int(new_sites or 0), penalty_minutes=limit,
-                      time_limit_s=solver_s)
+                      capacity=cap_values, **control)
         total_before_min = float((w * np.minimum(existing_min, limit)).sum())
         total_after_min = float(sol.objective)
     notes.extend(sol.notes)
-    if sol.time_limit_reached:
+    if sol.stopped and not sol.optimal:
+        notes.append(Note.of("siting.stopped", seconds=float(clock.elapsed()), gap=float(sol.gap_pct))
+                     if np.isfinite(sol.gap_pct) else Note.of("siting.stopped_no_bound", seconds=float(clock.elapsed())))
+    elif sol.time_limit_reached:
         notes.append(time_limit_note(sol, limit_s=time_limit_s))
     if candidates == "both" and prefer_given_pct is not None and sol.served is None:
         sol, after_min = _prefer_given(sol, sites, cover, minutes, w, existing_cov, existing_min, limit, model,
@@ -332,6 +343,14 @@ def _rank(
     saved = None
     if len(chosen) == 0:
         return chosen, np.zeros(0), None, None
+    if sol.assignment is not None and sol.minutes_saved is not None:
+        # Capacitated p-median: a resident counts as newly covered for the share of it assigned
+        # to a new site within its circle; sites rank by the person-minutes they save.
+        within = sparse.csr_matrix(sol.assignment.multiply(cover[:, chosen]))
+        share = np.minimum(np.asarray(within.sum(axis=1)).ravel(), 1.0)
+        newly = np.asarray(within.T @ np.where(existing_cov, 0.0, w)).ravel()
+        order = np.argsort(-sol.minutes_saved, kind="stable")
+        return chosen[order], newly[order], share, sol.minutes_saved[order]
     if sol.served is not None:
         order = np.argsort(-sol.served, kind="stable")
         return chosen[order], sol.served[order], sol.row_share, None

@@ -139,7 +139,7 @@ def test_road_names_are_kept_and_repaired() -> None:
 
 def test_sources_in_words() -> None:
     assert [source_label(s) for s in ("idle_building", "public_building", "vacant_land", "generated")] == [
-        "闲置公共建筑", "公共建筑", "空地", "自动生成"]
+        "闲置用房", "公共建筑", "空地", "自动生成"]
     assert source_label("vacant_land", "en") == "vacant land" and source_label("学校") == "学校"
 
 
