@@ -321,7 +321,7 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
 VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
     "kind": {"urban": ("城市社区", "Urban community"), "rural": ("农村社区（村）", "Rural village")},
     "status": {"existing": ("现状", "existing"), "planned": ("规划", "planned"),
-               "closed": ("停用", "closed")},
+               "closed": ("停用", "closed"), "removed": ("删除", "removed")},
     "source": {"given": ("数据中的候选址", "given"), "generated": ("自动生成", "generated"),
                "idle_building": ("闲置用房", "idle building"),
                "public_building": ("公共建筑", "public building"),
@@ -340,6 +340,8 @@ VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
     "scope": {"community": ("社区", "communities"), "population": ("人口", "residents"),
               "street": ("街道/乡镇", "streets"), "district": ("区县", "districts"),
               "area": ("全域", "whole area")},
+    # What-if edits (the scenario_edits layer and the edit tables).
+    "edit": {"add": ("新增", "add"), "remove": ("删除", "remove"), "close": ("关闭", "close")},
     # Under the header 是否达标 / Target met.
     "pass": {"True": ("是", "yes"), "False": ("否", "no"), "None": ("无数据", "no data")},
 }

@@ -1,7 +1,8 @@
 """The what-if scenario in headless Chromium on the bundled Xi'an data: a 社区客厅 added by
 clicking the map changes the coverage shown, accepted siting results appear on the map page as
-planned facilities, a saved scenario comes back after the scenario was cleared, and a planned
-facility clicked on the map is removed again.
+planned facilities, a saved scenario comes back after the scenario was cleared, a planned
+facility clicked on the map is removed again, and the plan downloaded from the export page as a
+File Geodatabase reopens with GDAL with its planned facilities and Chinese field aliases.
 Screenshots go to test-output/browser/.
 """
 
@@ -10,9 +11,12 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
+import pyogrio
 import pytest
 
+from planning.output._gdal import field_aliases, gdal_library
 from tests._app_server import ARGS, CHROMIUM, IDLE, MAP_FRAME, ROOT, streamlit_server
 
 pytestmark = [
@@ -53,14 +57,14 @@ def _planned_markers(page, expected: int) -> int:
     return icons.count()
 
 
-def test_plan_on_the_map_accept_sites_save_and_reload(app_url: str) -> None:
+def test_plan_on_the_map_accept_sites_save_and_reload(app_url: str, tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1600, "height": 1100})
+            page = browser.new_page(viewport={"width": 1600, "height": 1100}, accept_downloads=True)
             page.goto(app_url)
             page.get_by_text("西安中心城区（二环内）").first.wait_for(timeout=120_000)
             _idle(page)
@@ -144,5 +148,32 @@ def test_plan_on_the_map_accept_sites_save_and_reload(app_url: str) -> None:
             _idle(page)
             assert _planned_markers(page, 3) == 3
             assert _coverage(page) != with_sites
+
+            # The plan as a File Geodatabase from the export page.
+            page.get_by_role("link", name="导出").click()
+            page.get_by_role("button", name="生成文件").wait_for(timeout=120_000)
+            _idle(page)
+            page.locator("[data-testid='stSelectbox']").filter(has_text="格式").click()
+            page.get_by_role("option", name="File Geodatabase (.gdb.zip, ArcGIS)").click()
+            _idle(page)
+            page.get_by_role("button", name="生成文件").click()
+            button = page.get_by_role("button", name=re.compile(r"^下载 xian_.*\.gdb\.zip$"))
+            button.wait_for(timeout=300_000)
+            with page.expect_download(timeout=120_000) as info:
+                button.click()
+            saved = tmp_path / info.value.suggested_filename
+            info.value.save_as(saved)
+            page.screenshot(path=str(SHOTS / "whatif_export_fgdb.png"), full_page=True)
         finally:
             browser.close()
+    # Three planned 社区客厅 remain (one of the four was removed), in words, with their aliases.
+    edits = pyogrio.read_dataframe(saved, layer="scenario_edits", read_geometry=False)
+    assert len(edits) == 3 and set(edits["edit"]) == {"新增"} and set(edits["category"]) == {"社区客厅"}
+    facilities = pyogrio.read_dataframe(saved, layer="facilities", read_geometry=False)
+    assert (facilities["status"] == "规划").sum() == 3
+    communities = pyogrio.read_dataframe(saved, layer="communities", read_geometry=False)
+    assert len(communities) == 159 and communities["coverage_pct_community_living_room"].max() > 0
+    if gdal_library() is not None:
+        aliases = field_aliases(saved)
+        assert aliases["communities"]["coverage_pct_community_living_room"] == "社区客厅覆盖率(%)"
+        assert aliases["scenario_edits"]["edit"] == "操作(新增/删除/关闭)"
