@@ -27,6 +27,28 @@ def ensure_navigation() -> None:
         st.rerun()
 
 
+def widget_words(lang: str) -> None:
+    """Streamlit's own words on the file uploader ("Upload", "500MB per file") in Chinese.
+
+    Streamlit does not translate them; a style lays ours over them (their text is hidden, ours
+    drawn in its place), so a Chinese page carries no English button.
+    """
+    if lang == "en":
+        return
+    limit = st.get_option("server.maxUploadSize")
+    st.html(_UPLOADER_ZH.replace("{limit}", str(limit)))
+
+
+_UPLOADER_ZH = """<style>
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p {font-size: 0}
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p::after {
+  content: "选择文件"; font-size: 0.875rem}
+[data-testid="stFileUploaderDropzoneInstructions"] span {font-size: 0}
+[data-testid="stFileUploaderDropzoneInstructions"] span::after {
+  content: "可拖放到此处，每个文件不超过 {limit} MB"; font-size: 0.875rem}
+</style>"""
+
+
 def open_page(title_key: str) -> tuple[str, Any, Any]:
     """Route, title and load: ``(lang, dataset, analysis)``; stops the page with the error shown.
 

@@ -20,9 +20,10 @@ import streamlit as st
 
 from app_support import messages, scenarios_view, state, whatif
 from app_support.i18n import category_label, t, translate_columns
-from app_support.views import COMPLETE, coverage_column
+from app_support.views import COMPLETE, coverage_column, table_view
 from geo._errors import DataError
 from geo.taxonomy import CATEGORIES
+from planning.texts import value_label
 
 MODES: tuple[str, ...] = ("browse", "add", "move", "close")
 _SEEN = "_whatif_seen"
@@ -257,10 +258,13 @@ def edit_table(lang: str) -> bool:
         frame = pd.DataFrame(values)
         frame["edit"] = frame["edit"].map(lambda e: t(f"map.edit.{e}", lang))
         frame["category"] = frame["category"].map(lambda c: category_label(str(c), lang) if c else "")
+        if "source" in frame.columns:  # accepted sites: 自动生成, 公共建筑 … not the codes
+            frame["source"] = frame["source"].map(lambda v: value_label("source", v, lang))
         frame = frame.rename(columns={"x": "lon", "y": "lat"})
         shown = frame[[c for c in ("edit", "facility_id", "category", "name", "floor_area_m2", "capacity", "source",
                                    "lon", "lat") if c in frame.columns]]
-        st.dataframe(translate_columns(shown, lang), hide_index=True, width="stretch")
+        # Unknown floor areas and capacities as empty cells, never "None".
+        st.dataframe(table_view(translate_columns(shown, lang), lang), hide_index=True, width="stretch")
     c1, c2 = st.columns(2)
     if c1.button(t("whatif.undo", lang), key="w_whatif_undo", disabled=whatif.history_size() == 0):
         return whatif.undo()

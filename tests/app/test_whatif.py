@@ -194,3 +194,17 @@ def test_two_saved_scenarios_compared_by_change(toy_source: str, folder: Path) -
     by_category = next(t for t in tables if "设施类别" in t.columns)
     assert by_category["最大变化(百分点)"].is_monotonic_decreasing
     assert isinstance(pd.DataFrame(by_category), pd.DataFrame)
+
+
+def test_the_edit_table_speaks_words_and_shows_no_none(toy_source: str, folder: Path) -> None:
+    # An accepted site of the data (source idle_building) with no floor area or capacity known.
+    lon, lat = _lonlat(400.0, 1400.0)
+    whatif_state = {"source": toy_source, "history": [], "name": "",
+                    "rows": [{"edit": "add", "facility_id": "health:K1", "category": "health", "name": "闲置用房1",
+                              "floor_area_m2": None, "capacity": None, "source": "idle_building",
+                              "candidate_id": "K1", "x": lon, "y": lat}]}
+    at = _app("pages/1_map.py", toy_source, map_category="health", whatif=whatif_state).run()
+    assert not at.exception
+    table = at.dataframe[-1].value
+    assert table["来源"].tolist() == ["闲置用房"]
+    assert table["建筑面积(m²)"].tolist() == [""] and table["服务容量"].tolist() == [""]
