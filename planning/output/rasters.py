@@ -46,12 +46,14 @@ def warp_nearest(source: np.ndarray, destination: np.ndarray, src_transform: Aff
 
     GDAL's in-memory datasets that rasterio builds around the two arrays are georeferenced only
     after they are created, and rasterio warns "no geotransform" in between, at random; both
-    transforms are given here, so that warning says nothing and is not passed on.
+    transforms are given here, so that warning says nothing and is not passed on. The filter is
+    set process-wide right before the call, not in ``warnings.catch_warnings``, which is not
+    thread-safe: map layers are drawn in several threads at once, and one thread leaving the
+    context would take the filter away from another.
     """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", NotGeoreferencedWarning)
-        reproject(source, destination, src_transform=src_transform, src_crs=src_crs, dst_transform=dst_transform,
-                  dst_crs=dst_crs, src_nodata=nodata, dst_nodata=nodata, resampling=Resampling.nearest)
+    warnings.filterwarnings("ignore", category=NotGeoreferencedWarning)
+    reproject(source, destination, src_transform=src_transform, src_crs=src_crs, dst_transform=dst_transform,
+              dst_crs=dst_crs, src_nodata=nodata, dst_nodata=nodata, resampling=Resampling.nearest)
 
 
 def write_surfaces(analysis: Analysis, folder: str | os.PathLike[str], *, crs: str | None = None,

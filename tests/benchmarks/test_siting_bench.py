@@ -288,13 +288,20 @@ def test_xian_pmedian_against_mclp() -> None:
     # Travel models and the surface are built once per data set: a first run pays for them.
     recommend_sites(ds, analysis, category="elderly_care", model="mclp", new_sites=10, circles=False,
                     time_limit_s=0)
-    runs = {}
-    for model in ("mclp", "pmedian"):
-        runs[model] = r = recommend_sites(ds, analysis, category="elderly_care", model=model, new_sites=10,
-                                          circles=False)
+    # Three runs of each, taken in turn, and the quickest of each: on a shared machine one run of
+    # about a second is as much the other jobs' time as its own.
+    runs: dict[str, list[Any]] = {"mclp": [], "pmedian": []}
+    for _ in range(3):
+        for model in runs:
+            runs[model].append(recommend_sites(ds, analysis, category="elderly_care", model=model, new_sites=10,
+                                               circles=False))
+    best = {model: min(results, key=lambda r: r.seconds) for model, results in runs.items()}
+    for model, r in best.items():
         print(f"{model}: {r.solver} ({r.solution.proof}), {r.candidates_considered} candidates, solver "
-              f"{r.solution.seconds:.2f} s, whole siting run {r.seconds:.1f} s")
-    ratio = runs["pmedian"].seconds / runs["mclp"].seconds
+              f"{r.solution.seconds:.2f} s, whole siting run {r.seconds:.2f} s (quickest of 3; slowest "
+              f"{max(x.seconds for x in runs[model]):.2f} s)")
+    assert len({tuple(x.sites["candidate_id"]) for x in runs["pmedian"]}) == 1  # the same sites every run
+    ratio = best["pmedian"].seconds / best["mclp"].seconds
     print(f"p-median / maximal covering, whole siting run: {ratio:.2f}; "
-          f"{_verdict(ratio <= 2.0 and runs['pmedian'].solver == 'exact', 'within 2x, exact')}")
-    assert runs["pmedian"].solver == "exact" and runs["mclp"].solver == "exact"
+          f"{_verdict(ratio <= 2.0 and best['pmedian'].solver == 'exact', 'within 2x, exact')}")
+    assert best["pmedian"].solver == "exact" and best["mclp"].solver == "exact"
