@@ -149,3 +149,15 @@ def test_the_command_line_takes_the_margin(capsys: pytest.CaptureFixture[str]) -
     assert main(["site", "--category", CAT, "--new-sites", "1", "--prefer-given", "many"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--prefer-given must be a percentage ≥ 0 or 'off'" in err[0]
+
+
+def test_road_names_and_missing_node_counts_survive_the_road_cache(tmp_path) -> None:
+    roads = RoadNetwork.from_arrays(crs=32650, node_x=np.array([0.0, 100.0, 200.0]), node_y=np.zeros(3),
+                                    edge_u=np.array([0, 1]), edge_v=np.array([1, 2]), edge_name=np.array([0, -1]),
+                                    road_names=("太白路",)).with_incomplete(incomplete_ways=2, missing_nodes=5,
+                                                                            dropped_segments=3)
+    roads.to_npz(tmp_path / "roads.npz")
+    again = RoadNetwork.from_npz(tmp_path / "roads.npz")
+    assert again.road_names == ("太白路",) and again.edge_name.tolist() == [0, -1]
+    assert (again.incomplete_ways, again.missing_nodes, again.dropped_segments) == (2, 5, 3)
+    assert again.road_names_near(np.array([50.0]), np.array([10.0])) == ["太白路"]
