@@ -161,3 +161,21 @@ def test_road_names_and_missing_node_counts_survive_the_road_cache(tmp_path) -> 
     assert again.road_names == ("太白路",) and again.edge_name.tolist() == [0, -1]
     assert (again.incomplete_ways, again.missing_nodes, again.dropped_segments) == (2, 5, 3)
     assert again.road_names_near(np.array([50.0]), np.array([10.0])) == ["太白路"]
+
+
+def test_osm_road_names_follow_their_segments_when_a_clipped_way_loses_one(tmp_path) -> None:
+    from geo.roads import read_roads
+
+    # 太白路 runs 1-2-3; 友谊路 runs 3-4, and node 4 lies outside the extract.
+    osm = tmp_path / "roads.osm"
+    osm.write_text(
+        "<?xml version='1.0' encoding='UTF-8'?>\n<osm version='0.6'>\n"
+        "<node id='1' lat='34.2600' lon='108.9400'/><node id='2' lat='34.2600' lon='108.9410'/>"
+        "<node id='3' lat='34.2600' lon='108.9420'/>\n"
+        "<way id='10'><nd ref='1'/><nd ref='2'/><nd ref='3'/><tag k='highway' v='residential'/>"
+        "<tag k='name' v='太白路'/></way>\n"
+        "<way id='11'><nd ref='3'/><nd ref='4'/><tag k='highway' v='residential'/>"
+        "<tag k='name' v='友谊路'/></way>\n</osm>\n", encoding="utf-8")
+    roads = read_roads(osm, crs=32649, cache=False)
+    assert roads.n_edges == 2 and [roads.road_names[c] for c in roads.edge_name] == ["太白路", "太白路"]
+    assert (roads.incomplete_ways, roads.missing_nodes, roads.dropped_segments) == (1, 1, 1)
