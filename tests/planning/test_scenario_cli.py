@@ -129,3 +129,21 @@ def test_a_bad_scenario_is_one_line_naming_the_file(python_exe: str, street, tmp
         assert "Traceback" not in done.stderr
     assert "unknown facility id(s) to remove or close: F9" in _run(
         python_exe, "analyze", "--data", str(data), "--scenario", str(bad)).stderr
+
+
+def test_export_as_file_geodatabase_with_a_scenario(python_exe: str, street, tmp_path: Path) -> None:
+    from planning.output._gdal import field_aliases, gdal_library
+
+    data, plan = street
+    out = tmp_path / "plan.gdb.zip"
+    done = _run(python_exe, "export", "--data", str(data), "--scenario", str(plan), "--format", "fgdb",
+                "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    written = sorted(tmp_path.glob("*.gdb.zip"))
+    assert len(written) == 1, [p.name for p in tmp_path.iterdir()]
+    edits = pyogrio.read_dataframe(written[0], layer="scenario_edits", read_geometry=False)
+    # Values in words (Chinese by default), the edit's own name kept.
+    assert edits["edit"].tolist() == ["新增"] and edits["name"].tolist() == ["西街社区客厅"]
+    assert edits["category"].tolist() == ["社区客厅"]
+    if gdal_library() is not None:
+        assert field_aliases(written[0])["scenario_edits"]["edit"] == "操作(新增/删除/关闭)"
