@@ -361,7 +361,9 @@ class _MetricScale(MacroElement):
 
 
 _BOX = ("background:rgba(255,255,255,0.92);padding:6px 8px;border-radius:4px;"
-        "box-shadow:0 0 4px rgba(0,0,0,0.3);font:12px/1.5 sans-serif;max-height:440px;overflow:auto")
+        "box-shadow:0 0 4px rgba(0,0,0,0.3);font:12px/1.5 sans-serif;"
+        # Below the banner and above the scale bar, however tall the map frame (100vh inside it).
+        "max-height:calc(100vh - 210px);overflow:auto")
 
 
 def _facility_icon_html(key: str, *, size: int = 22) -> str:
