@@ -11,7 +11,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from app_support import home
+from app_support import home, page
 from app_support.i18n import t
 from app_support.state import language_switch
 
@@ -21,6 +21,7 @@ ICON = Path(__file__).resolve().parent / "static" / "icon.png"
 # from the internet, which government intranets cannot reach.
 st.set_page_config(page_title="社区便民服务圈 · Service circles", page_icon=str(ICON), layout="wide")
 language = language_switch()
+page.widget_words(language)
 pages = [
     st.Page(home.render, title=t("page.home", language), icon=":material/folder_open:", url_path="home",
             default=True),

@@ -52,6 +52,9 @@ _ROAD_STYLE = {"major": (2.2, "#8c8c8c"), "minor": (1.0, "#b5b5b5")}
 _MAJOR = {"motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link",
           "secondary", "secondary_link", "tertiary", "tertiary_link"}
 
+#: Heat map of residents outside the circle: light to dark warm colours (Leaflet.heat stops).
+UNCOVERED_HEAT: dict[float, str] = {0.2: "#fed976", 0.45: "#fd8d3c", 0.7: "#e31a1c", 1.0: "#67000d"}
+
 
 def coverage_color(pct: float | None) -> str:
     """Fill colour of a community with ``pct`` % of its residents inside the circle."""
@@ -341,8 +344,26 @@ class _Html(MacroElement):
         self.attribution = list(attribution)
 
 
+class _MetricScale(MacroElement):
+    """A scale bar in metres and kilometres only (folium's also shows miles)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        L.control.scale({imperial: false}).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "MetricScale"
+
+
 _BOX = ("background:rgba(255,255,255,0.92);padding:6px 8px;border-radius:4px;"
-        "box-shadow:0 0 4px rgba(0,0,0,0.3);font:12px/1.5 sans-serif;max-height:360px;overflow:auto")
+        "box-shadow:0 0 4px rgba(0,0,0,0.3);font:12px/1.5 sans-serif;"
+        # Below the banner and above the scale bar, however tall the map frame (100vh inside it).
+        "max-height:calc(100vh - 210px);overflow:auto")
 
 
 def _facility_icon_html(key: str, *, size: int = 22) -> str:
@@ -362,7 +383,9 @@ def _site_icon_html(rank: int) -> str:
 
 def legend_html(layers: MapLayers, *, lang: str) -> str:
     """The map legend: coverage ramp, facility categories with icons, other symbols."""
-    parts = [f'<div style="{_BOX}"><b>{html.escape(t("map.legend", lang))}</b>']
+    # Collapsible (a click on its title hides it), so that it never has to cover the study area.
+    parts = [f'<div style="{_BOX}"><details open><summary style="cursor:pointer;font-weight:bold">'
+             f'{html.escape(t("map.legend", lang))}</summary>']
     if layers.communities is not None and layers.value_column:
         parts.append(f'<div style="margin-top:4px">{html.escape(t("map.legend.coverage", lang))}</div>')
         for i, color in enumerate(COVERAGE_COLORS):
@@ -377,9 +400,12 @@ def legend_html(layers: MapLayers, *, lang: str) -> str:
         parts.append(f'<div style="margin-top:4px">{html.escape(t("layer.facilities", lang))}</div>')
         keys = (_categories_in(shown_facilities) if isinstance(shown_facilities, gpd.GeoDataFrame)
                 else list(shown_facilities))
+        # Two columns: the whole list fits beside the study area without scrolling.
+        parts.append('<div style="display:grid;grid-template-columns:auto auto;column-gap:8px">')
         for key in keys:
             parts.append('<div style="display:flex;align-items:center;gap:4px;margin:1px 0">'
                          f'{_facility_icon_html(key, size=18)}<span>{html.escape(category_label(key, lang))}</span></div>')
+        parts.append("</div>")
     fixed = layers.all_facilities is not None  # a fixed legend lists every symbol the groups may use
     if fixed or _has(layers.circles):
         parts.append('<div style="margin-top:4px"><span style="display:inline-block;width:14px;height:10px;'
@@ -400,7 +426,7 @@ def legend_html(layers: MapLayers, *, lang: str) -> str:
                      f'{html.escape(t("layer.responsibility", lang))}</div>')
     if fixed or (layers.uncovered is not None and len(layers.uncovered)):
         parts.append('<div><span style="display:inline-block;width:14px;height:10px;'
-                     'background:linear-gradient(90deg,#00f,#0f0,#ff0,#f00);margin-right:4px"></span>'
+                     'background:linear-gradient(90deg,#fed976,#fd8d3c,#e31a1c,#67000d);margin-right:4px"></span>'
                      f'{html.escape(layers.uncovered_title or t("layer.uncovered", lang))}</div>')
     if layers.sites is not None and len(layers.sites):
         parts.append('<div style="display:flex;align-items:center;gap:4px">'
@@ -409,7 +435,7 @@ def legend_html(layers: MapLayers, *, lang: str) -> str:
     for text, color in layers.extra_legend.items():
         parts.append(f'<div><span style="display:inline-block;width:14px;height:10px;background:{color};'
                      f'margin-right:4px"></span>{html.escape(text)}</div>')
-    parts.append("</div>")
+    parts.append("</details></div>")
     return "".join(parts)
 
 
@@ -504,7 +530,7 @@ def build_map(layers: MapLayers, *, lang: str = "zh", basemap: str = "none",
 def build_map_parts(layers: MapLayers, *, lang: str = "zh", basemap: str = "none",
                     tianditu_key: str | None = None, height: int = 640) -> MapParts:
     """The map of :func:`build_map` as a fixed part and the groups that change (see :class:`MapParts`)."""
-    m = OfflineMap(location=[0, 0], zoom_start=12, tiles=None, control_scale=True, prefer_canvas=True,
+    m = OfflineMap(location=[0, 0], zoom_start=12, tiles=None, control_scale=False, prefer_canvas=True,
                    height=height)
     # The heat layer's canvas lies over the communities; it must let clicks through to them.
     m.get_root().header.add_child(Element(
@@ -550,6 +576,7 @@ def build_map_parts(layers: MapLayers, *, lang: str = "zh", basemap: str = "none
     if layers.sites is not None and len(layers.sites):
         groups.append(_sites_group(layers, lang=lang, basemap=basemap))
 
+    m.add_child(_MetricScale())
     m.add_child(_Html(html_text=legend_html(layers, lang=lang), position="bottomleft",
                       attribution=[html.escape(a) for a in layers.attribution]))
     if layers.banner:
@@ -659,7 +686,10 @@ def _uncovered_group(layers: MapLayers, *, lang: str, basemap: str) -> folium.Fe
         weights = shown["population"].to_numpy(dtype=float) if "population" in shown.columns else np.ones(len(shown))
         top = float(np.nanmax(weights)) if len(weights) else 1.0
         data = np.column_stack([pts.y.to_numpy(), pts.x.to_numpy(), weights / (top or 1.0)])
-        OfflineHeatMap(np.round(data, 6).tolist(), radius=14, blur=12, min_opacity=0.3).add_to(fg)
+        # Warm colours, as for uncovered communities: never the default blue→green→yellow, whose
+        # bright green would read as "covered" on the coverage choropleth.
+        OfflineHeatMap(np.round(data, 6).tolist(), radius=14, blur=12, min_opacity=0.3,
+                       gradient=UNCOVERED_HEAT).add_to(fg)
     return fg
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import streamlit as st
 
-from app_support import messages, state
+from app_support import messages, state, whatif
 from app_support.i18n import t
 from geo._errors import DataError
 
@@ -27,8 +27,33 @@ def ensure_navigation() -> None:
         st.rerun()
 
 
+def widget_words(lang: str) -> None:
+    """Streamlit's own words on the file uploader ("Upload", "500MB per file") in Chinese.
+
+    Streamlit does not translate them; a style lays ours over them (their text is hidden, ours
+    drawn in its place), so a Chinese page carries no English button.
+    """
+    if lang == "en":
+        return
+    limit = st.get_option("server.maxUploadSize")
+    st.html(_UPLOADER_ZH.replace("{limit}", str(limit)))
+
+
+_UPLOADER_ZH = """<style>
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p {font-size: 0}
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p::after {
+  content: "选择文件"; font-size: 0.875rem}
+[data-testid="stFileUploaderDropzoneInstructions"] span {font-size: 0}
+[data-testid="stFileUploaderDropzoneInstructions"] span::after {
+  content: "可拖放到此处，每个文件不超过 {limit} MB"; font-size: 0.875rem}
+</style>"""
+
+
 def open_page(title_key: str) -> tuple[str, Any, Any]:
     """Route, title and load: ``(lang, dataset, analysis)``; stops the page with the error shown.
+
+    With a what-if scenario in the session (:mod:`app_support.whatif`), the data set and analysis
+    are those with its edits made, so every page shows the plan.
 
     Parameters
     ----------
@@ -40,7 +65,10 @@ def open_page(title_key: str) -> tuple[str, Any, Any]:
     st.title(t(title_key, lang))
     try:
         dataset, analysis = state.load_with_progress()
+        dataset, analysis = whatif.current(dataset, analysis)
     except (DataError, ValueError, FileNotFoundError) as exc:
         st.error(messages.error_message(exc, lang))
         st.stop()
+    if whatif.rows():
+        st.caption(t("whatif.banner", lang, n=len(whatif.rows()), name=whatif.name() or t("whatif.default_name", lang)))
     return lang, dataset, analysis

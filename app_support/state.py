@@ -251,12 +251,26 @@ def siting_for(source_key: str, coords_system: str | None, items: tuple[tuple[st
                targets_name: str | None, options: tuple[tuple[str, Any], ...], _progress: Any = None,
                _stop: Any = None) -> Any:
     """:func:`planning.siting.recommend_sites` for one set of options (cached); ``_progress`` and
-    ``_stop`` (not part of the cache key) follow and stop the solver."""
+    ``_stop`` (not part of the cache key) follow and stop the solver.
+
+    An option ``scenario`` (the session's edits, :func:`app_support.whatif.fingerprint`) sites on
+    top of that what-if scenario: its planned facilities count as built, closed ones as gone.
+    """
     from planning.siting import recommend_sites
 
     dataset = load_source(source_key, coords_system)
     result = analysis_for(source_key, coords_system, items, targets_name)
-    sites = recommend_sites(dataset, result, **dict(options), progress=_progress, stop=_stop)
+    chosen = dict(options)
+    scenario = chosen.pop("scenario", None)
+    if scenario:
+        import json
+
+        from planning.siting.edits import edit_table
+        from planning.siting.whatif import analysis_with_edits
+
+        result = analysis_with_edits(result, edit_table(json.loads(scenario), crs=4326))
+        dataset = result.dataset
+    sites = recommend_sites(dataset, result, **chosen, progress=_progress, stop=_stop)
     cache_info.computed("siting", (source_key, coords_system, items, targets_name, options))
     return sites
 

@@ -10,6 +10,7 @@ per-edge weights into a sparse adjacency matrix and snaps points to nodes.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,6 +65,45 @@ def highway_code(values: Any) -> np.ndarray:
     return words.map(_CLASS_CODE).fillna(OTHER_CLASS).to_numpy(dtype=np.int8)
 
 
+def road_name_codes(values: Any) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Road names (OSM ``name`` values, lists take their first) as ``int32`` codes and the names."""
+    series = pd.Series(values, dtype="object")
+    first = series.map(lambda v: v[0] if isinstance(v, (list, tuple)) and v else v)
+    text = first.map(lambda v: _readable(str(v).strip()) if isinstance(v, str) and str(v).strip() else None)
+    codes, uniques = pd.factorize(text.astype(object), use_na_sentinel=True)
+    return codes.astype(np.int32), tuple(str(u) for u in uniques)
+
+
+def _readable(name: str) -> str:
+    """A name as written: GBK or UTF-8 bytes once read as Latin-1 (a shapefile without its .cpg
+    passed through another tool) are decoded again; anything else is kept as it is.
+
+    >>> _readable("Ì«°×ÄÏÂ·"), _readable("Vaduz")
+    ('太白南路', 'Vaduz')
+    """
+    if name.isascii() or any(ord(ch) > 0xFF for ch in name):
+        return name
+    raw = name.encode("latin-1")
+    # Chinese characters leave runs of high bytes: three (UTF-8) or pairs at 0xA1 and above
+    # (GB2312 inside GBK). A single accented letter (Zürich, Straße) is no such run.
+    runs = [len(m) for m in re.findall(rb"[\x80-\xff]+", raw)]
+    if all(n % 3 == 0 for n in runs):
+        try:
+            fixed = raw.decode("utf-8")
+            if any("\u4e00" <= ch <= "\u9fff" for ch in fixed):
+                return fixed
+        except UnicodeDecodeError:
+            pass
+    if all(n % 2 == 0 for n in runs) and not re.search(rb"[\x80-\xa0]", raw):
+        try:
+            fixed = raw.decode("gbk")
+            if any("\u4e00" <= ch <= "\u9fff" for ch in fixed):
+                return fixed
+        except UnicodeDecodeError:
+            pass
+    return name
+
+
 def oneway_direction(values: Any) -> np.ndarray:
     """+1 one-way along the line, -1 against it, 0 two-way (from OSM or Geofabrik values)."""
     series = pd.Series(values, dtype="object")
@@ -95,6 +135,11 @@ class RoadNetwork:
         ``True`` where vehicles may only go from ``u`` to ``v``; walking ignores it.
     source : str
         Where the network came from (file name or description), for messages.
+    edge_name : numpy.ndarray or None
+        ``int32`` code of each edge's road name into ``road_names`` (-1: unnamed); ``None`` when
+        the source had no names.
+    road_names : tuple of str
+        The road names (OSM ``name`` tags, a line layer's ``name`` column).
     incomplete_ways, missing_nodes, dropped_segments : int
         OpenStreetMap ways that refer to nodes missing from the file (a clipped extract), how
         many such nodes, and how many road segments were left out because they touch one.
@@ -109,6 +154,8 @@ class RoadNetwork:
     edge_class: np.ndarray
     edge_oneway: np.ndarray
     source: str = ""
+    edge_name: np.ndarray | None = None
+    road_names: tuple[str, ...] = ()
     incomplete_ways: int = 0
     missing_nodes: int = 0
     dropped_segments: int = 0
@@ -157,11 +204,14 @@ class RoadNetwork:
         edge_oneway: np.ndarray | None = None,
         edge_length_m: np.ndarray | None = None,
         source: str = "",
+        edge_name: np.ndarray | None = None,
+        road_names: tuple[str, ...] | list[str] = (),
     ) -> RoadNetwork:
         """Build from node coordinates and edge endpoint indices.
 
         Self-loops and zero-length edges are removed; parallel duplicates are kept once (the
-        shortest, one-way only if every copy is one-way in the same direction).
+        shortest, one-way only if every copy is one-way in the same direction). ``edge_name``
+        codes each edge's name into ``road_names`` (-1 unnamed).
         """
         node_x = np.ascontiguousarray(node_x, dtype=np.float64)
         node_y = np.ascontiguousarray(node_y, dtype=np.float64)
@@ -180,6 +230,7 @@ class RoadNetwork:
             length = np.asarray(edge_length_m, dtype=np.float64)
         keep = (u != v) & (length > 0)
         u, v, length, cls_codes, oneway = u[keep], v[keep], length[keep], cls_codes[keep], oneway[keep]
+        names = None if edge_name is None else np.asarray(edge_name, dtype=np.int32)[keep]
         # One edge per unordered pair and direction kind: two-way edges are keyed (min, max).
         a = np.where(oneway, u, np.minimum(u, v))
         b = np.where(oneway, v, np.maximum(u, v))
@@ -198,6 +249,8 @@ class RoadNetwork:
             edge_class=cls_codes[sel],
             edge_oneway=oneway[sel],
             source=source,
+            edge_name=None if names is None else names[sel],
+            road_names=tuple(road_names),
         )
 
     @classmethod
@@ -209,6 +262,7 @@ class RoadNetwork:
         oneway_column: str | None = "oneway",
         source: str = "",
         snap_tolerance_m: float = 0.01,
+        name_column: str | None = "name",
     ) -> RoadNetwork:
         """Build from a layer of road lines in a metric CRS, split at every shared vertex.
 
@@ -246,6 +300,8 @@ class RoadNetwork:
         seg_dir = direction[seg_line]
         u = np.where(seg_dir == -1, seg_v, seg_u)
         v = np.where(seg_dir == -1, seg_u, seg_v)
+        names, road_names = (road_name_codes(exploded[name_column].to_numpy()) if name_column
+                             and name_column in exploded.columns else (None, ()))
         return cls.from_arrays(
             crs=lines.crs,
             node_x=node_xy[:, 0],
@@ -255,6 +311,8 @@ class RoadNetwork:
             edge_class=codes[seg_line],
             edge_oneway=seg_dir != 0,
             source=source,
+            edge_name=None if names is None else names[seg_line],
+            road_names=road_names,
         )
 
     # ------------------------------------------------------------------ queries
@@ -422,8 +480,37 @@ class RoadNetwork:
             crs=self.crs,
         )
 
+    def road_names_near(self, x: np.ndarray, y: np.ndarray, *, max_m: float = 150.0) -> list[str | None]:
+        """Name of the nearest named road to each point (``None`` beyond ``max_m`` or unnamed)."""
+        x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        if self.edge_name is None or not (self.edge_name >= 0).any() or len(x) == 0:
+            return [None] * len(x)
+        named = np.flatnonzero(self.edge_name >= 0)
+        if "names" not in self._kdtrees:
+            mid = np.column_stack([(self.node_x[self.edge_u[named]] + self.node_x[self.edge_v[named]]) / 2,
+                                   (self.node_y[self.edge_u[named]] + self.node_y[self.edge_v[named]]) / 2])
+            self._kdtrees["names"] = (cKDTree(mid), named)
+        tree, ids = self._kdtrees["names"]
+        k = min(8, len(ids))
+        _, pos = tree.query(np.column_stack([x, y]), k=k)
+        pos = pos.reshape(len(x), k)
+        edges = ids[pos]
+        # Distance from each point to each of its nearest named segments (midpoints only pick them).
+        ax, ay = self.node_x[self.edge_u[edges]], self.node_y[self.edge_u[edges]]
+        bx, by = self.node_x[self.edge_v[edges]], self.node_y[self.edge_v[edges]]
+        dx, dy = bx - ax, by - ay
+        with np.errstate(invalid="ignore", divide="ignore"):
+            t = np.clip(((x[:, None] - ax) * dx + (y[:, None] - ay) * dy) / (dx * dx + dy * dy), 0.0, 1.0)
+        dist = np.hypot(ax + np.nan_to_num(t) * dx - x[:, None], ay + np.nan_to_num(t) * dy - y[:, None])
+        best = np.argmin(dist, axis=1)
+        rows = np.arange(len(x))
+        codes = self.edge_name[edges[rows, best]]
+        return [self.road_names[c] if d <= max_m else None for c, d in zip(codes, dist[rows, best])]
+
     def to_npz(self, path: Any) -> None:
         """Save the arrays (a cache of a network that was slow to parse)."""
+        names = {} if self.edge_name is None else {"edge_name": self.edge_name,
+                                                     "road_names": np.array(self.road_names, dtype=str)}
         np.savez_compressed(
             path,
             crs=np.array(self.crs.to_wkt()),
@@ -435,6 +522,7 @@ class RoadNetwork:
             edge_class=self.edge_class,
             edge_oneway=self.edge_oneway,
             source=np.array(self.source),
+            **names,
             incomplete=np.array([self.incomplete_ways, self.missing_nodes,
                                  self.dropped_segments], dtype=np.int64),
         )
@@ -452,6 +540,8 @@ class RoadNetwork:
                 edge_class=z["edge_class"],
                 edge_oneway=z["edge_oneway"],
                 source=str(z["source"]),
+                edge_name=z["edge_name"] if "edge_name" in z.files else None,
+                road_names=tuple(str(n) for n in z["road_names"]) if "road_names" in z.files else (),
                 **_incomplete(z),
             )
 

@@ -29,11 +29,11 @@ import shapely
 from pyproj import CRS, Geod, Transformer
 
 from geo._errors import DataError, NetworkUnavailableError
-from geo.network import RoadNetwork, highway_code
+from geo.network import RoadNetwork, highway_code, road_name_codes
 from geo.readers import list_layers, read_vector
 
 #: Bump when a reader changes what it builds, so that stale cache files are not used.
-READER_VERSION = "2"
+READER_VERSION = "3"  # 2: importer checks of main; 3: road names kept as well
 
 #: ``highway=*`` values that are not usable roads (planned, closed, indoor or not a way at all).
 EXCLUDED_HIGHWAYS: frozenset[str] = frozenset({
@@ -221,6 +221,7 @@ def _read_osm(path: Path, crs: CRS) -> RoadNetwork:
     lats = array("d")
     way_sizes = array("q")
     classes: list[str] = []
+    names: list[str | None] = []
     oneway = array("b")
     try:
         processor = (
@@ -249,6 +250,7 @@ def _read_osm(path: Path, crs: CRS) -> RoadNetwork:
                 count += 1
             way_sizes.append(count)
             classes.append(highway)
+            names.append(tags.get("name"))
             oneway.append(direction)
     except (RuntimeError, OSError, ValueError, osmium.InvalidLocationError) as exc:
         raise DataError(f"cannot read the OpenStreetMap file ({exc})", file=path,
@@ -262,6 +264,7 @@ def _read_osm(path: Path, crs: CRS) -> RoadNetwork:
         way_sizes=np.frombuffer(way_sizes, dtype=np.int64),
         classes=classes,
         oneway=np.frombuffer(oneway, dtype=np.int8),
+        names=names,
     )
 
 
@@ -295,6 +298,7 @@ def _network_from_way_nodes(
     way_sizes: np.ndarray,
     classes: list[str],
     oneway: np.ndarray,
+    names: list[str | None] | None = None,
 ) -> RoadNetwork:
     if len(way_sizes) == 0:
         raise DataError("the file contains no usable roads (no ways with a highway tag)", file=path,
@@ -328,6 +332,7 @@ def _network_from_way_nodes(
     direction = oneway[seg_way]
     u = np.where(direction == -1, seg_v, seg_u)
     v = np.where(direction == -1, seg_u, seg_v)
+    way_names, road_names = road_name_codes(names if names is not None else [None] * len(way_sizes))
     return RoadNetwork.from_arrays(
         crs=crs,
         node_x=np.asarray(x),
@@ -338,6 +343,8 @@ def _network_from_way_nodes(
         edge_oneway=direction != 0,
         edge_length_m=np.asarray(length),
         source=path.name,
+        edge_name=way_names[seg_way],
+        road_names=road_names,
     ).with_incomplete(**incomplete)
 
 
@@ -363,18 +370,21 @@ def _network_from_graph(graph: Any, crs: CRS, *, source: str, file: Path | None)
     geoms = []
     highway = []
     oneway = []
+    names = []
     for u, v, data in graph.edges(data=True):
         geom = data.get("geometry")
         if geom is None:
             geom = shapely.LineString([node_xy[u], node_xy[v]])
         geoms.append(geom)
         highway.append(data.get("highway", "other"))
+        names.append(data.get("name"))
         # osmnx stores the direction of one-way edges in the edge itself (u -> v).
         oneway.append("yes" if _truthy(data.get("oneway", False)) else "no")
     if not geoms:
         raise DataError("the graph has no edges", file=file,
                         fix="Export a road graph with edges (osmnx graph_from_*)")
-    lines = gpd.GeoDataFrame({"highway": highway, "oneway": oneway}, geometry=geoms, crs=graph_crs)
+    lines = gpd.GeoDataFrame({"highway": highway, "oneway": oneway, "name": names}, geometry=geoms,
+                             crs=graph_crs)
     lines["highway"] = _highway_words(lines["highway"])
     return network_from_lines(lines, crs=crs, source=source, file=file)
 

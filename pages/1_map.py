@@ -1,4 +1,5 @@
-"""Map: coverage of one category (or the complete circle), facilities, circles, residents outside."""
+"""Map: coverage of one category (or the complete circle), facilities, circles, residents outside;
+and the what-if scenario: planned facilities added by clicking, moved, closed, with undo."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import time
 import streamlit as st
 from streamlit_folium import st_folium
 
-from app_support import page, state, views, warmup
+from app_support import page, scenario_map, state, views, warmup, whatif, whatif_view
 from app_support.i18n import t
 from app_support.mapping import BASEMAPS, build_map_parts
 
@@ -46,29 +47,46 @@ if basemap == "tianditu":
 elif basemap == "amap":
     st.caption(t("map.amap_shift", lang))
 
+base = state.current_analysis()  # the data set as loaded: what the scenario is measured against
+mode = whatif_view.mode_selector(lang)
+whatif_view.summary(base, analysis, category, lang)
+
 started = time.perf_counter()
 static = state.current_static_layers(basemap)
+edits = whatif.edits() if whatif.rows() else None
+planned, closed = scenario_map.scenario_frames(base.dataset, edits) if edits is not None else (None, None)
 layers = views.map_layers(dataset, analysis, category, lang=lang, uncovered_as=uncovered_as,
                           roads=static["roads"], facilities=static["facilities"],
-                          labels=state.data_labels(dataset), circles=state.current_circles(category, basemap),
+                          labels=state.data_labels(dataset), circles=whatif_view.circles(base, analysis, category,
+                                                                                          basemap),
                           basemap=basemap)
+layers.extra_legend = {**layers.extra_legend, **scenario_map.scenario_legend(planned, closed, lang=lang)}
 parts = build_map_parts(layers, lang=lang, basemap=basemap, tianditu_key=key)
+groups = parts.groups + scenario_map.scenario_groups(planned, closed, lang=lang, basemap=basemap)
 left, right = st.columns([3, 1])
 with left:
     # Only the groups that depend on the category and settings are sent again on a change.
-    clicked = st_folium(parts.map, key="main_map", height=620, use_container_width=True,
-                        feature_group_to_add=parts.groups, layer_control=parts.control,
-                        returned_objects=["last_active_drawing"])
+    # A click is handled by on_change before the next run, which then draws the edited map.
+    clicked = st_folium(parts.map, key=whatif_view.MAP_KEY, height=620, use_container_width=True,
+                        feature_group_to_add=groups, layer_control=parts.control,
+                        returned_objects=whatif_view.returned_objects(mode), on_change=whatif_view.on_map_change)
 st.session_state["map_build_seconds"] = time.perf_counter() - started
+whatif_view.remember(clicked, mode)
+whatif_view.show_refusal()
 with right:
-    feature = (clicked or {}).get("last_active_drawing") or {}
-    community_id = (feature.get("properties") or {}).get("community_id")
-    details = views.community_details(analysis, str(community_id), lang=lang) if community_id else None
-    if details is None:
-        st.info(t("map.click_hint", lang))
-    else:
-        st.dataframe(details, width="stretch", height=520)
+    if mode == "browse":
+        feature = (clicked or {}).get("last_active_drawing") or {}
+        community_id = (feature.get("properties") or {}).get("community_id")
+        details = views.community_details(analysis, str(community_id), lang=lang) if community_id else None
+        if details is None:
+            st.info(t("map.click_hint", lang))
+        else:
+            st.dataframe(details, width="stretch", height=520)
+    elif whatif_view.side_panel(mode, base.dataset, category, lang):
+        st.rerun()
 st.caption(t("map.redraw", lang, seconds=st.session_state["map_build_seconds"]))
+if whatif_view.edit_table(lang) or whatif_view.files(base, analysis, lang):
+    st.rerun()
 if dataset.attribution:
     st.caption(t("map.attribution", lang) + ("：" if lang == "zh" else ": ") + " · ".join(map(str, dataset.attribution)))
 warmup.warm_circles(list(analysis.categories), basemap)

@@ -5,13 +5,15 @@ from __future__ import annotations
 import streamlit as st
 from streamlit_folium import st_folium
 
-from app_support import messages, page, scenarios_view, state, views
+from app_support import messages, page, scenarios_view, state, views, whatif
 from app_support.i18n import category_label, t, translate_columns
 from app_support.mapping import build_map
 from app_support.solve_progress import SolveProgress
 from geo._errors import DataError
 from geo.taxonomy import CATEGORIES
 from planning.choices import MODELS
+from planning.siting._prefer import DEFAULT_MARGIN_PCT
+from planning.siting.edits import edits_from_sites
 from planning.texts import note_text, solver_text
 
 # "both" first: the default choice.
@@ -37,6 +39,9 @@ with st.form("siting_form"):
                                key=state.widget_key("w_site_area"))
     time_limit = c3.slider(t("site.time_limit", lang), 0, 300, 30, step=5, key=state.widget_key("w_site_time"))
     run = st.form_submit_button(t("site.run", lang), type="primary")
+st.caption(t("site.prefer", lang, margin=DEFAULT_MARGIN_PCT))
+if whatif.rows():
+    st.caption(t("site.on_scenario", lang))
 
 if run:
     options = (
@@ -48,6 +53,8 @@ if run:
         ("target_pct", float(target_pct) if model == "lscp" else None),
         ("time_limit_s", float(time_limit)),
     )
+    if whatif.rows():  # sited on top of the session's scenario (its planned facilities count)
+        options += (("scenario", whatif.fingerprint()),)
     key = (state.source(), state.coords(), state.settings_items(), state.resolved_targets(dataset.meta), options)
     with st.status(t("site.running", lang), expanded=True) as box:
         box.write(t("site.step.matrix", lang))
@@ -80,16 +87,32 @@ for note in getattr(result, "notes", []) or []:
 
 sites = views.readable_sites(result.sites, lang=lang)
 static = state.current_static_layers()
-layers = views.map_layers(dataset, analysis, result.category, lang=lang, roads=static["roads"],
+# Communities coloured as they would be with the sites built (a what-if of the sites alone).
+after = whatif.with_sites(analysis, result)
+layers = views.map_layers(after.dataset, after, result.category, lang=lang, roads=static["roads"],
                           facilities=static["facilities"],
                           labels=state.data_labels(dataset), sites=sites,
                           site_circles=getattr(result, "circles", None),
-                          circles=state.current_circles(result.category))
+                          circles=state.current_circles(result.category) if result.category in analysis.categories
+                          and analysis is state.current_analysis() else None)
+st.caption(t("site.map_after", lang))
 st_folium(build_map(layers, lang=lang), key="siting_map", height=560, use_container_width=True,
           returned_objects=[])
 columns = [c for c in ("rank", "candidate_id", "name", "source", "floor_area_m2", "community_id", "newly_covered",
                        "cumulative_covered", "cumulative_pct") if c in result.sites.columns]
 st.dataframe(views.table_view(translate_columns(sites[columns], lang), lang), hide_index=True, width="stretch")
+if len(result.sites):
+    c1, c2 = st.columns([1, 3])
+    accept_n = int(c1.number_input(t("site.accept.n", lang), min_value=1, max_value=len(result.sites),
+                                   value=min(3, len(result.sites)), step=1, key="w_site_accept_n"))
+    c2.write("")
+    if c2.button(t("site.accept", lang, n=accept_n), key="w_site_accept", type="primary"):
+        try:
+            added = whatif.accept(edits_from_sites(result, ranks=list(range(1, accept_n + 1))))
+        except DataError as exc:
+            st.error(messages.error_message(exc, lang))
+        else:
+            st.success(t("site.accepted", lang, n=added))
 with st.expander(t("layer.before_after", lang)):
     st.dataframe(translate_columns(views.readable_before_after(result.community_before_after.reset_index(),
                                                                lang=lang), lang),

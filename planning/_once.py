@@ -58,6 +58,10 @@ class OnceCache(Generic[V]):
             self._key_locks.pop(key, None)
         return value
 
+    def items(self) -> list[tuple[Hashable, V]]:
+        """The entries built so far (a snapshot), e.g. to hand on to a cache of a similar object."""
+        return list(self._values.items())
+
     def __contains__(self, key: object) -> bool:
         return key in self._values
 

@@ -31,6 +31,13 @@ NOTES: dict[str, str] = {
     "siting.no_capacity": "{n} candidate(s) without capacity or floor area left out of the capacitated model",
     "siting.unreachable": "{points} demand point(s) with {residents:.0f} residents are outside every existing "
                           "and candidate circle",
+    "siting.prefer_given": "{n} generated site(s) replaced by candidates of the data (idle public buildings), each "
+                           "bringing at least 1/(1 + {margin:g} %) of the residents the generated point would: "
+                           "{lost:,.0f} residents fewer than the plan with free choice",
+    "siting.prefer_given_minutes": "{n} generated site(s) replaced by candidates of the data (idle public "
+                                   "buildings), each saving at least 1/(1 + {margin:g} %) of the person-minutes "
+                                   "the generated point would: {lost:,.0f} person-minutes more than the plan with "
+                                   "free choice",
     "siting.no_gain": "{dropped} of the {asked} requested site(s) would bring no more residents into the circle "
                       "and are not recommended",
     "siting.time_limit": "the time limit of {limit:g} s ran out before the sites were proved optimal: they are "
@@ -137,6 +144,11 @@ NOTES_ZH: dict[str, str] = {
                            "已按可达到的最高覆盖率 {best:.1f}% 求解",
     "siting.no_capacity": "{n} 处候选址没有服务容量或建筑面积，未参与按容量选址",
     "siting.unreachable": "{points} 个需求点（共 {residents:.0f} 名居民）不在任何现有设施或候选址的服务圈内",
+    "siting.prefer_given": "优先选用数据中的候选址（闲置公共建筑）：{n} 处自动生成点已换为候选址，换入的候选址新增覆盖人口"
+                           "不少于生成点的 1/(1+{margin:g}%)；比不限来源的方案少覆盖 {lost:,.0f} 名居民",
+    "siting.prefer_given_minutes": "优先选用数据中的候选址（闲置公共建筑）：{n} 处自动生成点已换为候选址，换入的候选址节省的"
+                                   "出行时间不少于生成点的 1/(1+{margin:g}%)；总出行时间比不限来源的方案多 {lost:,.0f} "
+                                   "人·分钟",
     "siting.no_gain": "所求 {asked} 处新址中有 {dropped} 处不能再让任何居民进入服务圈，未予推荐",
     "siting.time_limit": "求解时限 {limit:g} 秒已到，未能证明最优：所选新址与最优解相差不超过 {gap:.2f}%（已证明的差距上限）",
     "siting.time_limit_close": "求解时限 {limit:g} 秒已到，未能证明最优：所选新址与最优解相差不超过 0.01%（已证明的差距上限）",
@@ -288,6 +300,13 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
     "count": ("条数", "Rows"),
     "features": ("要素数", "Features"),
     "share": ("人口比例(%)", "Share of residents (%)"),
+    # what-if edits and scenario comparisons
+    "edit": ("操作(新增/删除/关闭)", "Edit (add/remove/close)"),
+    "change_pct": ("最大变化(百分点)", "Largest change (points)"),
+    "change": ("最大变化", "Largest change"),
+    "baseline_pct": ("规划前覆盖率(%)", "Coverage before (%)"),
+    "baseline_value": ("规划前指标值", "Value before"),
+    "baseline_pass": ("规划前是否达标", "Met before"),
     "target_pct": ("目标覆盖率(%)", "Target share covered (%)"),
     "gap_pct": ("最优性差距(%)", "Optimality gap (%)"),
     "model": ("选址模型", "Siting model"),
@@ -302,7 +321,7 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
 VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
     "kind": {"urban": ("城市社区", "Urban community"), "rural": ("农村社区（村）", "Rural village")},
     "status": {"existing": ("现状", "existing"), "planned": ("规划", "planned"),
-               "closed": ("停用", "closed")},
+               "closed": ("停用", "closed"), "removed": ("删除", "removed")},
     "source": {"given": ("数据中的候选址", "given"), "generated": ("自动生成", "generated"),
                "idle_building": ("闲置用房", "idle building"),
                "public_building": ("公共建筑", "public building"),
@@ -321,6 +340,8 @@ VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
     "scope": {"community": ("社区", "communities"), "population": ("人口", "residents"),
               "street": ("街道/乡镇", "streets"), "district": ("区县", "districts"),
               "area": ("全域", "whole area")},
+    # What-if edits (the scenario_edits layer and the edit tables).
+    "edit": {"add": ("新增", "add"), "remove": ("删除", "remove"), "close": ("关闭", "close")},
     # Under the header 是否达标 / Target met.
     "pass": {"True": ("是", "yes"), "False": ("否", "no"), "None": ("无数据", "no data")},
 }
@@ -365,6 +386,16 @@ def solver_text(solver: str, gap_pct: float | None, lang: str = "zh") -> str:
         return name + ("，已证明为最优解" if lang != "en" else ", proven optimal")
     return name + (f"，与最优解相差不超过 {gap_pct:.1f}%" if lang != "en"
                    else f", at most {gap_pct:.1f} % below the optimum")
+
+
+def source_label(value: object, lang: str = "zh") -> object:
+    """A candidate ``source`` value in words of ``lang`` (unknown values as they are); the words
+    are those of :data:`VALUE_LABELS`.
+
+    >>> source_label("idle_building"), source_label("generated", "en"), source_label("学校")
+    ('闲置用房', 'generated', '学校')
+    """
+    return value_label("source", value, lang)
 
 
 def column_labels(column: str) -> tuple[str, str]:
@@ -450,6 +481,7 @@ LAYER_TITLES: dict[str, tuple[str, str]] = {
     "recommended_sites": ("推荐选址", "Recommended sites"),
     "site_circles": ("新增设施服务圈", "Service circles of the new sites"),
     "scenario_communities": ("方案比较（按社区）", "Scenario comparison by community"),
+    "scenario_edits": ("方案编辑（规划新增、撤除、关闭的设施）", "Scenario edits (planned, removed and closed facilities)"),
 }
 TABLE_TITLES: dict[str, tuple[str, str]] = {
     "indicators": ("指标与目标", "Indicators against targets"),

@@ -106,6 +106,13 @@ class Analysis:
         # a run that only prints the JSON or sites facilities does not wait for them.
         self._community_rows: pd.DataFrame = self._community_table(result)
         self._supply: OnceCache[tuple[pd.DataFrame, dict[str, str]]] = OnceCache()
+        #: E2SFCA columns known already, by category: (per-1,000 values, supply), e.g. those of an
+        #: analysis this one was updated from (:mod:`planning.access.update`).
+        self._supply_known: dict[str, tuple[np.ndarray, str]] = {}
+        #: The ``complete_categories`` asked of :func:`analyze` (``None``: the default rule).
+        self.complete_requested: list[str] | None = None
+        #: The what-if edits this analysis was made with (:mod:`planning.siting.edits`), if any.
+        self.scenario_edits: gpd.GeoDataFrame | None = None
         # Filled on first use by page threads and the app's warm-up thread alike: each entry once.
         self._circle_rows: OnceCache[dict[str, Any]] = OnceCache()
         self._ring_rows: OnceCache[list[dict[str, Any]]] = OnceCache()
@@ -160,10 +167,14 @@ class Analysis:
             supply: dict[str, str] = {}
             at = table.columns.get_loc("missed_targets")
             for cat in self.categories:
-                result = self.accessibility(cat)
-                supply[cat] = result.supply
-                per_1000 = 1000.0 * result.communities["accessibility"].reindex(table.index)
-                table.insert(at, columns.e2sfca(cat), per_1000.to_numpy(dtype=float))
+                if cat in self._supply_known:
+                    values, supply[cat] = self._supply_known[cat]
+                else:
+                    result = self.accessibility(cat)
+                    supply[cat] = result.supply
+                    values = (1000.0 * result.communities["accessibility"].reindex(table.index)).to_numpy(
+                        dtype=float)
+                table.insert(at, columns.e2sfca(cat), values)
                 at += 1
             return table, supply
 
@@ -530,4 +541,6 @@ def analyze(
         # Data-set notes reach every export and the report as they are.
         prepared = dataclasses.replace(prepared, notes=[*prepared.notes, *data_notes(notes)])
     result = indicators(prepared, cov, target_set)
-    return Analysis(prepared, settings, cov, result, target_set, group_notes=notes)
+    out = Analysis(prepared, settings, cov, result, target_set, group_notes=notes)
+    out.complete_requested = None if complete_categories is None else list(complete_categories)
+    return out

@@ -167,12 +167,33 @@ class TravelSurfaces:
         """``compute()`` once per ``key`` for these surfaces (rings, responsibility areas…).
 
         What depends only on the surfaces is kept here, so that analyses differing only in
-        their circle times share it.
+        their circle times share it. A key is a tuple naming its category second
+        (``("rings", category, …)``), so that a what-if edit knows what to draw again.
         """
         with self._lock:
             if key not in self._memo:
                 self._memo[key] = compute()
             return self._memo[key]
+
+    def with_facilities(self, dataset: Dataset, categories: Sequence[str]) -> TravelSurfaces:
+        """These surfaces for ``dataset``, whose facilities differ only in ``categories``.
+
+        The grid, the cells' snapping and everything computed for the other categories are
+        shared; the changed categories are searched again when first asked for (a what-if edit,
+        :mod:`planning.access.update`). :meth:`cached` keys name their category second.
+        """
+        changed = set(categories)
+        with self._lock:
+            new = object.__new__(TravelSurfaces)
+            new.dataset, new.settings, new.grid, new.kind = dataset, self.settings, self.grid, self.kind
+            new._samples, new._kinds, new._cells = self._samples, self._kinds, dict(self._cells)
+            new._node_minutes = {k: v for k, v in self._node_minutes.items() if k[0] not in changed}
+            new._nearest = {k: v for k, v in self._nearest.items() if k[0] not in changed}
+            new._memo = {k: v for k, v in self._memo.items()
+                         if not (isinstance(k, tuple) and len(k) > 1 and k[1] in changed)}
+        new._facilities = facility_points_by_category(dataset)
+        new._lock = threading.RLock()
+        return new
 
     def facility_xy(self, category: str) -> tuple[np.ndarray, np.ndarray]:
         return self._facilities.get(category, (np.zeros(0), np.zeros(0)))
@@ -313,6 +334,17 @@ def travel_surfaces(dataset: Dataset, settings: Settings | None = None) -> Trave
     if surfaces is None:
         surfaces = cache.setdefault(key, TravelSurfaces(dataset, settings))
     return surfaces
+
+
+def hand_on_surfaces(old: Dataset, new: Dataset, categories: Sequence[str]) -> None:
+    """Give ``new`` (``old`` with the facilities of ``categories`` edited) the surfaces ``old`` has
+    built, shared where the edit changes nothing (see :meth:`TravelSurfaces.with_facilities`)."""
+    cache: dict[Any, TravelSurfaces] | None = old.__dict__.get(_CACHE_ATTR)
+    if not cache or new is old:
+        return
+    target = new.__dict__.setdefault(_CACHE_ATTR, {})
+    for key, surfaces in list(cache.items()):
+        target.setdefault(key, surfaces.with_facilities(new, categories))
 
 
 def study_grid(dataset: Dataset, settings: Settings, *,

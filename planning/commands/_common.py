@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from geo.dataset import Dataset
 
 DATA_HELP = "data-set folder, GeoPackage or zip (default: the bundled data/xian)"
+SCENARIO_HELP = ("a scenario made before the analysis: a GeoJSON or GeoPackage of edits to the facilities "
+                 "(facility_id, category, name, floor_area_m2, capacity, edit = add / remove / close), "
+                 "as drawn in the app or saved by 'site --save-scenario'")
 
 
 # ---------------------------------------------------------------------------- options
@@ -36,6 +39,7 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
                         "(gcj02: Amap, bd09: Baidu; default: dataset.toml or wgs84)")
     parser.add_argument("--profile", default="standard", metavar="PROFILE",
                         help=f"walking profile: {' or '.join(PROFILES)} (elderly: 60 m/min)")
+    parser.add_argument("--scenario", type=Path, default=None, metavar="FILE", help=SCENARIO_HELP)
 
 
 def add_lang_option(parser: argparse.ArgumentParser, *, what: str) -> None:
@@ -92,12 +96,62 @@ def check_out_folder(out: Path | None) -> None:
                         fix="Give --out a folder (it is created when missing)")
 
 
+def check_scenario_path(args: argparse.Namespace) -> None:
+    """``--scenario`` must name an edit file that exists (checked before the slow load)."""
+    path = getattr(args, "scenario", None)
+    if path is None:
+        return
+    from planning.siting.edits import SUFFIXES  # a tuple of suffixes, cheap
+
+    if not Path(path).exists():
+        raise DataError("scenario file not found", file=path,
+                        fix="give --scenario a .geojson or .gpkg file of edits")
+    if Path(path).suffix.lower() not in SUFFIXES:
+        raise DataError(f"a scenario file is GeoJSON or GeoPackage, not '{Path(path).suffix or Path(path).name}'",
+                        file=path, fix="save the edits as .geojson or .gpkg")
+
+
 # ---------------------------------------------------------------------------- the data set
 def load(args: argparse.Namespace) -> Dataset:
-    """Load ``--data`` as ``--coords`` says (after :func:`check_data_options`)."""
+    """Load ``--data`` as ``--coords`` says (after :func:`check_data_options`), with the edits
+    of ``--scenario`` made (kept in ``args.scenario_edits`` for :func:`mark_scenario`)."""
     from geo.dataset_loader import load_dataset
 
-    return load_dataset(check_data_path(args.data), coords=args.coords)
+    check_scenario_path(args)
+    dataset = load_dataset(check_data_path(args.data), coords=args.coords)
+    args.scenario_edits = None
+    if getattr(args, "scenario", None) is None:
+        return dataset
+    from planning.siting.edits import apply_edits, check_edits
+    from planning.siting.scenarios import load_scenario, scenario_edits
+
+    edits = scenario_edits(load_scenario(args.scenario))
+    check_edits(dataset, edits, file=args.scenario)
+    args.scenario_edits = edits
+    return apply_edits(dataset, edits)
+
+
+def mark_scenario(analysis: Any, args: argparse.Namespace) -> None:
+    """Record on ``analysis`` the ``--scenario`` edits it was made with (exports add them)."""
+    analysis.scenario_edits = getattr(args, "scenario_edits", None)
+
+
+def scenario_summary(args: argparse.Namespace) -> dict[str, Any] | None:
+    """``{"file", "added", "removed", "closed"}`` of ``--scenario`` for ``--json`` (``None`` without)."""
+    edits = getattr(args, "scenario_edits", None)
+    if edits is None:
+        return None
+    kinds = edits["edit"].astype(str).value_counts()
+    return {"file": str(args.scenario), "added": int(kinds.get("add", 0)),
+            "removed": int(kinds.get("remove", 0)), "closed": int(kinds.get("close", 0))}
+
+
+def print_scenario(args: argparse.Namespace, *, stream: TextIO | None = None) -> None:
+    """One line on standard error saying which scenario the figures include."""
+    found = scenario_summary(args)
+    if found is not None:
+        print(f"scenario: {found['file']}: {found['added']} planned facilities added, {found['removed']} "
+              f"removed, {found['closed']} closed", file=sys.stderr if stream is None else stream)
 
 
 def problems(dataset: Dataset, *, categories: Iterable[str] = (),

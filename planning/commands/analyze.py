@@ -5,7 +5,9 @@ Examples
 ``python -m planning analyze --json`` prints one JSON object for the bundled data set;
 ``python -m planning analyze --data my_city/ --targets maanshan_14th_fyp --out results/`` writes
 ``results/analysis.gpkg`` (demand points, communities with indicator columns, circle polygons)
-and ``results/indicators.csv`` (UTF-8 with BOM, so Excel shows the Chinese names).
+and ``results/indicators.csv`` (UTF-8 with BOM, so Excel shows the Chinese names);
+``--scenario plan.geojson`` first makes the edits drawn in the app (planned facilities added,
+others removed or closed), so the figures are those of the plan.
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
     dataset = _common.load(args)
     settings = Settings(profile=args.profile, **_common.rings_settings(args.rings), **group_settings(args))
     result = analyze_from_args(args, dataset, settings, categories=args.categories, targets=args.targets)
+    _common.mark_scenario(result, args)
     if args.out is not None:
         write_outputs(result, Path(args.out))
         if args.surfaces:
@@ -68,8 +71,12 @@ def run(args: argparse.Namespace) -> int:
             write_surfaces(result, Path(args.out) / "surfaces")
     found = _common.problems(dataset, categories=wanted or ())
     _common.print_problems(found)
+    _common.print_scenario(args)
     if args.json:
-        _common.print_json(result.to_json(groups=True), found)
+        doc = result.to_json(groups=True)
+        if args.scenario is not None:
+            doc["scenario"] = _common.scenario_summary(args)
+        _common.print_json(doc, found)
     else:
         _print_summary(result, args.out)
     return 0
@@ -81,9 +88,8 @@ def write_outputs(result: Analysis, out: Path) -> tuple[Path, Path]:
 
     out.mkdir(parents=True, exist_ok=True)
     layers = result.layers()
-    gpkg = write_geopackage(out / "analysis.gpkg",
-                            {name: layers[name] for name in ("demand", "communities", "circles", "rings",
-                                                             "responsibility_areas", "uncovered")})
+    names = ("demand", "communities", "circles", "rings", "responsibility_areas", "uncovered", "scenario_edits")
+    gpkg = write_geopackage(out / "analysis.gpkg", {name: layers[name] for name in names if name in layers})
     table = result.indicators.copy()
     table["communities_missing"] = table["communities_missing"].map(
         lambda ids: "; ".join(map(str, ids)) if isinstance(ids, list) else "")

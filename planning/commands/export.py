@@ -92,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
         raise DataError(f"cannot create the output folder ({exc.strerror or exc})", file=out.parent,
                         fix="choose another path") from exc
     _common.check_data_path(args.data)
+    _common.check_scenario_path(args)
 
     # The engine is imported once the cheap checks have passed: a typo fails at once.
     from planning.output import export, report
@@ -104,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
     settings = Settings(profile=args.profile, **_common.rings_settings(args.rings), **group_settings(args))
     analysis = analyze_from_args(args, dataset, settings, categories=categories,
                                  targets=args.targets)
+    _common.mark_scenario(analysis, args)
     siting = None
     if args.site_category is not None:
         from planning.siting import recommend_sites
@@ -127,6 +129,7 @@ def run(args: argparse.Namespace) -> int:
         written += write_surfaces(analysis, out.with_name(f"{out.stem}_surfaces"), crs=crs)
     _common.print_problems(_common.problems(
         dataset, categories=args.category or (), optional=[args.site_category] if args.site_category else ()))
+    _common.print_scenario(args)
     if fmt == "html":
         print(message)
     for path in written:

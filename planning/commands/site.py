@@ -6,14 +6,19 @@ Examples
 that bring the most residents into a 社区客厅 circle; ``--target-pct 100`` asks instead for the
 fewest sites that cover everyone (set covering); ``--model pmedian`` minimises total travel time.
 ``--out DIR`` writes ``sites.gpkg`` (sites and their circles), ``sites.csv`` and
-``communities_before_after.csv`` (UTF-8 with BOM); ``--scenario NAME`` also saves the sites as a
-scenario GeoPackage ``DIR/NAME.gpkg``.
+``communities_before_after.csv`` (UTF-8 with BOM); ``--save-scenario NAME`` also saves the sites as
+a scenario GeoPackage ``DIR/NAME.gpkg`` (the file ``--scenario`` and the app read back).
+``--scenario plan.geojson`` sites on top of a plan: its edits (planned facilities added, others
+removed or closed) are made first, and a saved scenario holds them together with the new sites.
+``--scenario NAME`` without a file ending, as scripts wrote it before scenarios were edit files,
+still means ``--save-scenario NAME``.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -38,6 +43,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "pmedian (least total travel time); default mclp, or lscp with --target-pct")
     parser.add_argument("--candidates", default="both", metavar="SOURCE",
                         help="given candidates (idle buildings …), generated ones, or both (default)")
+    parser.add_argument("--prefer-given", default=None, metavar="PCT",
+                        help="with --candidates both: keep a generated point only where it brings more than PCT "
+                        "%% more residents than the best candidate of the data in its place (default 10; "
+                        "'off' takes the solver's plan as it is)")
     parser.add_argument("--generated", type=int, default=DEFAULT_GENERATED,
                         help=f"number of generated candidates (default {DEFAULT_GENERATED})")
     parser.add_argument("--min-floor-area", type=float, default=None, metavar="M2",
@@ -50,7 +59,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="seconds for the siting run: candidates, travel times and solver "
                         f"(0: greedy only; default {DEFAULT_TIME_LIMIT_S:g})")
     parser.add_argument("--out", type=Path, default=None, help="folder for sites.gpkg and the CSV tables")
-    parser.add_argument("--scenario", default=None, help="also save the sites as scenario NAME (needs --out)")
+    parser.add_argument("--save-scenario", default=None, metavar="NAME",
+                        help="also save the sites as scenario DIR/NAME.gpkg (needs --out)")
     _common.add_json_option(parser)
     add_group_arguments(parser)
 
@@ -77,8 +87,11 @@ def run(args: argparse.Namespace) -> int:
     if not (args.time_limit >= 0 and math.isfinite(args.time_limit)):
         raise DataError(f"--time-limit must be 0 or more seconds, got {args.time_limit:g}",
                         fix=f"give --time-limit such as {DEFAULT_TIME_LIMIT_S:g}, or 0 for greedy only")
-    if args.scenario and args.out is None:
-        raise DataError("--scenario needs --out", fix="give --out DIR for the scenario GeoPackage")
+    prefer = _prefer_given(args.prefer_given)
+    _scenario_name_as_before(args)
+    if args.save_scenario and args.out is None:
+        raise DataError("--save-scenario needs --out", fix="give --out DIR for the scenario GeoPackage")
+    _common.check_scenario_path(args)
     _common.check_data_path(args.data)
     _common.check_out_folder(args.out)
 
@@ -90,27 +103,71 @@ def run(args: argparse.Namespace) -> int:
     dataset = _common.load(args)
     settings = Settings(profile=args.profile, **group_settings(args))
     analysis = analyze(dataset, settings)
+    _common.mark_scenario(analysis, args)
     result = recommend_sites(
         dataset, analysis, category=category, model=model, new_sites=args.new_sites,
         target_pct=args.target_pct, candidates=candidates, min_floor_area_m2=args.min_floor_area,
         time_limit_s=args.time_limit, capacity=args.capacity, persons_per_m2=args.persons_per_m2,
-        n_generated=args.generated,
+        n_generated=args.generated, **prefer,
     )
     written = []
     if args.out is not None:
         written = result.write(Path(args.out))
-        if args.scenario:
-            from planning.siting.scenarios import save_scenario
-
-            written.append(save_scenario(Path(args.out) / f"{args.scenario}.gpkg", analysis, result,
-                                         name=args.scenario))
+        if args.save_scenario:
+            written.append(_save_scenario(args, analysis, result))
     found = _common.problems(dataset, optional=[category])
     _common.print_problems(found)
+    _common.print_scenario(args)
     if args.json:
-        _common.print_json(result.to_json(), found)
+        doc = result.to_json()
+        if args.scenario is not None:
+            doc["scenario"] = _common.scenario_summary(args)
+        _common.print_json(doc, found)
     else:
         _print_summary(result, written)
     return 0
+
+
+def _prefer_given(value: str | None) -> dict[str, float | None]:
+    """``recommend_sites`` keyword of ``--prefer-given PCT`` (nothing when not given)."""
+    if value is None:
+        return {}
+    if str(value).strip().lower() in ("off", "none", "no"):
+        return {"prefer_given_pct": None}
+    try:
+        pct = float(value)
+    except ValueError:
+        pct = -1.0
+    if not (pct >= 0 and math.isfinite(pct)):
+        raise DataError(f"--prefer-given must be a percentage ≥ 0 or 'off', got {value!r}",
+                        fix="give --prefer-given such as 10, or off")
+    return {"prefer_given_pct": pct}
+
+
+def _scenario_name_as_before(args: argparse.Namespace) -> None:
+    """``--scenario NAME`` (no such file, no file ending) as scripts wrote it to save the sites."""
+    from planning.siting.edits import SUFFIXES
+
+    value = args.scenario
+    if value is None or Path(value).exists() or Path(value).suffix.lower() in SUFFIXES:
+        return
+    if args.save_scenario is None and args.out is not None:
+        print(f"note: --scenario {value} saves the sites as before; write --save-scenario {value} "
+              "(--scenario now reads a file of edits)", file=sys.stderr)
+        args.save_scenario, args.scenario = str(value), None
+
+
+def _save_scenario(args: argparse.Namespace, analysis: object, result: SitingResult) -> Path:
+    """The sites as scenario DIR/NAME.gpkg, with the edits of ``--scenario`` when one was given."""
+    import dataclasses
+
+    from planning.siting.edits import combined
+    from planning.siting.scenarios import scenario_from_result, write_scenario
+
+    scenario = scenario_from_result(result, name=args.save_scenario, analysis=analysis)
+    if getattr(args, "scenario_edits", None) is not None:
+        scenario = dataclasses.replace(scenario, edits=combined(args.scenario_edits, scenario.edits))
+    return write_scenario(scenario, Path(args.out) / f"{args.save_scenario}.gpkg")
 
 
 def _print_summary(r: SitingResult, written: list[Path]) -> None:

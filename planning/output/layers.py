@@ -161,6 +161,10 @@ def analysis_layers(analysis: Analysis, *, siting: Any = None,
         "community_table": analysis.community_table,
         "category_summary": analysis.category_summary,
     }
+    edits = getattr(analysis, "scenario_edits", None)
+    if edits is not None and len(edits):
+        # What the figures include: planned facilities added, existing ones removed or closed.
+        layers["scenario_edits"] = edits.to_crs(analysis.dataset.crs)
     if siting is not None:
         sites = siting.sites
         layers["recommended_sites"] = sites

@@ -26,7 +26,7 @@ import pandas as pd
 
 from geo._errors import DataError
 from geo.dataset import Dataset
-from planning.access.demand import as_points
+from planning.access.demand import as_points, locate
 from planning.choices import CANDIDATE_CHOICES, DEFAULT_GENERATED
 from planning.texts import Note
 
@@ -127,7 +127,7 @@ def generated_candidates(
     return gpd.GeoDataFrame(
         {
             "candidate_id": ids,
-            "name": [f"生成候选点 {i + 1}" for i in range(len(node))],
+            "name": generated_names(dataset, nx, ny),
             "floor_area_m2": np.full(len(node), np.nan),
             "source": "generated",
             "cost": np.full(len(node), np.nan),
@@ -136,6 +136,34 @@ def generated_candidates(
         geometry=gpd.points_from_xy(nx, ny),
         crs=dataset.crs,
     )
+
+
+def generated_names(dataset: Dataset, x: np.ndarray, y: np.ndarray) -> list[str]:
+    """Names a planner can find a generated point by: its community and nearest road.
+
+    ``西街社区·太白南路`` (the Chinese part of a bilingual road name); ``西街社区·新址2`` where no
+    named road lies within 150 m; a second point of the same community and road gets ``（2）``.
+    """
+    pts = gpd.GeoSeries(gpd.points_from_xy(x, y), crs=dataset.crs)
+    com = dataset.communities
+    ids = locate(pts, com) if len(com) else pd.Series([None] * len(pts))
+    names = dict(zip(com["community_id"].astype(str), com["name"].astype(str))) if len(com) else {}
+    roads = dataset.roads.road_names_near(np.asarray(x), np.asarray(y))
+    out: list[str] = []
+    seen: dict[str, int] = {}
+    unnamed: dict[str, int] = {}
+    for cid, road in zip(ids, roads):
+        place = names.get(str(cid), "") if cid is not None and not pd.isna(cid) else ""
+        if road:
+            parts = [p.strip() for p in str(road).split(" / ")]
+            road = next((p for p in parts if any("\u4e00" <= ch <= "\u9fff" for ch in p)), parts[0])
+            base = f"{place}·{road}" if place else road
+        else:
+            unnamed[place] = unnamed.get(place, 0) + 1
+            base = f"{place}·新址{unnamed[place]}" if place else f"新址{unnamed[place]}"
+        seen[base] = seen.get(base, 0) + 1
+        out.append(base if seen[base] == 1 else f"{base}（{seen[base]}）")
+    return out
 
 
 def candidate_sites(

@@ -16,6 +16,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from typing import Any
 
@@ -36,6 +37,7 @@ from planning.access.travel import EPS_MINUTES
 from planning.choices import CANDIDATE_CHOICES, DEFAULT_GENERATED, DEFAULT_PERSONS_PER_M2, MODELS
 from planning.settings import Settings
 from planning.siting._deadline import Deadline, Progress
+from planning.siting._prefer import DEFAULT_MARGIN_PCT, swap_to_given, swap_to_given_median
 from planning.siting._solvers import Solution, greedy_cover, greedy_median
 from planning.siting.candidates import candidate_sites
 from planning.siting.matrix import Demand, demand_minutes_to_candidates, demand_of
@@ -84,6 +86,7 @@ def recommend_sites(
     n_generated: int = DEFAULT_GENERATED,
     seed: int = 0,
     circles: bool = True,
+    prefer_given_pct: float | None = DEFAULT_MARGIN_PCT,
     progress: Progress | None = None,
     stop: threading.Event | None = None,
 ) -> SitingResult:
@@ -116,6 +119,11 @@ def recommend_sites(
         Generated candidates (k-means clusters) and k-means seed.
     circles : bool
         Draw the service circles of the new sites.
+    prefer_given_pct : float or None
+        With ``candidates="both"``: a generated point is kept only where it brings more than
+        this many per cent more residents into the circle (p-median: saves more person-minutes)
+        than the best candidate of the data could in its place (see
+        :mod:`planning.siting._prefer`); ``None`` takes the solver's plan as it is.
     progress : callable, optional
         ``progress(seconds, incumbent, bound)`` while the model solves, on the calling thread
         (objective units: residents covered, sites, or person-minutes).
@@ -211,6 +219,11 @@ def recommend_sites(
                      if np.isfinite(sol.gap_pct) else Note.of("siting.stopped_no_bound", seconds=float(clock.elapsed())))
     elif sol.time_limit_reached:
         notes.append(time_limit_note(sol, limit_s=time_limit_s))
+    if candidates == "both" and prefer_given_pct is not None and sol.served is None:
+        sol, after_min = _prefer_given(sol, sites, cover, minutes, w, existing_cov, existing_min, limit, model,
+                                       margin_pct=float(prefer_given_pct), target_pct=target_pct, notes=notes)
+        if model == "pmedian" and after_min is not None:
+            total_after_min = after_min
     if unreachable_pop > 0:
         notes.append(Note.of("siting.unreachable", points=len(unreachable), residents=unreachable_pop))
 
@@ -254,6 +267,42 @@ def recommend_sites(
         target_group=demand.target_group,
     )
     return result
+
+
+def _prefer_given(
+    sol: Solution, sites: gpd.GeoDataFrame, cover: sparse.csr_matrix, minutes: sparse.csr_matrix, w: np.ndarray,
+    existing_cov: np.ndarray, existing_min: np.ndarray, limit: np.ndarray, model: str, *, margin_pct: float,
+    target_pct: float | None, notes: list[str],
+) -> tuple[Solution, float | None]:
+    """The solver's plan with generated sites replaced by the data's candidates where the rule of
+    :mod:`planning.siting._prefer` says so (and the p-median total minutes of the plan)."""
+    given = sites["source"].astype(str).to_numpy() != "generated"
+    chosen = np.asarray(sol.chosen, dtype=np.int64)
+    if not given.any() or given[chosen].all():
+        return sol, None
+    if model == "pmedian":
+        base = np.minimum(existing_min, limit)
+        pref = swap_to_given_median(chosen, minutes=minutes, w=w, base=base, given=given, margin_pct=margin_pct)
+    else:
+        target = None
+        if model == "lscp":
+            reached = existing_cov | (np.asarray(cover[:, chosen].sum(axis=1)).ravel() > 0)
+            # Never below the target, nor below what the solver reached when it could not meet it.
+            target = min(float(w[reached].sum()), (100.0 if target_pct is None else target_pct) / 100.0 * w.sum())
+        pref = swap_to_given(chosen, cover=cover, w=w, existing=existing_cov, given=given, margin_pct=margin_pct,
+                             target_covered=target)
+    if not pref.swapped:
+        return sol, None
+    notes.append(Note.of("siting.prefer_given_minutes" if model == "pmedian" else "siting.prefer_given",
+                         n=pref.swapped, margin=margin_pct, lost=pref.lost))
+    after_min = None
+    if model == "pmedian":
+        best = np.minimum(existing_min, limit).astype(float)
+        csc = sparse.csc_matrix(minutes)
+        for j in pref.chosen:
+            np.minimum.at(best, csc.indices[csc.indptr[j]:csc.indptr[j + 1]], csc.data[csc.indptr[j]:csc.indptr[j + 1]])
+        after_min = float((w * best).sum())
+    return dataclasses.replace(sol, chosen=pref.chosen), after_min
 
 
 def time_limit_note(sol: Solution, *, limit_s: float | None = None) -> Note:

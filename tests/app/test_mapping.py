@@ -102,3 +102,21 @@ def test_legend_lists_categories_and_ramp() -> None:
     text = legend_html(_layers(), lang="en")
     assert "Community health station" in text and "Elderly care station" in text
     assert "0–50 %" in text and "100 %" in text and "Service circles" in text
+
+
+def test_uncovered_heat_is_warm_and_the_legend_folds_and_the_scale_is_metric() -> None:
+    from app_support.mapping import UNCOVERED_HEAT
+
+    layers = _layers()
+    layers.uncovered = gpd.GeoDataFrame({"population": [10.0, 30.0]},
+                                        geometry=[shapely.Point(660500, 3505500), shapely.Point(661500, 3505500)],
+                                        crs=CRS)
+    page = build_map(layers).get_root().render()
+    # Leaflet.heat gets the warm stops, none of its default blue/green/yellow.
+    heat = page[page.index("L.heatLayer("):]
+    assert '"gradient"' in heat[:600] and '0.2: "#fed976"' in heat[:600] and '1.0: "#67000d"' in heat[:600]
+    assert list(UNCOVERED_HEAT.values()) == ["#fed976", "#fd8d3c", "#e31a1c", "#67000d"]
+    legend = legend_html(layers, lang="zh")
+    assert legend.count("<details open>") == 1 and "<summary" in legend and legend.endswith("</details></div>")
+    assert "#00f,#0f0" not in legend and "#fed976,#fd8d3c,#e31a1c,#67000d" in legend
+    assert "L.control.scale({imperial: false})" in page and "control.scale()" not in page

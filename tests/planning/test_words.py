@@ -203,3 +203,10 @@ def test_report_settings_show_modes_and_switches_in_words() -> None:
     assert "<td>walk</td>" not in document and "<td>False</td>" not in document
     english = render_report(content, lang="en")
     assert "<td>E-bike / bicycle</td>" in english and "<td>no</td>" in english
+
+
+def test_what_if_edits_and_their_statuses_in_words() -> None:
+    frame = pd.DataFrame({"edit": ["add", "remove", "close"], "status": ["planned", "removed", "closed"]})
+    zh = readable(frame, "zh")
+    assert zh["edit"].tolist() == ["新增", "删除", "关闭"] and zh["status"].tolist() == ["规划", "删除", "停用"]
+    assert readable(frame, "en")["edit"].tolist() == ["add", "remove", "close"]
