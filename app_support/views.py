@@ -34,6 +34,18 @@ def category_options(analysis: Any) -> list[str]:
     return [COMPLETE, *list(analysis.categories)]
 
 
+def first_view_category(analysis: Any) -> str:
+    """The category the map shows first: 社区客厅, the plan's first concern, when the data set has
+    any; otherwise the first analysed category that has facilities (a category with none is one
+    solid colour, which tells a first look nothing); the complete circle when none has any."""
+    facilities = analysis.dataset.facilities
+    present = set(facilities["category"]) if len(facilities) else set()
+    for category in ("community_living_room", *analysis.categories):
+        if category in analysis.categories and category in present:
+            return category
+    return COMPLETE
+
+
 def category_name(key: str, lang: str) -> str:
     return t("map.complete", lang) if key == COMPLETE else category_label(key, lang)
 

@@ -15,7 +15,7 @@ from app_support.mapping import BASEMAPS, build_map_parts
 lang, dataset, analysis = page.open_page("page.map")
 
 options = views.category_options(analysis)
-saved = st.session_state.get("map_category", "community_living_room")
+saved = st.session_state.get("map_category") or views.first_view_category(analysis)
 c1, c2, c3, c4 = st.columns([3, 3, 2, 2])
 category = c1.selectbox(t("map.category", lang), options, index=options.index(saved) if saved in options else 0,
                         format_func=lambda k: views.category_name(k, lang), key=state.widget_key("w_map_category"))
