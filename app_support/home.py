@@ -62,7 +62,7 @@ def _choose_source(lang: str) -> None:
                                  format_func=state.bundled_title, key=state.widget_key("w_bundled"))
         _switch_source(f"bundled:{name}", coords, lang)
     elif kind == "synthetic":
-        _switch_source(state.SYNTHETIC_SOURCE, coords, lang)
+        _switch_source(_synthetic_choice(cols[0], current, lang), coords, lang)
     else:
         wanted = _upload_form(lang, coords)
         # Only a new upload or another coordinate system is a new choice: a failed upload's
@@ -70,6 +70,19 @@ def _choose_source(lang: str) -> None:
         if wanted or coords != state.coords():
             _switch_source(wanted or current, coords, lang)
     _show_failed(lang)
+
+
+def _synthetic_choice(column: Any, current: str, lang: str) -> str:
+    """The synthetic data set's size (road nodes, about as many residents' points) as a source key.
+
+    A whole city or county has 10^5–10^6 road nodes: the size lets a user try the tool at that
+    scale before loading their own data.
+    """
+    size = state.synthetic_size(current)
+    nodes = column.number_input(t("home.synthetic_nodes", lang), min_value=state.SYNTHETIC_MIN_NODES,
+                                max_value=state.SYNTHETIC_MAX_NODES, value=size, step=1000,
+                                help=t("home.synthetic_nodes.help", lang), key="w_synthetic_nodes")
+    return state.synthetic_source(int(nodes))
 
 
 def _switch_source(value: str, coords: str | None, lang: str) -> None:

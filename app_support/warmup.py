@@ -1,4 +1,4 @@
-"""Background drawing of service circles, so that switching the map's category is quick.
+"""Background drawing of every category's map layers, so that switching the map's category is quick.
 
 One worker thread for the whole server: each (data set, settings, targets, basemap shift) is
 warmed once, whichever session asked first. Results land in the :func:`app_support.state.circles_for`
@@ -43,6 +43,14 @@ def warm_circles(categories: list[str], basemap: str = "none") -> None:
             try:
                 state.circles_for(*key, category, shift)
             except Exception:  # a failure shows up when the page asks for that category itself
+                continue
+        # Then each category's supply per 1,000 residents for the popups (on a city's network
+        # tens of seconds in all, so after every circle).
+        analysis = state.analysis_for(*key)
+        for category in categories:
+            try:
+                analysis.supply_per_1000(category)
+            except Exception:
                 continue
 
     _WARMUP.submit(run)

@@ -7,31 +7,44 @@ import time
 import streamlit as st
 from streamlit_folium import st_folium
 
-from app_support import page, state, views, warmup
+from app_support import jobs, page, state, views, warmup
 from app_support.i18n import t
 from app_support.mapping import BASEMAPS, build_map_parts
+
+#: How long the page waits for a category's drawn layers before showing the map without them.
+WAIT_FOR_LAYERS_S = 2.0
+MAP_HEIGHT = 680
 
 lang, dataset, analysis = page.open_page("page.map")
 
 options = views.category_options(analysis)
-saved = st.session_state.get("map_category", "community_living_room")
-c1, c2, c3, c4 = st.columns([3, 3, 2, 2])
+saved = st.session_state.get("map_category", views.first_category(analysis))
+rural = "rural" in set(analysis.coverage.kind.astype(str))
+c1, c2, c3, c4, c5 = st.columns([3, 2, 2, 2, 2])
 category = c1.selectbox(t("map.category", lang), options, index=options.index(saved) if saved in options else 0,
                         format_func=lambda k: views.category_name(k, lang), key=state.widget_key("w_map_category"))
 st.session_state["map_category"] = category
 minutes = c2.slider(t("map.circle_time", lang), 5, 60, int(round(analysis.settings.urban_circle_minutes)),
                     key=state.widget_key("w_map_minutes"))
-uncovered_as = c3.radio(t("map.uncovered_as", lang), ("heat", "points"), horizontal=True,
+rural_minutes = c3.slider(t("map.rural_circle_time", lang), 10, 90, int(round(analysis.settings.rural_circle_minutes)),
+                          step=5, key=state.widget_key("w_map_rural_minutes"), disabled=not rural,
+                          help=None if rural else t("map.rural_circle_time.none", lang))
+uncovered_as = c4.radio(t("map.uncovered_as", lang), ("heat", "points"), horizontal=True,
                         index=("heat", "points").index(st.session_state.get("uncovered_as", "heat")),
                         format_func=lambda k: t(f"map.uncovered.{k}", lang),
                         key=state.widget_key("w_map_uncovered"))
 st.session_state["uncovered_as"] = uncovered_as
-basemap = c4.selectbox(t("map.basemap", lang), BASEMAPS, format_func=lambda k: t(f"map.basemap.{k}", lang),
+basemap = c5.selectbox(t("map.basemap", lang), BASEMAPS, format_func=lambda k: t(f"map.basemap.{k}", lang),
                        index=BASEMAPS.index(st.session_state.get("basemap", "none")),
                        key=state.widget_key("w_map_basemap"))
 st.session_state["basemap"] = basemap
+changed = {}
 if float(minutes) != float(analysis.settings.urban_circle_minutes):
-    state.update_settings(urban_circle_minutes=float(minutes))
+    changed["urban_circle_minutes"] = float(minutes)
+if rural and float(rural_minutes) != float(analysis.settings.rural_circle_minutes):
+    changed["rural_circle_minutes"] = float(rural_minutes)
+if changed:
+    state.update_settings(**changed)
     st.rerun()
 
 key = None
@@ -46,26 +59,31 @@ elif basemap == "amap":
 
 started = time.perf_counter()
 static = state.current_static_layers(basemap)
+# A city's circle, surface and areas are drawn in the background: the map shows what it has.
+drawn = state.current_circles(category, basemap, wait_s=WAIT_FOR_LAYERS_S) \
+    if category in analysis.categories else None
+pending = category in analysis.categories and drawn is None
 layers = views.map_layers(dataset, analysis, category, lang=lang, uncovered_as=uncovered_as,
                           roads=static["roads"], facilities=static["facilities"],
-                          labels=state.data_labels(dataset), circles=state.current_circles(category, basemap),
-                          basemap=basemap)
-parts = build_map_parts(layers, lang=lang, basemap=basemap, tianditu_key=key)
-left, right = st.columns([3, 1])
-with left:
-    # Only the groups that depend on the category and settings are sent again on a change.
-    clicked = st_folium(parts.map, key="main_map", height=620, use_container_width=True,
-                        feature_group_to_add=parts.groups, layer_control=parts.control,
-                        returned_objects=["last_active_drawing"])
+                          labels=state.data_labels(dataset), layers=drawn, pending=pending,
+                          basemap=basemap, scope=state.layer_scope())
+parts = build_map_parts(layers, lang=lang, basemap=basemap, tianditu_key=key, height=MAP_HEIGHT)
+if pending:
+    jobs.wait_then_rerun([("drawn", *state.drawn_key(category, basemap))], t("map.pending.what", lang), lang=lang)
+# Only the groups that depend on the category and settings are sent again on a change.
+clicked = st_folium(parts.map, key="main_map", height=MAP_HEIGHT, use_container_width=True,
+                    feature_group_to_add=parts.groups, layer_control=parts.control,
+                    returned_objects=["last_active_drawing"])
 st.session_state["map_build_seconds"] = time.perf_counter() - started
-with right:
-    feature = (clicked or {}).get("last_active_drawing") or {}
-    community_id = (feature.get("properties") or {}).get("community_id")
-    details = views.community_details(analysis, str(community_id), lang=lang) if community_id else None
-    if details is None:
-        st.info(t("map.click_hint", lang))
-    else:
-        st.dataframe(details, width="stretch", height=520)
+feature = (clicked or {}).get("last_active_drawing") or {}
+community_id = (feature.get("properties") or {}).get("community_id")
+details = views.community_details(analysis, str(community_id), lang=lang,
+                                  supply=views.supply_shown(analysis, category)) if community_id else None
+if details is None:
+    st.info(t("map.click_hint", lang))
+else:
+    # The whole width: long indicator names are never cut off.
+    st.table(details)
 st.caption(t("map.redraw", lang, seconds=st.session_state["map_build_seconds"]))
 if dataset.attribution:
     st.caption(t("map.attribution", lang) + ("：" if lang == "zh" else ": ") + " · ".join(map(str, dataset.attribution)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit_folium import st_folium
 
-from app_support import messages, page, scenarios_view, state, views
+from app_support import jobs, messages, page, scenarios_view, state, views
 from app_support.i18n import category_label, t, translate_columns
 from app_support.mapping import build_map
 from geo._errors import DataError
@@ -78,11 +78,16 @@ for note in getattr(result, "notes", []) or []:
 
 sites = views.readable_sites(result.sites, lang=lang)
 static = state.current_static_layers()
+# The same light layers as the map page: tiles, images and clustered facilities for a city.
+drawn = state.current_circles(result.category, wait_s=2.0) if result.category in analysis.categories else None
+pending = result.category in analysis.categories and drawn is None
+if pending:
+    jobs.wait_then_rerun([("drawn", *state.drawn_key(result.category))], t("map.pending.what", lang), lang=lang)
 layers = views.map_layers(dataset, analysis, result.category, lang=lang, roads=static["roads"],
                           facilities=static["facilities"],
                           labels=state.data_labels(dataset), sites=sites,
                           site_circles=getattr(result, "circles", None),
-                          circles=state.current_circles(result.category))
+                          layers=drawn, pending=pending, scope=state.layer_scope())
 st_folium(build_map(layers, lang=lang), key="siting_map", height=560, use_container_width=True,
           returned_objects=[])
 columns = [c for c in ("rank", "candidate_id", "name", "source", "floor_area_m2", "community_id", "newly_covered",

@@ -50,13 +50,20 @@ def test_map_page_category_and_circle_time(toy_source: str) -> None:
     category = at.selectbox(key="w_map_category_zh")
     assert category.options[0] == "完整服务圈（全部基本类别）"
     assert "社区卫生服务站" in category.options and "社区客厅" in category.options
-    assert category.value == "community_living_room"
+    # The toy data have no community living room: the map opens with the first essential
+    # category that has facilities (issue 12: a first view that is not all red).
+    assert category.value == "community_service_center"
     category.set_value("health").run()
     assert not at.exception
     assert at.session_state["map_category"] == "health"
     assert any(c.value.startswith("地图生成用时") for c in at.caption)
     at.slider(key="w_map_minutes_zh").set_value(20).run()
     assert not at.exception
+    assert at.session_state["settings"]["urban_circle_minutes"] == 20.0
+    # The rural circle time is on the map page too (the toy data have villages).
+    at.slider(key="w_map_rural_minutes_zh").set_value(45).run()
+    assert not at.exception
+    assert at.session_state["settings"]["rural_circle_minutes"] == 45.0
     assert at.session_state["settings"]["urban_circle_minutes"] == 20.0
 
 
