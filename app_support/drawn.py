@@ -24,7 +24,7 @@ import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import geopandas as gpd
@@ -189,16 +189,33 @@ def responsibility_image(analysis: Any, category: str, basemap: str = "none", *,
 
 
 def drawn_layers(analysis: Any, category: str, basemap: str = "none", *,
-                 scope: str = layer_store.SHARED) -> DrawnLayers:
-    """Every drawn layer of one analysed category (see :class:`DrawnLayers`)."""
+                 scope: str = layer_store.SHARED, part: str = "all") -> DrawnLayers:
+    """The drawn layers of one analysed category (see :class:`DrawnLayers`).
+
+    ``part``: ``"circle"`` (what the map shows at first), ``"extras"`` (the layers it starts
+    with hidden) or ``"all"``; a page draws the circle first.
+    """
+    if part not in ("all", "circle", "extras"):
+        raise ValueError(f"part must be all, circle or extras, not {part!r}")
+    circle = circle_image(analysis, category, basemap, scope=scope) if part != "extras" else None
+    if part == "circle":
+        return DrawnLayers(circle=circle)
     rings, areas, surface = surface_and_areas(analysis, category, basemap, scope=scope)
     buffer = published(layer_json(analysis.buffer_circle(category), basemap=_shift(basemap), simplify_m=2.0),
                        scope=scope)
     return DrawnLayers(
-        circle=circle_image(analysis, category, basemap, scope=scope), buffer=buffer, surface=surface,
-        rings=rings, responsibility=areas,
+        circle=circle, buffer=buffer, surface=surface, rings=rings, responsibility=areas,
         responsibility_image=responsibility_image(analysis, category, basemap, scope=scope)
         if is_large(analysis.dataset) else None)
+
+
+def combined(circle: DrawnLayers | None, extras: DrawnLayers | None) -> DrawnLayers | None:
+    """The circle of one :class:`DrawnLayers` with the other layers of another (either may be
+    missing while it is drawn)."""
+    if circle is None and extras is None:
+        return None
+    base = extras if extras is not None else DrawnLayers()
+    return replace(base, circle=circle.circle if circle is not None else None)
 
 
 def uncovered_image(points: gpd.GeoDataFrame, *, mode: str, basemap: str = "none",

@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from app_support import contract, messages, state, uploads
+from app_support import contract, messages, state, uploads, warmup
 from app_support.i18n import t, translate_columns
 from geo._errors import DataError
 from planning import choices
@@ -35,6 +35,8 @@ def render() -> None:
     except (DataError, ValueError, FileNotFoundError) as exc:
         st.error(messages.error_message(exc, lang))
         return
+    # The map's first needs (analysis, surface, road tiles) start now, in the background.
+    warmup.prefetch()
     _show_dataset(dataset, lang)
     _settings_form(dataset, lang)
     st.info(t("home.next", lang))

@@ -153,6 +153,9 @@ TEXT: dict[str, tuple[str, str]] = {
                     "Drawing map layers: {what}… {seconds} s so far; the page can be used meanwhile."),
     "map.rural_circle_time": ("农村服务圈时间（分钟）", "Rural circle time (minutes)"),
     "map.rural_circle_time.none": ("本数据集没有农村社区（村）。", "This data set has no rural communities (villages)."),
+    "map.pending.optional": ("正在准备可选图层（{what}），完成后可在右上角图层列表中打开。",
+                             "Preparing optional layers ({what}); they can be turned on in the layer list at the "
+                             "top right once ready."),
     "map.pending.what": ("服务圈、出行时间和责任区", "service circle, travel time and responsibility areas"),
     "map.legend.coverage": ("圈内人口比例", "Share of residents inside the circle"),
     "map.legend.no_data": ("无人口数据", "No population data"),

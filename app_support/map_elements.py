@@ -215,3 +215,28 @@ class LayerControl(folium.LayerControl):
         self.hidden = [item.get_name() for item in self._parent._children.values()
                        if isinstance(item, Layer) and item.control and item.overlay and not item.show]
         super().render(**kwargs)
+
+
+class ImageLayer(MacroElement):
+    """A Leaflet image overlay from a URL as it is (a data URL or a root-relative file URL).
+
+    folium's ``ImageOverlay`` reads a root-relative URL as a local file name; the app's images
+    are served files (``/app/static/layers/...``) or data URLs.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.imageOverlay({{ this.url | tojson }}, {{ this.bounds | tojson }},
+            {{ this.options | tojson }}).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, url: str, bounds: Sequence[Sequence[float]], *, zindex: int = 1,
+                 class_name: str = "", opacity: float = 1.0) -> None:
+        super().__init__()
+        self._name = "ImageLayer"
+        self.url = url
+        self.bounds = [list(map(float, corner)) for corner in bounds]
+        self.options = {"interactive": False, "zIndex": int(zindex), "className": class_name, "opacity": opacity}

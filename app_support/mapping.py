@@ -28,7 +28,6 @@ import numpy as np
 import pandas as pd
 import shapely
 from branca.element import Element
-from folium.raster_layers import ImageOverlay
 from rasterio.transform import Affine
 
 from app_support.i18n import category_label, column_label, t
@@ -52,7 +51,7 @@ from app_support.legend import (
     ring_colors,
     site_icon_html,
 )
-from app_support.map_elements import GeoJsonLayer, HtmlControl, LayerControl, style_js
+from app_support.map_elements import GeoJsonLayer, HtmlControl, ImageLayer, LayerControl, style_js
 from app_support.map_images import classes_png
 from app_support.offline import OfflineHeatMap, OfflineMap, RemoteJson
 from app_support.tiles import MAJOR_CLASSES, TileSet
@@ -383,8 +382,7 @@ def _roads_group(layers: MapLayers, *, lang: str, basemap: str) -> folium.Featur
 def _image_group(image: SurfaceImage, name: str, *, show: bool, zindex: int,
                  pixelated: bool = True) -> folium.FeatureGroup:
     fg = folium.FeatureGroup(name=name, show=show)
-    ImageOverlay(image=image.url, bounds=image.bounds, interactive=False, zindex=zindex,
-                 class_name="pixelated" if pixelated else "").add_to(fg)
+    fg.add_child(ImageLayer(image.url, image.bounds, zindex=zindex, class_name="pixelated" if pixelated else ""))
     return fg
 
 

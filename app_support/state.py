@@ -267,16 +267,17 @@ def siting_for(source_key: str, coords_system: str | None, items: tuple[tuple[st
     return sites
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@st.cache_resource(max_entries=96, show_spinner=False)
 def circles_for(source_key: str, coords_system: str | None, items: tuple[tuple[str, Any], ...],
-                targets_name: str | None, category: str, basemap: str = "none") -> Any:
+                targets_name: str | None, category: str, basemap: str = "none", part: str = "all") -> Any:
     """The drawn layers of one category (:func:`app_support.views.drawn_layers`): its service
-    circle, straight-line buffer, travel-time surface, rings and responsibility areas."""
+    circle (``part="circle"``), the layers the map starts with hidden (``"extras"``: straight-
+    line buffer, travel-time surface, rings, responsibility areas) or all of them."""
     from app_support.views import drawn_layers
 
     result = analysis_for(source_key, coords_system, items, targets_name)
-    layers = drawn_layers(result, category, basemap, scope=layer_scope(source_key))
-    cache_info.computed("circles", (source_key, coords_system, items, targets_name, category, basemap))
+    layers = drawn_layers(result, category, basemap, scope=layer_scope(source_key), part=part)
+    cache_info.computed("circles", (source_key, coords_system, items, targets_name, category, basemap, part))
     return layers
 
 
@@ -286,39 +287,52 @@ def layer_scope(source_key: str | None = None) -> str:
     return layer_store.scope_for(source() if source_key is None else source_key, session_root=SESSION_ROOT)
 
 
-def drawn_key(category: str, basemap: str = "none") -> tuple[Any, ...]:
-    """The cache key of :func:`circles_for` for the current session's choices."""
+def analysis_key() -> tuple[Any, ...]:
+    """The cache key of :func:`analysis_for` for the current session's choices."""
     dataset = current_dataset()
-    return (source(), coords(), settings_items(), resolved_targets(dataset.meta), category,
-            "amap" if basemap == "amap" else "none")
+    return (source(), coords(), settings_items(), resolved_targets(dataset.meta))
 
 
-def current_circles(category: str, basemap: str = "none", *, wait_s: float | None = None) -> Any:
+def drawn_key(category: str, basemap: str = "none", part: str = "all") -> tuple[Any, ...]:
+    """The cache key of :func:`circles_for` for the current session's choices."""
+    return (*analysis_key(), category, "amap" if basemap == "amap" else "none", part)
+
+
+def current_circles(category: str, basemap: str = "none", *, part: str = "all",
+                    wait_s: float | None = None) -> Any:
     """The drawn layers of ``category`` for the current choices (see :func:`circles_for`).
 
     With ``wait_s`` they are drawn in the background (:mod:`app_support.jobs`): ``None`` when
     not ready within that time.
     """
-    key = drawn_key(category, basemap)
+    key = drawn_key(category, basemap, part)
     if wait_s is None:
         return circles_for(*key)
     _, value = jobs.result(("drawn", *key), lambda: circles_for(*key), wait_s=wait_s)
     return value
 
 
+def circles_ready(category: str, basemap: str = "none", *, part: str = "all") -> bool:
+    """Whether the background drawing of :func:`current_circles` has finished."""
+    return jobs.done(("drawn", *drawn_key(category, basemap, part)))
+
+
 @st.cache_resource(max_entries=8, show_spinner=False)
 def static_layers_for(source_key: str, coords_system: str | None, basemap: str = "none") -> dict[str, Any]:
-    """The layers that do not depend on settings: roads (tiles for a city, else GeoJSON) and
+    """The layers that do not depend on settings: roads (tiles drawn in the background) and
     facilities (GeoJSON per category), as files the map fetches."""
-    from app_support.drawn import is_large, published
+    from app_support.drawn import published
     from app_support.mapping import facilities_json, layer_json, road_lines
     from app_support.tiles import road_tiles
 
     dataset = load_source(source_key, coords_system)
     scope = layer_scope(source_key)
-    roads: Any = None
-    if is_large(dataset):
-        roads = road_tiles(dataset.roads, shift=basemap, scope=scope)
+    # The coarsest levels as soon as a page's job (the map shows them), the rest after; vector
+    # roads only where no tiles can be written.
+    roads: Any = road_tiles(dataset.roads, shift=basemap, scope=scope, pause=jobs.pause_for_pages,
+                            background=lambda draw, first: jobs.submit(
+                                ("tiles", source_key, coords_system, basemap, first), draw,
+                                priority=jobs.PAGE if first else jobs.TILES))
     if roads is None:
         lines = road_lines(dataset.roads.edges_frame())
         roads = published(layer_json(lines, ["group"], basemap=basemap, decimals=5), scope=scope)

@@ -15,7 +15,6 @@ again.
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import hashlib
 import io
@@ -24,6 +23,7 @@ import os
 import secrets
 import shutil
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,14 +78,13 @@ class TileSet:
 
     @property
     def shown(self) -> list[int]:
-        """The levels a map uses: every level once all are drawn, else those drawn at once.
-
-        The map then changes its tiles once, not at every level finished in the background.
-        """
+        """The levels a map uses: every level once all are drawn, else the first ones once they
+        are (so that the map changes its tiles twice at most, not at every level drawn)."""
         done = self.done
         if len(done) == len(self.zooms):
             return done
-        return [z for z in done if z in self.zooms[:self.first]]
+        first = list(self.zooms[:self.first])
+        return first if all(z in done for z in first) else []
 
     @property
     def max_native_zoom(self) -> int | None:
@@ -174,8 +173,25 @@ def _empty_tile() -> bytes:
     return buffer.getvalue()
 
 
-def _draw_zoom(seg: _Segments, z: int, folder: Path) -> int:
-    """Draw zoom level ``z`` into ``folder/<z>`` (via a partial folder); returns the tiles written."""
+def _tile_image(minor: np.ndarray, major: np.ndarray) -> Image.Image:
+    """One tile from the coverage of its minor and major roads (0–255): grey with opacity.
+
+    Both road colours are greys, so a grey-and-alpha PNG holds them exactly at half the size.
+    """
+    a_major = major.astype(np.float32) / 255.0
+    a_minor = minor.astype(np.float32) / 255.0 * (1.0 - a_major)
+    alpha = a_major + a_minor
+    with np.errstate(invalid="ignore", divide="ignore"):
+        grey = (a_major * _MAJOR[0] + a_minor * _MINOR[0]) / np.where(alpha > 0, alpha, 1.0)
+    pixels = np.stack([grey.astype(np.uint8), np.clip(alpha * _OPACITY * 255.0, 0, 255).astype(np.uint8)], axis=-1)
+    return Image.fromarray(pixels, "LA")
+
+
+def _draw_zoom(seg: _Segments, z: int, folder: Path, *, pause: Callable[[], None] | None = None) -> int:
+    """Draw zoom level ``z`` into ``folder/<z>`` (via a partial folder); returns the tiles written.
+
+    ``pause`` is called between blocks of tiles.
+    """
     scale = TILE * 2**z / (2 * _HALF)
     px0, py0 = (seg.x0 + _HALF) * scale, (_HALF - seg.y0) * scale
     px1, py1 = (seg.x1 + _HALF) * scale, (_HALF - seg.y1) * scale
@@ -210,10 +226,12 @@ def _draw_zoom(seg: _Segments, z: int, folder: Path) -> int:
     done_tiles: set[tuple[int, int]] = set()
     ss = 2  # drawn at twice the size, then reduced: smooth lines
     for a, b in zip(starts, ends, strict=True):
+        if pause is not None:
+            pause()
         by, bx = divmod(int(block[a]), nbx)
         ox, oy = (tx0 + bx * _BLOCK) * TILE, (ty0 + by * _BLOCK) * TILE
         idx = seg_of[a:b]
-        layers = []
+        masks = []
         for selected, width in ((~seg.major[idx], minor_w), (seg.major[idx], major_w)):
             mask = Image.new("L", (block_px * ss, block_px * ss), 0)
             draw = ImageDraw.Draw(mask)
@@ -223,26 +241,17 @@ def _draw_zoom(seg: _Segments, z: int, folder: Path) -> int:
                                       (px1[pick] - ox) * ss, (py1[pick] - oy) * ss])
             for row in coords.tolist():
                 draw.line(row, fill=255, width=line_w)
-            layers.append(np.asarray(mask.reduce(ss), dtype=np.float32) / 255.0)
-        minor, major = layers
-        alpha = major + minor * (1.0 - major)
-        rgba = np.zeros((block_px, block_px, 4), dtype=np.uint8)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            for c in range(3):
-                mixed = (major * _MAJOR[c] + minor * (1.0 - major) * _MINOR[c]) / np.where(alpha > 0, alpha, 1)
-                rgba[..., c] = mixed.astype(np.uint8)
-        rgba[..., 3] = np.clip(alpha * _OPACITY * 255.0, 0, 255).astype(np.uint8)
-        for ty in range(_BLOCK):
-            for tx in range(_BLOCK):
-                tile = rgba[ty * TILE:(ty + 1) * TILE, tx * TILE:(tx + 1) * TILE]
-                if not tile[..., 3].any():
-                    continue
-                x, y = tx0 + bx * _BLOCK + tx, ty0 + by * _BLOCK + ty
-                path = partial / str(x) / f"{y}.png"
-                path.parent.mkdir(exist_ok=True)
-                Image.fromarray(tile, "RGBA").save(path, format="PNG", compress_level=1)
-                done_tiles.add((x, y))
-                written += 1
+            masks.append(np.asarray(mask.reduce(ss)))
+        minor_all, major_all = masks
+        inked = (minor_all | major_all).reshape(_BLOCK, TILE, _BLOCK, TILE).any(axis=(1, 3))
+        for ty, tx in zip(*np.nonzero(inked), strict=True):
+            window = (slice(ty * TILE, (ty + 1) * TILE), slice(tx * TILE, (tx + 1) * TILE))
+            x, y = tx0 + bx * _BLOCK + int(tx), ty0 + by * _BLOCK + int(ty)
+            path = partial / str(x) / f"{y}.png"
+            path.parent.mkdir(exist_ok=True)
+            _tile_image(minor_all[window], major_all[window]).save(path, format="PNG", compress_level=1)
+            done_tiles.add((x, y))
+            written += 1
     for x in range(tx0, tx1 + 1):
         column = partial / str(x)
         column.mkdir(exist_ok=True)
@@ -259,14 +268,15 @@ def _draw_zoom(seg: _Segments, z: int, folder: Path) -> int:
 
 _LOCKS: dict[str, threading.Lock] = {}
 _LOCKS_GUARD = threading.Lock()
-#: Finer levels are drawn by one background thread for the whole server.
-_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="road-tiles")
+#: Runs a drawing later: ``background(draw, first)`` (``first``: the coarsest levels, shown soonest).
+Background = Callable[[Callable[[], None], bool], Any]
 
 
-def road_tiles(network: Any, *, shift: str = "none", scope: str = layer_store.SHARED,
-               first_zooms: int = 3, later: bool = True) -> TileSet | None:
-    """The road tiles of ``network``: the ``first_zooms`` coarsest levels drawn now, the finer
-    ones in the background (``later``) or now.
+def road_tiles(network: Any, *, shift: str = "none", scope: str = layer_store.SHARED, first_zooms: int = 3,
+               background: Background | None = None, pause: Callable[[], None] | None = None) -> TileSet | None:
+    """The road tiles of ``network``, drawn by ``background`` (now when ``None``): the
+    ``first_zooms`` coarsest levels first, then the finer ones, calling ``pause`` between their
+    blocks so that more urgent work can go first.
 
     Returns ``None`` when the cache folder is not writable or the network has no edges.
     """
@@ -287,29 +297,22 @@ def road_tiles(network: Any, *, shift: str = "none", scope: str = layer_store.SH
     tiles = TileSet(url=item.url + "/{z}/{x}/{y}.png", folder=folder, zooms=zooms, bounds=bounds,
                     first=first_zooms, _item=item)
     tiles.touch()
-    with _LOCKS_GUARD:
-        lock = _LOCKS.setdefault(key, threading.Lock())
-
-    def draw(levels: tuple[int, ...]) -> None:
+    def draw(levels: tuple[int, ...], wait: Callable[[], None] | None) -> None:
+        # One lock per set of levels: the finer levels, pausing for other work, never hold up
+        # the coarse ones.
+        with _LOCKS_GUARD:
+            lock = _LOCKS.setdefault(f"{key}:{levels}", threading.Lock())
         with lock:
             for z in levels:
                 if not (folder / str(z)).is_dir():
-                    _draw_zoom(seg, z, folder)
+                    _draw_zoom(seg, z, folder, pause=wait)
         layer_store.clean_soon()
 
-    now, rest = zooms[:first_zooms], zooms[first_zooms:]
-    try:
-        draw(now)
-    except OSError:
-        return None
-    if rest:
-        if later:
-            _POOL.submit(draw, rest)
+    for levels, first in ((zooms[:first_zooms], True), (zooms[first_zooms:], False)):
+        if not levels or all((folder / str(z)).is_dir() for z in levels):
+            continue
+        if background is None:
+            draw(levels, None)
         else:
-            draw(rest)
+            background(lambda levels=levels, first=first: draw(levels, None if first else pause), first)
     return tiles
-
-
-def wait(timeout_s: float | None = None) -> None:
-    """Block until the tiles asked for so far are drawn (benchmarks and tests)."""
-    _POOL.submit(lambda: None).result(timeout=timeout_s)

@@ -199,20 +199,22 @@ def prepare_surface_layers(analysis: Any, category: str, basemap: str = "none", 
 
 
 def drawn_layers(analysis: Any, category: str, basemap: str = "none", *,
-                 scope: str = layer_store.SHARED) -> drawn.DrawnLayers | None:
-    """The drawn layers of one category (``None`` for the complete circle)."""
+                 scope: str = layer_store.SHARED, part: str = "all") -> drawn.DrawnLayers | None:
+    """The drawn layers of one category (``None`` for the complete circle); ``part``: ``"circle"``,
+    ``"extras"`` (those the map starts with hidden) or ``"all"``."""
     if category == COMPLETE or category not in analysis.categories:
         return None
-    return drawn.drawn_layers(analysis, category, basemap, scope=scope)
+    return drawn.drawn_layers(analysis, category, basemap, scope=scope, part=part)
 
 
 def supply_shown(analysis: Any, category: str) -> list[str]:
-    """Categories whose E2SFCA supply the map's popups show: every one on a small data set; on a
-    city's only those computed already (the background warm-up fills them in), the shown one
-    first of all once ready."""
-    if not drawn.is_large(analysis.dataset):
-        return list(analysis.categories)
-    return [c for c in analysis.categories if analysis.supply_ready(c)]
+    """Categories whose E2SFCA supply the map shows: those computed already (the background
+    warm-up fills them in), and on a small data set the shown one in any case. On a city's
+    network one category's supply takes seconds; the map does not wait for it."""
+    ready = [c for c in analysis.categories if analysis.supply_ready(c)]
+    if category in analysis.categories and category not in ready and not drawn.is_large(analysis.dataset):
+        ready.append(category)
+    return ready
 
 
 def map_layers(dataset: Any, analysis: Any, category: str, *, lang: str, uncovered_as: str = "heat",

@@ -7,9 +7,10 @@ import time
 import streamlit as st
 from streamlit_folium import st_folium
 
-from app_support import jobs, page, state, views, warmup
+from app_support import drawn, jobs, page, state, views, warmup
 from app_support.i18n import t
 from app_support.mapping import BASEMAPS, build_map_parts
+from app_support.tiles import TileSet
 
 #: How long the page waits for a category's drawn layers before showing the map without them.
 WAIT_FOR_LAYERS_S = 2.0
@@ -59,17 +60,25 @@ elif basemap == "amap":
 
 started = time.perf_counter()
 static = state.current_static_layers(basemap)
-# A city's circle, surface and areas are drawn in the background: the map shows what it has.
-drawn = state.current_circles(category, basemap, wait_s=WAIT_FOR_LAYERS_S) \
-    if category in analysis.categories else None
-pending = category in analysis.categories and drawn is None
+# A city's layers are drawn in the background: the map shows what it has and says what is coming.
+analysed = category in analysis.categories
+circle = state.current_circles(category, basemap, part="circle", wait_s=WAIT_FOR_LAYERS_S) if analysed else None
+extras = state.current_circles(category, basemap, part="extras", wait_s=0.3 if circle else 0.0) if analysed else None
+drawn_now = drawn.combined(circle, extras)
+tiles = static["roads"] if isinstance(static["roads"], TileSet) else None
 layers = views.map_layers(dataset, analysis, category, lang=lang, uncovered_as=uncovered_as,
                           roads=static["roads"], facilities=static["facilities"],
-                          labels=state.data_labels(dataset), layers=drawn, pending=pending,
+                          labels=state.data_labels(dataset), layers=drawn_now, pending=drawn_now is None,
                           basemap=basemap, scope=state.layer_scope())
 parts = build_map_parts(layers, lang=lang, basemap=basemap, tianditu_key=key, height=MAP_HEIGHT)
-if pending:
-    jobs.wait_then_rerun([("drawn", *state.drawn_key(category, basemap))], t("map.pending.what", lang), lang=lang)
+coming = [t("layer.circles", lang)] if analysed and circle is None else []
+coming += [t("map.base.roads", lang)] if tiles is not None and not tiles.shown else []
+texts = [("map.pending", "、".join(coming) if lang == "zh" else ", ".join(coming))] if coming else []
+texts += [("map.pending.optional", t("map.pending.what", lang))] if analysed and extras is None else []
+if texts:
+    keys = [("drawn", *state.drawn_key(category, basemap, part)) for part in ("circle", "extras")] if analysed else []
+    jobs.wait_then_rerun(lambda: all(jobs.done(k) for k in keys) and (tiles is None or bool(tiles.shown)),
+                         texts, lang=lang)
 # Only the groups that depend on the category and settings are sent again on a change.
 clicked = st_folium(parts.map, key="main_map", height=MAP_HEIGHT, use_container_width=True,
                     feature_group_to_add=parts.groups, layer_control=parts.control,

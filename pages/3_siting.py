@@ -79,10 +79,12 @@ for note in getattr(result, "notes", []) or []:
 sites = views.readable_sites(result.sites, lang=lang)
 static = state.current_static_layers()
 # The same light layers as the map page: tiles, images and clustered facilities for a city.
-drawn = state.current_circles(result.category, wait_s=2.0) if result.category in analysis.categories else None
-pending = result.category in analysis.categories and drawn is None
+analysed = result.category in analysis.categories
+drawn = state.current_circles(result.category, wait_s=2.0) if analysed else None
+pending = analysed and drawn is None
 if pending:
-    jobs.wait_then_rerun([("drawn", *state.drawn_key(result.category))], t("map.pending.what", lang), lang=lang)
+    key = ("drawn", *state.drawn_key(result.category))
+    jobs.wait_then_rerun(lambda: jobs.done(key), [("map.pending", t("layer.circles", lang))], lang=lang)
 layers = views.map_layers(dataset, analysis, result.category, lang=lang, roads=static["roads"],
                           facilities=static["facilities"],
                           labels=state.data_labels(dataset), sites=sites,

@@ -16,6 +16,7 @@ from app_support import drawn, views
 from app_support.mapping import build_map
 from app_support.offline import RemoteJson
 from planning import columns
+from planning.access.analysis import analyze
 
 
 def _pixel(image, lon: float, lat: float) -> np.ndarray:
@@ -80,10 +81,15 @@ def test_popups_carry_only_the_supply_computed(toy_dataset_and_analysis, monkeyp
     assert e2sfca == [columns.e2sfca("health")]
     np.testing.assert_array_equal(rows[columns.e2sfca("health")].to_numpy(), table[columns.e2sfca("health")].to_numpy())
     assert list(rows.columns) == [c for c in table.columns if not columns.is_measure(c, "e2sfca") or c in e2sfca]
-    assert views.supply_shown(analysis, "health") == list(analysis.categories)  # a small data set: all
+    ready = [c for c in analysis.categories if analysis.supply_ready(c)]
+    assert "health" in ready and views.supply_shown(analysis, "health") == ready
+    fresh = analyze(dataset)
+    # A small data set: the shown category's supply in any case, the others once computed.
+    assert views.supply_shown(fresh, "elderly_care") == ["elderly_care"]
     monkeypatch.setattr(drawn, "LARGE_EDGES", 0)
-    ready = views.supply_shown(analysis, "health")
-    assert ready == [c for c in analysis.categories if analysis.supply_ready(c)]
+    assert views.supply_shown(fresh, "elderly_care") == []  # a city: only what is ready
+    fresh.supply_per_1000("health")
+    assert views.supply_shown(fresh, "elderly_care") == ["health"]
 
 
 def test_outlines_are_simplified_to_the_display_scale(toy_dataset_and_analysis) -> None:

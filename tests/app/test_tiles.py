@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import threading
 import time
 from pathlib import Path
 
@@ -57,7 +56,7 @@ def test_zoom_levels_stop_at_the_tile_budget() -> None:
 
 
 def test_roads_are_drawn_where_the_tile_scheme_puts_them(store: Path) -> None:
-    tile_set = tiles.road_tiles(_network(), later=False)
+    tile_set = tiles.road_tiles(_network())
     assert tile_set is not None and tile_set.complete
     assert tile_set.url.startswith("/app/static/layers/shared/tiles/") and tile_set.url.endswith("/{z}/{x}/{y}.png")
     z = 15
@@ -80,26 +79,19 @@ def test_roads_are_drawn_where_the_tile_scheme_puts_them(store: Path) -> None:
     assert np.asarray(Image.open(level / "empty.png").convert("RGBA"))[..., 3].max() == 0
 
 
-def test_finer_levels_are_shown_once_all_are_drawn(store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    drawn: list[int] = []
-    release = threading.Event()
-    original = tiles._draw_zoom
-
-    def held(seg, z, folder):  # noqa: ANN001
-        if len(drawn) >= 2:  # the background levels wait until the test has looked
-            release.wait(60)
-        drawn.append(z)
-        return original(seg, z, folder)
-
-    monkeypatch.setattr(tiles, "_draw_zoom", held)
-    tile_set = tiles.road_tiles(_network(), first_zooms=2, later=True)
+def test_finer_levels_are_shown_once_all_are_drawn(store: Path) -> None:
+    later: list[tuple[object, bool]] = []
+    paused: list[int] = []
+    tile_set = tiles.road_tiles(_network(), first_zooms=2, background=lambda draw, first: later.append((draw, first)),
+                                pause=lambda: paused.append(1))
     assert tile_set is not None and len(tile_set.zooms) > 2
+    assert [first for _, first in later] == [True, False] and tile_set.shown == []
+    later[0][0]()  # the coarsest levels: shown at once, without pausing
     assert tile_set.shown == list(tile_set.zooms[:2]) and tile_set.max_native_zoom == tile_set.zooms[1]
-    release.set()
-    tiles.wait(timeout_s=120)
-    assert drawn == list(tile_set.zooms)
-    assert tile_set.shown == list(tile_set.zooms) and tile_set.max_native_zoom == tile_set.zooms[-1]
-    # A second call finds the levels on disk and draws nothing.
-    drawn.clear()
-    again = tiles.road_tiles(_network(), first_zooms=2, later=False)
-    assert again is not None and again.folder == tile_set.folder and drawn == []
+    assert paused == []
+    later[1][0]()  # the finer ones pause between their blocks for more urgent work
+    assert paused and tile_set.shown == list(tile_set.zooms) and tile_set.max_native_zoom == tile_set.zooms[-1]
+    # Drawn once: another call finds every level on disk and asks for nothing.
+    later.clear()
+    again = tiles.road_tiles(_network(), background=lambda draw, first: later.append((draw, first)))
+    assert again is not None and again.folder == tile_set.folder and later == []
