@@ -130,7 +130,9 @@ def legend_html(layers: MapLayers, *, lang: str) -> str:
                      '<span style="display:inline-block;min-width:18px;height:18px;border-radius:50%;background:#777;'
                      'color:#fff;font:bold 10px/18px sans-serif;text-align:center">12</span>'
                      f'<span>{html.escape(t("map.legend.cluster", lang))}</span></div>')
-    fixed = layers.all_facilities is not None  # a fixed legend lists every symbol the groups may use
+    # A fixed legend lists every symbol the groups may use: it must not change (and make the
+    # browser draw the whole map again) when a layer drawn in the background arrives.
+    fixed = layers.all_facilities is not None
     parts.append(_heading(t("map.legend.layers", lang)))
     if fixed or has_layer(layers.circles) or layers.circle_image is not None:
         parts.append(_row(_swatch(f"background:rgba(49,130,189,0.3);border:1.5px solid {CIRCLE_LINE}"),
@@ -140,7 +142,7 @@ def legend_html(layers: MapLayers, *, lang: str) -> str:
     if fixed or (layers.uncovered is not None and len(layers.uncovered)) or layers.uncovered_image is not None:
         gradient = ",".join(HEAT_COLORS)
         parts.append(_row(_swatch(f"background:linear-gradient(90deg,{gradient})"), t("layer.uncovered", lang)))
-    if has_layer(layers.responsibility) or layers.responsibility_image is not None:
+    if fixed or has_layer(layers.responsibility) or layers.responsibility_image is not None:
         parts.append(_row(_swatch(f"border:1.5px solid {AREA_BORDER}"), t("layer.responsibility", lang)))
     if layers.sites is not None and len(layers.sites):
         parts.append(_row(f'<span style="{_SWATCH}width:12px;height:12px;border-radius:50%;'
@@ -151,7 +153,7 @@ def legend_html(layers: MapLayers, *, lang: str) -> str:
     if has_layer(layers.roads) or layers.road_tiles is not None:
         parts.append(_row(_swatch(f"height:0;border-top:3px solid {ROAD_COLORS['major']}"), t("map.legend.major", lang)))
         parts.append(_row(_swatch(f"height:0;border-top:1px solid {ROAD_COLORS['minor']}"), t("map.legend.minor", lang)))
-    if layers.ring_legend and (layers.surface is not None or has_layer(layers.rings)):
+    if layers.ring_legend and (fixed or layers.surface is not None or has_layer(layers.rings)):
         parts.append(_heading(t("layer.surface", lang)))
         for color, text in layers.ring_legend:
             parts.append(_row(_swatch(f"background:{color};opacity:0.8"), text))

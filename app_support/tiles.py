@@ -42,8 +42,8 @@ TILE = 256
 #: Tiles per side of one drawing block.
 _BLOCK = 8
 #: A zoom level is drawn only when its tiles over the network's extent are at most this many.
-MAX_TILES_PER_ZOOM = 6000
-MAX_ZOOM = 17
+MAX_TILES_PER_ZOOM = 4000
+MAX_ZOOM = 16
 #: Bump when the drawing changes, so that old tile sets are not reused.
 STYLE_VERSION = 1
 MAJOR_CLASSES = frozenset({"motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link",

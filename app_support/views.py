@@ -233,7 +233,6 @@ def map_layers(dataset: Any, analysis: Any, category: str, *, lang: str, uncover
     """
     if layers is None and circles is None and not pending:
         layers = drawn_layers(analysis, category, basemap, scope=scope)
-    large = drawn.is_large(dataset)
     communities = community_frame(dataset, analysis, lang=lang, supply=supply_shown(analysis, category))
     full = dataset.facilities if facilities is None else facilities
     wanted = set(essential_in(analysis)) if category == COMPLETE else {category}
@@ -278,7 +277,7 @@ def map_layers(dataset: Any, analysis: Any, category: str, *, lang: str, uncover
         sites=sites,
         site_circles=site_circles,
         rings=layers.rings if layers is not None else None,
-        ring_legend=legend if layers is not None or large else (),
+        ring_legend=legend,
         responsibility=layers.responsibility if layers is not None else None,
         responsibility_image=layers.responsibility_image if layers is not None else None,
         surface=layers.surface if layers is not None else None,

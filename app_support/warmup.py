@@ -42,6 +42,9 @@ def warm_circles(categories: list[str], basemap: str = "none") -> None:
     shift = "amap" if basemap == "amap" else "none"
     if not _once(("circles", *key, shift)):
         return
+    # Other settings of the same data set (an earlier circle time) are not warmed any further.
+    jobs.drop_queued(lambda job: isinstance(job, tuple) and len(job) > 5 and job[0] in ("drawn", "supply")
+                     and job[1:3] == key[:2] and job[1:5] != key)
     for category in categories:
         # Only what a category shows at first: its optional layers are drawn when it is shown.
         drawn = (*key, category, shift, "circle")

@@ -6,7 +6,7 @@ import time
 
 import streamlit as st
 
-from app_support import exporting, messages, page, state
+from app_support import exporting, jobs, messages, page, state
 from app_support.i18n import t
 from geo._errors import DataError
 
@@ -28,14 +28,24 @@ include_areas = st.checkbox(t("exp.include_areas", lang), value=False, help=t("e
                             key="w_exp_areas")
 if st.button(t("exp.prepare", lang), key="w_exp_prepare", type="primary"):
     started = time.perf_counter()
+    progress = [t("exp.prepare", lang)]
+    comparison = st.session_state.get("scenario_comparison")
+
+    def prepare() -> list[tuple[str, bytes, str]]:
+        exporting.prepare_with_progress(analysis, areas=include_areas, lang=lang, report=progress.append)
+        return exporting.export_files(analysis, fmt=fmt, crs=crs, encoding=encoding,
+                                      siting=siting if include_sites else None,
+                                      scenario_comparison=comparison, lang=lang, areas=include_areas)
+
     with st.status(t("exp.prepare", lang), expanded=False) as box:
+        # As a page's job: the background warm-up waits until the file is written.
+        job = jobs.submit(("export", id(analysis), fmt, crs, encoding, include_sites, include_areas, lang,
+                           time.time()), prepare)
+        while not job.done():
+            box.update(label=progress[-1])
+            time.sleep(0.3)
         try:
-            exporting.prepare_with_progress(analysis, areas=include_areas, lang=lang,
-                                            report=lambda text: box.update(label=text))
-            files = exporting.export_files(analysis, fmt=fmt, crs=crs, encoding=encoding,
-                                           siting=siting if include_sites else None,
-                                           scenario_comparison=st.session_state.get("scenario_comparison"),
-                                           lang=lang, areas=include_areas)
+            files = job.result()
             box.update(label=t("exp.step.done", lang, seconds=time.perf_counter() - started), state="complete")
         except (DataError, ValueError) as exc:
             box.update(label=messages.error_message(exc, lang), state="error")

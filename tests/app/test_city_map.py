@@ -103,3 +103,32 @@ def test_first_category_has_facilities(toy_dataset_and_analysis) -> None:
     first = views.first_category(analysis)
     assert first == "community_service_center"
     assert analysis.category_summary.loc[first, "facilities"] > 0
+
+
+def test_export_page_writes_the_geopackage_with_or_without_rings_and_areas(toy_source: str, tmp_path) -> None:
+    import pyogrio
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app.conftest import ROOT
+
+    def export(areas: bool) -> set[str]:
+        at = AppTest.from_file(str(ROOT / "pages" / "4_export.py"), default_timeout=120)
+        at.session_state["source"] = toy_source
+        at.run()
+        assert not at.exception
+        at.checkbox(key="w_exp_areas").set_value(areas)
+        next(b for b in at.button if b.label == "生成文件").click()
+        at.run()
+        assert not at.exception
+        status = [s for s in at.status if s.label.startswith("文件已生成")]
+        assert status and status[0].state == "complete"
+        name, data, _ = at.session_state["export_files"][0]
+        assert name == "toy_service_circles.gpkg"
+        path = tmp_path / f"{areas}.gpkg"
+        path.write_bytes(data)
+        return {str(n) for n, _ in pyogrio.list_layers(path)}
+
+    plain = export(False)
+    assert {"communities", "circles", "demand", "uncovered"} <= plain
+    assert not {"rings", "responsibility_areas"} & plain  # slow on a city's network: only when asked for
+    assert {"rings", "responsibility_areas"} <= export(True)
