@@ -145,6 +145,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "map.base.plain": ("空白底图", "Plain background"),
     "map.base.roads": ("道路底图（来自数据）", "Roads (from the data)"),
     "map.legend": ("图例", "Legend"),
+    "map.legend.facilities": ("设施（{n} 类，点击展开）", "Facilities ({n} categories; click to open)"),
     "map.legend.cluster": ("设施群（数字为处数，放大后展开）", "Group of facilities (their number; zoom in to see each)"),
     "map.legend.layers": ("图层", "Layers"),
     "map.legend.major": ("主要道路", "Main roads"),
@@ -156,7 +157,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "map.pending.optional": ("正在准备可选图层（{what}），完成后可在右上角图层列表中打开。",
                              "Preparing optional layers ({what}); they can be turned on in the layer list at the "
                              "top right once ready."),
-    "map.pending.what": ("服务圈、出行时间和责任区", "service circle, travel time and responsibility areas"),
+    "map.pending.what": ("出行时间、责任区和直线距离对照", "travel time, responsibility areas and the straight-line comparison"),
     "map.legend.coverage": ("圈内人口比例", "Share of residents inside the circle"),
     "map.legend.no_data": ("无人口数据", "No population data"),
     "map.legend.within": ("≤ {minutes} 分钟", "≤ {minutes} min"),

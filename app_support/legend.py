@@ -38,6 +38,8 @@ ROAD_COLORS = {"major": "#8c8c8c", "minor": "#b5b5b5"}
 #: Leaflet.heat's gradient for residents outside the circle (the same warm ramp as the images).
 HEAT_GRADIENT: dict[float, str] = {0.2: HEAT_COLORS[1], 0.4: HEAT_COLORS[2], 0.6: HEAT_COLORS[3],
                                    0.8: HEAT_COLORS[4], 1.0: HEAT_COLORS[5]}
+#: Facility categories listed open in the legend (more are folded).
+FACILITIES_OPEN = 6
 #: Width of the legend box: the map keeps the study area clear of it.
 LEGEND_WIDTH_PX = 230
 
@@ -120,12 +122,16 @@ def legend_html(layers: MapLayers, *, lang: str) -> str:
         parts.append(_row(_swatch(f"background:{NO_DATA_COLOR};border:1px solid #666"), t("map.legend.no_data", lang)))
     shown_facilities = layers.all_facilities if layers.all_facilities is not None else layers.facilities
     if shown_facilities is not None and len(shown_facilities):
-        parts.append(_heading(t("layer.facilities", lang)))
         keys = (categories_in(shown_facilities) if isinstance(shown_facilities, gpd.GeoDataFrame)
                 else list(shown_facilities))
+        # Many categories make a long list: folded, so that the rest of the legend stays in view.
+        parts.append(f'<details{" open" if len(keys) <= FACILITIES_OPEN else ""} style="margin-top:5px">'
+                     f'<summary style="cursor:pointer;font-weight:bold">'
+                     f'{html.escape(t("map.legend.facilities", lang, n=len(keys)))}</summary>')
         for key in keys:
             parts.append('<div style="display:flex;align-items:center;gap:4px;margin:1px 0">'
                          f'{facility_icon_html(key, size=18)}<span>{html.escape(category_label(key, lang))}</span></div>')
+        parts.append('</details>')
         parts.append('<div style="display:flex;align-items:center;gap:4px;margin:1px 0">'
                      '<span style="display:inline-block;min-width:18px;height:18px;border-radius:50%;background:#777;'
                      'color:#fff;font:bold 10px/18px sans-serif;text-align:center">12</span>'

@@ -70,7 +70,8 @@ def vendored_files() -> list[Path]:
 
 
 class OfflineMap(folium.Map):
-    """``folium.Map`` that loads Leaflet, awesome-markers and Font Awesome 4.7 locally.
+    """``folium.Map`` that loads Leaflet, awesome-markers, Font Awesome 4.7, Leaflet.heat and
+    Leaflet.markercluster locally.
 
     jQuery and Bootstrap are left out: nothing on our maps uses them.
     """
@@ -79,9 +80,11 @@ class OfflineMap(folium.Map):
     default_css: list[tuple[str, str]] = []
 
     def __init__(self, *args: object, **kwargs: object) -> None:
-        # Resolved per map so that a changed baseUrlPath is honoured.
-        self.default_js = _links(_JS)
-        self.default_css = _links(_CSS)
+        # Resolved per map so that a changed baseUrlPath is honoured. The plugins come with the
+        # map itself: streamlit-folium loads scripts only when it first draws a map, so a layer
+        # swapped in later (a heat map, clustered markers) finds its plugin already there.
+        self.default_js = _links((*_JS, *_HEAT_JS, *_CLUSTER_JS))
+        self.default_css = _links((*_CSS, *_CLUSTER_CSS))
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
 

@@ -23,7 +23,7 @@ from planning.texts import e2sfca_labels, note_text
 
 COMPLETE = "__complete__"
 #: Residents outside the circle beyond this many points are drawn as an image, not as points.
-UNCOVERED_POINTS_MAX = 20_000
+UNCOVERED_POINTS_MAX = 5_000
 #: Columns of the community indicator row shown in map popups (besides coverage).
 POPUP_COLUMNS: tuple[str, ...] = ("community_id", "name", "kind", "population", "households", "circle_minutes",
                                   "complete_circle_pct", "floor_area_per_100_households", "missed_targets")

@@ -147,6 +147,19 @@ def _server_seconds(page: Any) -> float:
     return float(digits) if digits else float("nan")
 
 
+def _zoomed_shot(page: Any, requests: _Requests, path: Path, *, clicks: int = 3) -> None:
+    """A picture of the map frame zoomed in on its centre (tiles and images up close)."""
+    frame = page.frame_locator(MAP_FRAME).first
+    for _ in range(clicks):
+        frame.locator(".leaflet-control-zoom-in").click()
+        page.wait_for_timeout(700)
+    requests.settled(page)
+    page.locator(MAP_FRAME).first.screenshot(path=str(path))
+    for _ in range(clicks):
+        frame.locator(".leaflet-control-zoom-out").click()
+        page.wait_for_timeout(300)
+
+
 def _timed(step: Callable[[], None]) -> float:
     started = time.perf_counter()
     step()
@@ -204,7 +217,7 @@ def _run_size(browser: Any, url: str, size: str, server: _Peak) -> dict[str, flo
         _map_ready(page, requests, layer="社区/村")
 
     out["map first render"] = _timed(first_render)
-    page.screenshot(path=str(SHOTS / f"map_{slug}_zh.png"))
+    page.screenshot(path=str(SHOTS / f"map_{slug}_zh.png"), full_page=True)
 
     out["  server side (map page)"] = _server_seconds(page)
 
@@ -229,7 +242,8 @@ def _run_size(browser: Any, url: str, size: str, server: _Peak) -> dict[str, flo
 
     out["circle time change"] = _timed(circle_time)
     out["  server side (map page)  "] = _server_seconds(page)
-    page.screenshot(path=str(SHOTS / f"map_{slug}_health_zh.png"))
+    page.screenshot(path=str(SHOTS / f"map_{slug}_health_zh.png"), full_page=True)
+    _zoomed_shot(page, requests, SHOTS / f"map_{slug}_zoomed_zh.png")
     out["server MB after map"] = server.take()
     out["browser PSS MB (map)"], out["map page JS heap MB"] = _browser_memory(page)
 
@@ -237,7 +251,7 @@ def _run_size(browser: Any, url: str, size: str, server: _Peak) -> dict[str, flo
         page.get_by_text("English", exact=True).click()
         page.get_by_role("heading", name="Map").wait_for(timeout=120_000)
         _map_ready(page, requests, layer="Communities and villages")
-        page.screenshot(path=str(SHOTS / f"map_{slug}_en.png"))
+        page.screenshot(path=str(SHOTS / f"map_{slug}_en.png"), full_page=True)
         page.get_by_text("简体中文", exact=True).click()
         page.get_by_role("heading", name="地图").wait_for(timeout=120_000)
         _map_ready(page, requests, layer="社区/村")
