@@ -12,6 +12,7 @@ import threading
 from typing import Any
 
 from app_support import jobs, state
+from planning.access.surface import travel_surfaces
 
 _WARMED: set[tuple[Any, ...]] = set()
 #: Kinds of job keys :func:`prefetch` and the warm-up start for a data set.
@@ -70,7 +71,8 @@ def prefetch() -> None:
                      and job[1:3] != (source_key, coords_system))
 
     def cells() -> None:
-        surfaces = state.analysis_for(*key).surfaces
+        # The surface needs the data set and travel settings only: drawn beside the analysis.
+        surfaces = travel_surfaces(state.load_source(source_key, coords_system), state.make_settings(key[2]))
         for kind in surfaces.kinds:
             surfaces.cells(kind)
 

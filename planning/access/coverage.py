@@ -265,8 +265,12 @@ def coverage(
             fx, fy = by_category.get(cat, empty)
             if len(fx) == 0:
                 continue
-            f_node, f_access = model.snap(fx, fy)
-            node_minutes = model.node_minutes_to_nearest(f_node, f_access, limit_minutes=limit)
+            if np.isfinite(limit):
+                f_node, f_access = model.snap(fx, fy)
+                node_minutes = model.node_minutes_to_nearest(f_node, f_access, limit_minutes=limit)
+            else:
+                # No limit: the same runs serve every circle time (kept on the model).
+                node_minutes = model.nearest_minutes(fx, fy)
             minutes[rows, j] = points_minutes(node_minutes, node, access, limit_minutes=limit)
 
     demand_minutes = pd.DataFrame(minutes, index=index, columns=pd.Index(cats, name="category"))
