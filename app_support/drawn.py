@@ -96,6 +96,19 @@ def _kept(surfaces: Any, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
     return value
 
 
+def kept_on(analysis: Any, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+    """``build()`` once per ``key`` for one analysis (layers that depend on its circle times,
+    such as the residents outside the circle), kept with the analysis itself."""
+    kept: dict[tuple[Any, ...], Any] = analysis.__dict__.setdefault("_map_layers", {})
+    with _KEPT_LOCK:
+        if key in kept:
+            return kept[key]
+    value = build()
+    with _KEPT_LOCK:
+        kept.setdefault(key, value)
+        return kept[key]
+
+
 def image(drawn: tuple[bytes, list[list[float]]] | None, *, scope: str = layer_store.SHARED) -> SurfaceImage | None:
     """An image for the map: inside the page when small, else a served file (inside the page
     again when the cache folder is read-only)."""

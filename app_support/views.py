@@ -249,7 +249,8 @@ def map_layers(dataset: Any, analysis: Any, category: str, *, lang: str, uncover
         popup.append(supply)  # supply per 1,000 residents of the category shown
     outside = uncovered_points(dataset, analysis, category)
     # A city's residents outside the circle are an image; a few thousand stay points for Leaflet.
-    picture = drawn.uncovered_image(outside, mode=uncovered_as, basemap=basemap, scope=scope) \
+    picture = drawn.kept_on(analysis, ("uncovered", category, uncovered_as, basemap, scope),
+                            lambda: drawn.uncovered_image(outside, mode=uncovered_as, basemap=basemap, scope=scope)) \
         if len(outside) > UNCOVERED_POINTS_MAX else None
     tiles = roads if isinstance(roads, TileSet) else None
     legend = tuple(ring_legend(analysis, lang)) if category in analysis.categories else ()
