@@ -68,6 +68,8 @@ __all__ = ["BASEMAPS", "BEYOND_COLOR", "COVERAGE_BREAKS", "COVERAGE_COLORS", "FA
 
 BASEMAPS: tuple[str, ...] = ("none", "osm", "tianditu", "amap")
 MAX_ZOOM = 19
+#: Categories with more facilities than this are drawn as marker clusters.
+CLUSTER_FROM = 100
 _MAJOR = MAJOR_CLASSES
 #: Map page CSS: the heat canvas lets clicks through to the communities, class images keep
 #: their cells sharp when enlarged, popups are compact.
@@ -181,7 +183,8 @@ class MapLayers:
     ``communities`` carries ``value_column`` (share inside the circle, %) and the
     ``popup_columns`` of its indicator row (``popup_labels`` names those whose header depends on
     the data), simplified by ``simplify_m`` metres; ``uncovered`` carries ``population``;
-    ``facilities`` is a frame with ``category`` or a mapping category → GeoJSON text or file.
+    ``facilities`` is a frame with ``category`` or a mapping category → GeoJSON text or file
+    (``facility_counts`` then gives their numbers, to cluster the dense ones).
     ``rings`` carries ``ring`` (1, 2, …), coloured as ``ring_legend`` lists them;
     ``responsibility`` carries ``name`` and ``population`` of each facility's area.
 
@@ -198,6 +201,7 @@ class MapLayers:
     facilities: gpd.GeoDataFrame | Mapping[str, str | RemoteJson] | None = None
     all_facilities: gpd.GeoDataFrame | Mapping[str, str | RemoteJson] | None = None
     selected_category: str | None = None
+    facility_counts: Mapping[str, int] | None = None
     circles: Layer = None
     circle_image: SurfaceImage | None = None
     buffer: Layer = None
@@ -304,8 +308,9 @@ def build_map_parts(layers: MapLayers, *, lang: str = "zh", basemap: str = "none
                     tianditu_key: str | None = None, height: int = 640) -> MapParts:
     """The map of :func:`build_map` as a fixed part and the groups that change (see :class:`MapParts`)."""
     # A maximum zoom of its own: marker clusters need one, and the map may have no tile layer.
+    # Quarter zoom steps: the study area fills the map instead of the next whole level's half.
     m = OfflineMap(location=[0, 0], zoom_start=12, tiles=None, control_scale=True, prefer_canvas=True,
-                   height=height, maxZoom=MAX_ZOOM)
+                   height=height, maxZoom=MAX_ZOOM, zoomSnap=0.25)
     m.get_root().header.add_child(Element(_CSS), name="service_circles_css")
     # Base layers: a plain background and the data's roads need no internet.
     folium.FeatureGroup(name=t("map.base.plain", lang), overlay=False, control=True, show=False).add_to(m)
@@ -313,7 +318,8 @@ def build_map_parts(layers: MapLayers, *, lang: str = "zh", basemap: str = "none
     for tile in _tile_layers(basemap, tianditu_key=tianditu_key, lang=lang):
         tile.add_to(m)
     if layers.all_facilities is not None and len(layers.all_facilities):
-        _facility_groups(layers.all_facilities, lang=lang, basemap=basemap, show=(), merged=True)[0].add_to(m)
+        _facility_groups(layers.all_facilities, lang=lang, basemap=basemap, show=(), merged=True,
+                         counts=layers.facility_counts)[0].add_to(m)
 
     groups: list[folium.FeatureGroup] = []
     if layers.communities is not None and len(layers.communities):
@@ -341,7 +347,8 @@ def build_map_parts(layers: MapLayers, *, lang: str = "zh", basemap: str = "none
     if layers.facilities is not None and len(layers.facilities):
         selected = layers.selected_category
         groups.extend(_facility_groups(layers.facilities, lang=lang, basemap=basemap,
-                                       show=None if selected is None else (selected,)))
+                                       show=None if selected is None else (selected,),
+                                       counts=layers.facility_counts))
     if layers.sites is not None and len(layers.sites):
         groups.append(_sites_group(layers, lang=lang, basemap=basemap))
 
@@ -438,14 +445,19 @@ def facilities_json(facilities: gpd.GeoDataFrame, *, basemap: str = "none") -> d
 
 
 def _facility_groups(facilities: gpd.GeoDataFrame | Mapping[str, str | RemoteJson], *, lang: str, basemap: str,
-                     show: Sequence[str] | None, merged: bool = False) -> list[folium.FeatureGroup]:
+                     show: Sequence[str] | None, merged: bool = False,
+                     counts: Mapping[str, int] | None = None) -> list[folium.FeatureGroup]:
     """One group per category (shown when in ``show``; ``None`` shows all), or one merged group.
 
-    Markers are clustered (a city's core holds hundreds of one category), and a category kept in
-    a file is fetched only when its layer is first shown.
+    A dense category's markers are clustered (more than :data:`CLUSTER_FROM` facilities, or an
+    unknown number: a city's core holds hundreds of one category); a category kept in a file is
+    fetched only when its layer is first shown.
     """
-    prepared = facilities_json(facilities, basemap=basemap) if isinstance(facilities, gpd.GeoDataFrame) \
-        else facilities
+    if isinstance(facilities, gpd.GeoDataFrame):
+        counts = facilities["category"].astype(str).value_counts().to_dict()
+        prepared: Mapping[str, str | RemoteJson] = facilities_json(facilities, basemap=basemap)
+    else:
+        prepared = facilities
     fields = [("name", column_label("name", lang)), ("facility_id", column_label("facility_id", lang)),
               ("floor_area_m2", column_label("floor_area_m2", lang)), ("status", column_label("status", lang))]
     groups: list[folium.FeatureGroup] = []
@@ -457,8 +469,9 @@ def _facility_groups(facilities: gpd.GeoDataFrame | Mapping[str, str | RemoteJso
         point = ("function(f, latlng) { return L.marker(latlng, {icon: L.divIcon({html: " + icon +
                  ", className: 'facility-icon', iconSize: [22, 22], iconAnchor: [11, 11]})}); }")
         info = CATEGORIES.get(key)
+        dense = counts is None or key not in counts or int(counts[key]) > CLUSTER_FROM
         layer = GeoJsonLayer(data, point=point, popup=fields, tooltip=[("name", category_label(key, lang))],
-                             cluster=True, cluster_color=info.color if info else "#555555", lazy=True)
+                             cluster=dense, cluster_color=info.color if info else "#555555", lazy=True)
         if merged:
             groups[0].add_child(layer)
             continue

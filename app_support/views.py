@@ -263,6 +263,8 @@ def map_layers(dataset: Any, analysis: Any, category: str, *, lang: str, uncover
         simplify_m=drawn.display_simplify_m(dataset),
         facilities=selected,
         all_facilities=full,
+        facility_counts=dataset.facilities["category"].astype(str).value_counts().to_dict()
+        if len(dataset.facilities) else {},
         # The complete circle concerns many categories: their markers start hidden.
         selected_category=COMPLETE if category == COMPLETE else None,
         circles=network_circle,

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app_support import drawn, views
+from app_support import drawn, mapping, views
 from app_support.mapping import build_map
 from app_support.offline import RemoteJson
 from planning import columns
@@ -61,7 +61,11 @@ def test_a_city_gets_images_and_tiles_instead_of_vector_layers(toy_dataset_and_a
     assert layers.uncovered is None and layers.uncovered_image is not None
     html = build_map(layers, lang="zh").get_root().render()
     assert html.count("L.imageOverlay(") == 4  # circle, surface, responsibility areas, residents outside
-    assert "L.markerClusterGroup" in html and "leaflet.markercluster/leaflet.markercluster.js" in html
+    # One facility per category: drawn as they are; a dense category is clustered.
+    assert "L.markerClusterGroup(" not in html
+    monkeypatch.setattr(mapping, "CLUSTER_FROM", 0)
+    html = build_map(layers, lang="zh").get_root().render()
+    assert "L.markerClusterGroup(" in html and "leaflet.markercluster/leaflet.markercluster.js" in html
     # Facilities kept in files: a hidden category is fetched only when its layer is first shown.
     files = {key: RemoteJson(f"/app/static/layers/shared/{key}.geojson")
              for key in ("health", "elderly_care", "convenience_retail", "community_service_center")}
