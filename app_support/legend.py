@@ -10,7 +10,7 @@ mean many residents left out.
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -18,9 +18,6 @@ import numpy as np
 from app_support.i18n import category_label, t
 from app_support.map_images import AREA_BORDER, HEAT_COLORS
 from geo.taxonomy import CATEGORIES
-
-if TYPE_CHECKING:
-    from app_support.mapping import MapLayers
 
 NO_DATA_COLOR = "#bdbdbd"
 # Coverage ramp (share of residents inside the circle): red → amber → green, five classes.
@@ -109,8 +106,9 @@ def _heading(text: str) -> str:
     return f'<div style="margin-top:5px;font-weight:bold">{html.escape(text)}</div>'
 
 
-def legend_html(layers: MapLayers, *, lang: str) -> str:
-    """The map legend: coverage ramp, facility categories with icons, every other symbol."""
+def legend_html(layers: Any, *, lang: str) -> str:
+    """The map legend of :class:`app_support.mapping.MapLayers`: coverage ramp, facility
+    categories with icons, every other symbol."""
     parts = [f'<details open style="{_BOX}"><summary style="cursor:pointer"><b>'
              f'{html.escape(t("map.legend", lang))}</b></summary>']
     if layers.communities is not None and layers.value_column:
