@@ -12,11 +12,14 @@ import threading
 from typing import Any
 
 from app_support import jobs, state
+from app_support.drawn import is_large
 from planning.access.surface import travel_surfaces
 
 _WARMED: set[tuple[Any, ...]] = set()
+#: Kinds of job keys the warm-up starts for one analysis.
+_WARMED_KINDS = ("drawn", "supply", "polygons")
 #: Kinds of job keys :func:`prefetch` and the warm-up start for a data set.
-_PREFETCHED = ("analysis", "cells", "static", "drawn", "supply")
+_PREFETCHED = ("analysis", "cells", "static", "drawn", "supply", "polygons")
 # Pages of several sessions run in their own threads: one check-and-add at a time.
 _WARMED_LOCK = threading.Lock()
 
@@ -44,19 +47,29 @@ def warm_circles(categories: list[str], basemap: str = "none") -> None:
     if not _once(("circles", *key, shift)):
         return
     # Other settings of the same data set (an earlier circle time) are not warmed any further.
-    jobs.drop_queued(lambda job: isinstance(job, tuple) and len(job) > 5 and job[0] in ("drawn", "supply")
+    jobs.drop_queued(lambda job: isinstance(job, tuple) and len(job) > 5 and job[0] in _WARMED_KINDS
                      and job[1:3] == key[:2] and job[1:5] != key)
+    # What each category shows at first; on a small data set its optional layers too (a city's
+    # are drawn when the category is shown).
+    small = not is_large(state.load_source(key[0], key[1]))
     for category in categories:
-        # Only what a category shows at first: its optional layers are drawn when it is shown.
-        drawn = (*key, category, shift, "circle")
-        jobs.submit(("drawn", *drawn), lambda drawn=drawn: state.circles_for(*drawn), priority=jobs.WARM)
+        for part in ("circle", "extras") if small else ("circle",):
+            drawn = (*key, category, shift, part)
+            jobs.submit(("drawn", *drawn), lambda drawn=drawn: state.circles_for(*drawn), priority=jobs.WARM)
 
     def supply(category: str) -> None:
-        # On a city's network tens of seconds in all, so after every category's layers.
+        # On a city's network seconds per category, so after every category's circle.
         state.analysis_for(*key).supply_per_1000(category)
+
+    def polygons(category: str) -> None:
+        # What an export writes: drawn while the server is idle, so that the export only writes.
+        state.analysis_for(*key).circles_for([category])
 
     for category in categories:
         jobs.submit(("supply", *key, category), lambda category=category: supply(category), priority=jobs.WARM)
+    for category in categories:
+        jobs.submit(("polygons", *key, category), lambda category=category: polygons(category),
+                    priority=jobs.WARM)
 
 
 def prefetch() -> None:

@@ -78,6 +78,7 @@ class _Requests:
     def __init__(self, page: Any) -> None:
         self.open: set[Any] = set()
         self.last = time.monotonic()
+        self.bytes = 0
         page.on("request", self._start)
         page.on("requestfinished", self._end)
         page.on("requestfailed", self._end)
@@ -88,8 +89,18 @@ class _Requests:
             self.last = time.monotonic()
 
     def _end(self, request: Any) -> None:
-        self.open.discard(request)
+        if request in self.open:
+            self.open.discard(request)
+            try:
+                self.bytes += int(request.sizes().get("responseBodySize") or 0)
+            except Exception:  # the request failed: no body
+                pass
         self.last = time.monotonic()
+
+    def take_mb(self) -> float:
+        """Megabytes of map files fetched since the last call."""
+        fetched, self.bytes = self.bytes, 0
+        return fetched / 2**20
 
     def settled(self, page: Any, quiet_s: float = 0.4, timeout_s: float = 300.0) -> None:
         deadline = time.monotonic() + timeout_s
@@ -145,6 +156,12 @@ def _server_seconds(page: Any) -> float:
     text = _caption(page)
     digits = "".join(ch for ch in text if ch.isdigit() or ch == ".")
     return float(digits) if digits else float("nan")
+
+
+def _shots(page: Any, name: str) -> None:
+    """The page as the user sees it (1440 × 900) and the map frame on its own."""
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
+    page.locator(MAP_FRAME).first.screenshot(path=str(SHOTS / f"{name}_frame.png"))
 
 
 def _zoomed_shot(page: Any, requests: _Requests, path: Path, *, clicks: int = 3) -> None:
@@ -217,7 +234,7 @@ def _run_size(browser: Any, url: str, size: str, server: _Peak) -> dict[str, flo
         _map_ready(page, requests, layer="社区/村")
 
     out["map first render"] = _timed(first_render)
-    page.screenshot(path=str(SHOTS / f"map_{slug}_zh.png"), full_page=True)
+    _shots(page, f"map_{slug}_zh")
 
     out["  server side (map page)"] = _server_seconds(page)
 
@@ -242,8 +259,9 @@ def _run_size(browser: Any, url: str, size: str, server: _Peak) -> dict[str, flo
 
     out["circle time change"] = _timed(circle_time)
     out["  server side (map page)  "] = _server_seconds(page)
-    page.screenshot(path=str(SHOTS / f"map_{slug}_health_zh.png"), full_page=True)
+    _shots(page, f"map_{slug}_health_zh")
     _zoomed_shot(page, requests, SHOTS / f"map_{slug}_zoomed_zh.png")
+    out["map files fetched MB"] = requests.take_mb()
     out["server MB after map"] = server.take()
     out["browser PSS MB (map)"], out["map page JS heap MB"] = _browser_memory(page)
 
@@ -251,7 +269,7 @@ def _run_size(browser: Any, url: str, size: str, server: _Peak) -> dict[str, flo
         page.get_by_text("English", exact=True).click()
         page.get_by_role("heading", name="Map").wait_for(timeout=120_000)
         _map_ready(page, requests, layer="Communities and villages")
-        page.screenshot(path=str(SHOTS / f"map_{slug}_en.png"), full_page=True)
+        _shots(page, f"map_{slug}_en")
         page.get_by_text("简体中文", exact=True).click()
         page.get_by_role("heading", name="地图").wait_for(timeout=120_000)
         _map_ready(page, requests, layer="社区/村")
@@ -268,7 +286,7 @@ def _run_size(browser: Any, url: str, size: str, server: _Peak) -> dict[str, flo
         requests.settled(page)
 
     out["siting (MCLP, 5 sites)"] = _timed(siting)
-    page.screenshot(path=str(SHOTS / f"siting_{slug}_zh.png"), full_page=True)
+    _shots(page, f"siting_{slug}_zh")
 
     def export() -> None:
         page.get_by_role("link", name="导出").click()
