@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import threading
 import weakref
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
+
+from planning.output.files import write_text
 
 ENV = "SERVICE_CIRCLES_CACHE_INFO"
 _LOCK = threading.Lock()
@@ -57,7 +58,4 @@ def write() -> None:
     if not target:
         return
     path = Path(target)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        json.dump(cache_info(), out, ensure_ascii=False, sort_keys=True)
-    os.replace(tmp, path)
+    write_text(path, json.dumps(cache_info(), ensure_ascii=False, sort_keys=True))

@@ -18,6 +18,7 @@ import pandas as pd
 
 from app_support.i18n import t
 from geo import _validate, readers, taxonomy
+from geo.schema import ID_COLUMNS
 
 #: Layers a planner can bring as a table or a GIS file (roads come as OSM files or line layers).
 TABLE_LAYERS: tuple[str, ...] = ("communities", "facilities", "population", "candidates")
@@ -41,8 +42,8 @@ _EXAMPLES: dict[str, list[dict[str, Any]]] = {
          "capacity": 80, "status": "planned", "lon": 118.515, "lat": 31.706},
     ],
     "population": [
-        {"population": 600, "lon": 118.504, "lat": 31.704},
-        {"population": 400, "lon": 118.514, "lat": 31.707},
+        {"population": 600, "elderly": 130, "children": 40, "lon": 118.504, "lat": 31.704},
+        {"population": 400, "elderly": 95, "children": 25, "lon": 118.514, "lat": 31.707},
     ],
     "candidates": [
         {"candidate_id": "K001", "name": "闲置办公楼", "floor_area_m2": 400, "source": "idle_building", "cost": "",
@@ -155,6 +156,11 @@ def header(column: str, lang: str) -> str:
 def template_frame(layer: str, lang: str) -> pd.DataFrame:
     """The template table of ``layer``: every contract column and two example rows."""
     columns = [*required_columns(layer), *optional_columns(layer)]
+    # The layer's own id first, as planners list it, whether it is required or made when absent.
+    own_id = ID_COLUMNS.get(layer, ("",))[0]
+    if own_id in columns:
+        columns.remove(own_id)
+        columns.insert(0, own_id)
     words = {"kind": _first_word(value_words("kind"), lang), "status": _first_word(value_words("status"), lang)}
     categories = {key: (w[1] if lang == "zh" else key) for key, w in category_words().items()}
     lon, lat = next(((a, b) for a, b in lonlat_columns() if _has_cjk(a) == (lang == "zh")), lonlat_columns()[0])

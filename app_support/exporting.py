@@ -11,6 +11,7 @@ import pandas as pd
 
 from app_support.i18n import t
 from planning import choices
+from planning.output.fgdb import fgdb_file_name
 from planning.output.files import csv_bytes
 
 # The app offers every export format but KMZ (KML opens in Google Earth as it is).
@@ -18,13 +19,13 @@ FORMATS: tuple[str, ...] = tuple(f for f in choices.FORMATS if f != "kmz")
 CRS_CHOICES: tuple[str, ...] = choices.OUTPUT_CRS
 ENCODINGS: tuple[str, ...] = choices.ENCODINGS
 # File suffix of each format: several layers or tables go into one zip.
-SUFFIX = {"gpkg": ".gpkg", "shp": ".zip", "geojson": ".zip", "kml": ".kml", "csv": ".zip", "xlsx": ".xlsx",
+SUFFIX = {"gpkg": ".gpkg", "fgdb": ".gdb.zip", "shp": ".zip", "geojson": ".zip", "kml": ".kml", "csv": ".zip", "xlsx": ".xlsx",
           "html": ".html"}
 MIME = {".gpkg": "application/geopackage+sqlite3", ".zip": "application/zip",
         ".kml": "application/vnd.google-earth.kml+xml", ".xlsx":
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ".html": "text/html",
         ".pdf": "application/pdf", ".csv": "text/csv"}
-_FORMAT_NAMES = {"gpkg": "GeoPackage (.gpkg)", "shp": "Shapefile (.zip)", "geojson": "GeoJSON (.zip)",
+_FORMAT_NAMES = {"gpkg": "GeoPackage (.gpkg)", "fgdb": "File Geodatabase (.gdb.zip, ArcGIS)", "shp": "Shapefile (.zip)", "geojson": "GeoJSON (.zip)",
                  "kml": "KML (Google Earth)", "csv": "CSV (.zip)", "xlsx": "Excel (.xlsx)", "html": "HTML"}
 _CRS_NAMES = {"wgs84": ("WGS84 经纬度（EPSG:4326）", "WGS84 lon/lat (EPSG:4326)"),
               "cgcs2000": ("CGCS2000 经纬度（EPSG:4490）", "CGCS2000 lon/lat (EPSG:4490)"),
@@ -54,6 +55,9 @@ def export_files(analysis: Any, *, fmt: str, crs: str = "wgs84", encoding: str =
     stem = f"{analysis.dataset.name}_service_circles"
     with tempfile.TemporaryDirectory(prefix="service-circles-export-") as work:
         out = Path(work) / f"{stem}{SUFFIX[fmt]}"
+        if fmt == "fgdb":  # ArcGIS users keep many: the name says the data set and coordinates
+            out = Path(work) / fgdb_file_name(analysis.dataset.name, crs,
+                                              {"communities": analysis.dataset.communities})
         written = export_analysis(analysis, fmt=fmt, out=out, crs=crs, encoding=encoding, siting=siting,
                                   scenario_comparison=scenario_comparison, headers=lang,
                                   lang="en" if lang == "en" else "zh", pdf=False, rings=areas,

@@ -9,9 +9,10 @@ import pandas as pd
 import streamlit as st
 
 from app_support import contract, messages, state, uploads, warmup
-from app_support.i18n import t, translate_columns
+from app_support.i18n import category_label, t, translate_columns
 from geo._errors import DataError
 from planning import choices
+from planning.choices import TARGET_GROUPS
 
 #: "" = as the data set says.
 COORD_SYSTEMS: tuple[str, ...] = ("", *choices.COORD_SYSTEMS)
@@ -271,10 +272,17 @@ def _settings_form(dataset: Any, lang: str) -> None:
             float(current["elderly_walk_speed_m_per_min"]), step=5.0)
         values["ebike_speed_km_per_h"] = c3.number_input(t("set.ebike_speed_km_per_h", lang), 5.0, 40.0,
                                                          float(current["ebike_speed_km_per_h"]), step=1.0)
+        values.update(_group_settings(dataset, lang, current))
         target = None
         if names:
             target = st.selectbox(t("home.targets", lang), names,
-                                  index=names.index(chosen_targets) if chosen_targets in names else 0)
+                                  index=names.index(chosen_targets) if chosen_targets in names else 0,
+                                  format_func=lambda n: state.targets_title(n, lang))
+        if chosen_targets in names:
+            # Plainly when the data set is judged against another city's plan.
+            targets = state.targets_file(chosen_targets)
+            (st.warning if targets.for_another_city(dataset) else st.caption)(
+                targets.notice(dataset, lang))
         apply, reset = st.columns(2)
         applied = apply.form_submit_button(t("home.apply", lang), type="primary")
         reset_clicked = reset.form_submit_button(t("home.reset", lang))
@@ -294,3 +302,32 @@ def _settings_form(dataset: Any, lang: str) -> None:
         st.session_state["settings"] = {}
         st.session_state.pop("targets", None)
         st.rerun()
+
+
+def _group_settings(dataset: Any, lang: str, current: dict[str, Any]) -> dict[str, Any]:
+    """Who each service is for: the census county (a searchable list), the whole-county scale,
+    the elderly speed and each category's target group (planning.access.groups)."""
+    from geo.taxonomy import CATEGORIES
+    from planning.census import county_choices
+
+    st.markdown(f"**{t('set.groups', lang)}**")
+    labels = dict(county_choices())
+    options = ["", *labels]
+    chosen = current.get("census_code") or ""
+    c1, c2 = st.columns([2, 1])
+    code = c1.selectbox(t("set.census_code", lang), options, index=options.index(chosen) if chosen in labels else 0,
+                        format_func=lambda c: labels.get(c, t("set.census_none", lang)))
+    whole = c2.checkbox(t("set.census_whole_county", lang), value=bool(current.get("census_whole_county")))
+    speed = c2.checkbox(t("set.elderly_group_speed", lang), value=bool(current.get("elderly_group_speed", True)))
+    table = dict(current.get("target_groups") or {})
+    present = set(dataset.facilities["category"].astype(str)) if len(dataset.facilities) else set()
+    shown = [k for k in CATEGORIES if k in present or table.get(k, "all") != "all"]
+    cols = st.columns(3)
+    for i, key in enumerate(shown):
+        group = cols[i % 3].selectbox(t("set.target_group", lang, category=category_label(key, lang)), TARGET_GROUPS,
+                                      index=TARGET_GROUPS.index(table.get(key, "all")),
+                                      format_func=lambda g: t(f"group.{g}", lang), key=f"w_group_{key}")
+        table[key] = group
+    # Pairs, not a dict: the settings are a cache key and must hash.
+    return {"census_code": code or None, "census_whole_county": whole, "elderly_group_speed": speed,
+            "target_groups": tuple(sorted((k, g) for k, g in table.items() if g != "all"))}

@@ -117,6 +117,23 @@ TEXT: dict[str, tuple[str, str]] = {
     "set.elderly_walk_speed_m_per_min": ("老年人步行速度（米/分钟）", "Elderly walking speed (m/min)"),
     "set.profile": ("人群", "Profile"),
     "set.ebike_speed_km_per_h": ("电动自行车速度（千米/小时）", "E-bike speed (km/h)"),
+    # target groups and the 2020 census (planning.access.groups, planning.census)
+    "set.groups": ("服务对象与人口普查", "Target groups and the census"),
+    "set.census_code": ("区县（第七次全国人口普查，可输入名称或代码搜索）",
+                        "County (2020 census; type a name or code to search)"),
+    "set.census_none": ("不使用（按数据集说明）", "None (as the data set says)"),
+    "set.census_whole_county": ("研究范围为整个区县：人口按普查常住人口校准",
+                                "The study area is the whole county: scale the population to its census total"),
+    "set.elderly_group_speed": ("老年人按老年人步速前往其服务设施", "The elderly walk at the elderly speed to their services"),
+    "set.target_group": ("{category} 的服务对象", "Target group of {category}"),
+    "group.all": ("全体常住人口", "All residents"),
+    "group.elderly": ("60岁以上老年人", "Residents aged 60+"),
+    "group.children": ("0-6岁儿童", "Children aged 0–6"),
+    "map.group": ("服务对象：{group}；服务圈内 {covered} / {total}（{pct}）", "Target group: {group}; inside the circle "
+                  "{covered} of {total} ({pct})"),
+    "map.group_no_counts": ("服务对象：{group}（无人数数据，按全体居民计算）",
+                            "Target group: {group} (no counts; all residents counted)"),
+    "layer.uncovered_group": ("圈外{group}", "{group} outside the circle"),
     "mode.walk": ("步行", "Walk"),
     "mode.ebike": ("电动自行车/自行车", "E-bike / bicycle"),
     "mode.car": ("小汽车", "Car"),
@@ -190,9 +207,6 @@ TEXT: dict[str, tuple[str, str]] = {
     # siting
     "site.category": ("设施类别", "Facility category"),
     "site.model": ("模型", "Model"),
-    "site.model.mclp": ("最大覆盖（给定新址数）", "Maximal covering (number of new sites)"),
-    "site.model.lscp": ("集合覆盖（达到目标覆盖率的最少新址）", "Set covering (fewest sites for a target share)"),
-    "site.model.pmedian": ("P 中位（总出行时间最少）", "p-median (least total travel time)"),
     "site.new_sites": ("新址数量", "Number of new sites"),
     "site.target_pct": ("目标覆盖率（%）", "Target share covered (%)"),
     "site.candidates": ("候选址来源", "Candidate source"),
@@ -205,11 +219,16 @@ TEXT: dict[str, tuple[str, str]] = {
     "site.running": ("正在求解选址模型…", "Solving the siting model…"),
     "site.step.matrix": ("计算候选址与需求点之间的出行时间…", "Travel times between candidates and residents…"),
     "site.step.done": ("完成", "Done"),
+    "site.stop": ("停止求解，采用当前最好结果", "Stop and keep the best so far"),
+    "site.stop_help": ("停止后推荐目前找到的最好新址，并给出它与最优解的差距上限",
+                       "The best sites found so far are recommended, with how far they can be from the optimum"),
+    "site.progress": ("已用 {seconds} 秒 · 当前最好 {incumbent} {unit} · 最优值界限 {bound} {unit} · 差距不超过 {gap}",
+                      "{seconds} s · best so far {incumbent} {unit} · bound {bound} {unit} · gap at most {gap}"),
+    "site.unit.mclp": ("人", "residents"),
+    "site.unit.lscp": ("处", "sites"),
+    "site.unit.pmedian": ("人·分钟", "person-minutes"),
     "site.result": ("选址结果", "Siting result"),
-    "site.solver": ("求解方式：{solver}；最优性差距：{gap}", "Solver: {solver}; optimality gap: {gap}"),
-    "site.solver.exact": ("精确求解（HiGHS）", "exact (HiGHS)"),
-    "site.solver.greedy": ("贪心算法", "greedy"),
-    "site.solver.incumbent": ("求解时限内的最好解", "best solution within the time limit"),
+    "site.solver_words": ("求解方式：{solver}", "Solver: {solver}"),
     "site.covered": ("圈内人口：{before} → {after}", "Residents inside the circle: {before} → {after}"),
     "site.scenario_name": ("方案名称", "Scenario name"),
     "site.save": ("保存方案", "Save scenario"),
@@ -220,8 +239,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "site.compare.pick": ("选择两个方案", "Choose two scenarios"),
     "site.no_scenarios": ("尚无已保存的方案。", "No saved scenarios yet."),
     "site.none_yet": ("设置参数后点击“开始选址”。", "Choose the options and press Recommend sites."),
-    "site.source.given": ("数据中的候选址", "given"),
-    "site.source.generated": ("自动生成", "generated"),
     "site.outside_communities": ("（不在任何社区内）", "(outside communities)"),
     # export
     "exp.layers": ("图层与表格", "Layers and tables"),
@@ -302,6 +319,10 @@ TEXT: dict[str, tuple[str, str]] = {
                       "Urban community or rural village; if empty, from the name (…村 rural, …社区 urban). Accepted:"),
     "contract.households": ("户数（数字）", "Households (a number)"),
     "contract.population": ("人口（数字，不小于 0）", "Residents (a number ≥ 0)"),
+    "contract.elderly": ("其中60岁以上老年人数（可选；缺少时按所选区县的普查比例估算）",
+                         "Of them aged 60+ (optional; otherwise the census share of the chosen county)"),
+    "contract.children": ("其中0-6岁儿童数（可选；缺少时按所选区县的普查比例估算）",
+                          "Of them aged 0–6 (optional; otherwise the census share of the chosen county)"),
     "contract.street": ("所属街道/乡镇", "Street or township"),
     "contract.district": ("所属区县", "District or county"),
     "contract.facility_id": ("设施的唯一编号", "Unique id of the facility"),
@@ -314,6 +335,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "contract.source": ("来源，如 idle_building（闲置用房）、vacant_land（空地）", "Source, e.g. idle_building, vacant_land"),
     "contract.cost": ("成本（数字）", "Cost (a number)"),
     "scope.community": ("社区", "community"),
+    "scope.facility": ("设施", "facility"),
     "scope.street": ("街道/乡镇", "street / township"),
     "scope.district": ("区县", "district / county"),
     "scope.city": ("全市", "city"),
@@ -322,6 +344,13 @@ TEXT: dict[str, tuple[str, str]] = {
     "yes": ("是", "yes"),
     "no": ("否", "no"),
 }
+
+#: Words for the codes in the data and results (kind, travel mode, walking profile, siting model,
+#: solver, candidate source) come from the one table the exports and the report use, under the app's keys.
+_VALUE_KEYS = {"kind": "kind", "mode": "mode", "profile": "profile", "model": "site.model",
+               "solver": "site.solver", "source": "site.source"}
+TEXT.update({f"{prefix}.{code}": pair for column, prefix in _VALUE_KEYS.items()
+             for code, pair in texts.VALUE_LABELS[column].items()})
 
 
 def t(key: str, lang: str = "zh", **values: object) -> str:

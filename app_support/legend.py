@@ -145,7 +145,8 @@ def legend_html(layers: Any, *, lang: str) -> str:
         parts.append(_row(_swatch("border:1px dashed #555"), t("layer.buffer", lang)))
     if fixed or (layers.uncovered is not None and len(layers.uncovered)) or layers.uncovered_image is not None:
         gradient = ",".join(HEAT_COLORS)
-        parts.append(_row(_swatch(f"background:linear-gradient(90deg,{gradient})"), t("layer.uncovered", lang)))
+        parts.append(_row(_swatch(f"background:linear-gradient(90deg,{gradient})"),
+                          layers.uncovered_title or t("layer.uncovered", lang)))
     if fixed or has_layer(layers.responsibility) or layers.responsibility_image is not None:
         parts.append(_row(_swatch(f"border:1.5px solid {AREA_BORDER}"), t("layer.responsibility", lang)))
     if layers.sites is not None and len(layers.sites):

@@ -21,11 +21,12 @@ from PIL import Image
 from pyproj import Transformer
 from rasterio.crs import CRS as RasterCRS
 from rasterio.transform import Affine, array_bounds
-from rasterio.warp import Resampling, calculate_default_transform, reproject
+from rasterio.warp import calculate_default_transform
 from rasterio.warp import transform as transform_xy
 from scipy import ndimage
 
 from geo.coords import wgs84_to_gcj02
+from planning.output.rasters import warp_nearest
 
 Bounds = list[list[float]]
 #: Residents outside the circle, light to dark: warm colours only (green means covered).
@@ -71,8 +72,7 @@ def to_web_mercator(values: np.ndarray, transform: Affine, crs: Any, *,
         dst_width, dst_height = max(1, int(dst_width / scale)), max(1, int(dst_height / scale))
         dst_transform = dst_transform * Affine.scale(scale)
     shown = np.zeros((dst_height, dst_width), dtype=values.dtype)
-    reproject(values, shown, src_transform=transform, src_crs=src_crs, dst_transform=dst_transform,
-              dst_crs=_WEB, src_nodata=0, dst_nodata=0, resampling=Resampling.nearest)
+    warp_nearest(values, shown, transform, src_crs, dst_transform, _WEB, nodata=0)
     return shown, dst_transform
 
 

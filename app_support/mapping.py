@@ -59,6 +59,7 @@ from geo.coords import wgs84_to_gcj02
 from geo.taxonomy import CATEGORIES
 from planning import columns as result_columns
 from planning.output.styles import planner_number
+from planning.texts import value_label
 
 # Names the pages and tests use from here (their home is app_support.legend).
 __all__ = ["BASEMAPS", "BEYOND_COLOR", "COVERAGE_BREAKS", "COVERAGE_COLORS", "FAR_COLOR", "NO_DATA_COLOR",
@@ -208,6 +209,8 @@ class MapLayers:
     uncovered: gpd.GeoDataFrame | None = None
     uncovered_as: str = "heat"
     uncovered_image: SurfaceImage | None = None
+    #: Name of the uncovered layer when it maps a target group ("圈外60岁以上老年人").
+    uncovered_title: str | None = None
     sites: gpd.GeoDataFrame | None = None
     site_circles: Layer = None
     rings: Layer = None
@@ -340,8 +343,8 @@ def build_map_parts(layers: MapLayers, *, lang: str = "zh", basemap: str = "none
             groups.append(fg)
     groups.extend(_surface_groups(layers, lang=lang, basemap=basemap))
     if layers.uncovered_image is not None:
-        groups.append(_image_group(layers.uncovered_image, t("layer.uncovered", lang), show=True, zindex=4,
-                                   pixelated=False))
+        title = layers.uncovered_title or t("layer.uncovered", lang)
+        groups.append(_image_group(layers.uncovered_image, title, show=True, zindex=4, pixelated=False))
     elif layers.uncovered is not None and len(layers.uncovered):
         groups.append(_uncovered_group(layers, lang=lang, basemap=basemap))
     if layers.facilities is not None and len(layers.facilities):
@@ -430,12 +433,16 @@ def _communities_group(layers: MapLayers, *, lang: str, basemap: str) -> folium.
 
 
 def facility_columns() -> list[str]:
-    return ["facility_id", "name", "category", "floor_area_m2", "status"]
+    return ["facility_id", "name", "category", "floor_area_m2", "status", "status_zh", "status_en"]
 
 
 def facilities_json(facilities: gpd.GeoDataFrame, *, basemap: str = "none") -> dict[str, str]:
-    """GeoJSON text of the facilities of each category (computed once per data set)."""
+    """GeoJSON text of the facilities of each category (computed once per data set; the status in
+    both languages, so one text serves both)."""
     out = {}
+    if "status" in facilities.columns:
+        facilities = facilities.assign(**{f"status_{lang}": facilities["status"].map(
+            lambda v, lang=lang: value_label("status", v, lang)) for lang in ("zh", "en")})
     for key in categories_in(facilities):
         part = facilities[facilities["category"].astype(str) == key]
         text = layer_json(part, [c for c in facility_columns() if c in part.columns], basemap=basemap)
@@ -459,7 +466,8 @@ def _facility_groups(facilities: gpd.GeoDataFrame | Mapping[str, str | RemoteJso
     else:
         prepared = facilities
     fields = [("name", column_label("name", lang)), ("facility_id", column_label("facility_id", lang)),
-              ("floor_area_m2", column_label("floor_area_m2", lang)), ("status", column_label("status", lang))]
+              ("floor_area_m2", column_label("floor_area_m2", lang)),
+              (f"status_{'en' if lang == 'en' else 'zh'}", column_label("status", lang))]
     groups: list[folium.FeatureGroup] = []
     if merged:
         groups.append(folium.FeatureGroup(name=f"{t('layer.facilities', lang)} · {t('map.all_categories', lang)}",
@@ -487,7 +495,7 @@ def _uncovered_group(layers: MapLayers, *, lang: str, basemap: str) -> folium.Fe
     assert frame is not None
     shown = to_display(frame, basemap=basemap)
     pts = shown.geometry if (shown.geom_type == "Point").all() else shown.geometry.representative_point()
-    fg = folium.FeatureGroup(name=t("layer.uncovered", lang), show=True)
+    fg = folium.FeatureGroup(name=layers.uncovered_title or t("layer.uncovered", lang), show=True)
     if layers.uncovered_as == "points":
         point = ("function(f, latlng) { return L.circleMarker(latlng, {radius: 3, color: '#cc4c02', weight: 0, "
                  "fillOpacity: 0.8}); }")

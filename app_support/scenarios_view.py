@@ -37,8 +37,8 @@ def render(dataset: Any, analysis: Any, result: Any | None, *, lang: str) -> Non
     folder = scenario_folder(dataset)
     if result is not None:
         cols = st.columns([3, 1])
-        name = cols[0].text_input(t("site.scenario_name", lang), value=f"{result.category}_{result.model}_"
-                                  f"{len(result.sites)}", key="w_scenario_name")
+        name = cols[0].text_input(t("site.scenario_name", lang), value=default_name(result, lang),
+                                  key="w_scenario_name")
         if cols[1].button(t("site.save", lang), key="w_scenario_save"):
             try:
                 scenarios.save_scenario(folder / f"{_safe(name)}.gpkg", analysis, result, name=name)
@@ -75,6 +75,15 @@ def render(dataset: Any, analysis: Any, result: Any | None, *, lang: str) -> Non
                      hide_index=True, width="stretch")
         # Kept for the export page (planning.output.export adds it as a "scenario_comparison" table).
         st.session_state["scenario_comparison"] = comparison.communities
+
+
+def default_name(result: Any, lang: str) -> str:
+    """A scenario's first name in words: "社区客厅5处（最大覆盖）", "Community living room 5 sites
+    (Maximal covering)" — never the codes, which would head the comparison's columns."""
+    model = str(t(f"site.model.{result.model}", lang)).split("（")[0].split(" (")[0]
+    if lang == "en":
+        return f"{category_label(result.category, lang)} {len(result.sites)} sites ({model})"
+    return f"{category_label(result.category, lang)}{len(result.sites)}处（{model}）"
 
 
 def _upload(folder: Path, dataset: Any, lang: str) -> None:

@@ -23,9 +23,9 @@ from typing import Any
 
 import streamlit as st
 
-from app_support import cache_info, jobs, layer_store
+from app_support import cache_info, jobs, layer_store, uploads
 from app_support.i18n import LANGUAGE_NAMES, LANGUAGES, t
-from planning.choices import DATA_DIR, DEFAULT_DATASET
+from planning.choices import DATA_DIR, DEFAULT_DATASET, DEFAULT_TARGETS
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS_DIR = ROOT / "planning" / "targets"
@@ -41,6 +41,7 @@ SESSION_MAX_AGE_S = 7 * 24 * 3600
 SETTING_FIELDS: tuple[str, ...] = (
     "urban_circle_minutes", "rural_circle_minutes", "urban_mode", "rural_mode", "walk_speed_m_per_min",
     "elderly_walk_speed_m_per_min", "profile", "ebike_speed_km_per_h",
+    "target_groups", "elderly_group_speed", "census_code", "census_whole_county",  # who each service is for
 )
 
 
@@ -205,6 +206,22 @@ def targets() -> str | None:
     return None
 
 
+@st.cache_resource(max_entries=16, show_spinner=False)
+def targets_file(name: str) -> Any:
+    """The :class:`planning.access.indicators.Targets` called ``name`` (read once)."""
+    from planning.access.indicators import load_targets
+
+    return load_targets(name)
+
+
+def targets_title(name: str, language: str) -> str:
+    """The title of the plan a targets file comes from (its file name when it has none)."""
+    try:
+        return str(targets_file(name).title(language))
+    except ValueError:  # a file that does not read is listed under its name
+        return name
+
+
 def resolved_targets(meta: Mapping[str, Any]) -> str | None:
     chosen = targets()
     if chosen:
@@ -213,6 +230,10 @@ def resolved_targets(meta: Mapping[str, Any]) -> str | None:
     wanted = meta.get("targets")
     if wanted and (wanted in names or not names):
         return str(wanted)
+    # A data set that names no plan is judged against the national baseline, as on the command
+    # line, never silently against one city's plan (the first file by name).
+    if DEFAULT_TARGETS in names:
+        return DEFAULT_TARGETS
     return names[0] if names else None
 
 
@@ -232,6 +253,8 @@ def load_source(source_key: str, coords_system: str | None = None) -> Any:
     kind, _, rest = source_key.partition(":")
     path = DATA_DIR / rest if kind == "bundled" else Path(rest)
     dataset = load_dataset(path, coords=coords_system)
+    if kind == "upload":
+        dataset = uploads.named(dataset, path)  # the uploaded file's name, not the folder's hash
     cache_info.computed("datasets", (source_key, coords_system), network=dataset.roads)
     return dataset
 
@@ -256,13 +279,15 @@ def analysis_for(source_key: str, coords_system: str | None, items: tuple[tuple[
 
 @st.cache_resource(max_entries=16, show_spinner=False)
 def siting_for(source_key: str, coords_system: str | None, items: tuple[tuple[str, Any], ...],
-               targets_name: str | None, options: tuple[tuple[str, Any], ...]) -> Any:
-    """:func:`planning.siting.recommend_sites` for one set of options (cached)."""
+               targets_name: str | None, options: tuple[tuple[str, Any], ...], _progress: Any = None,
+               _stop: Any = None) -> Any:
+    """:func:`planning.siting.recommend_sites` for one set of options (cached); ``_progress`` and
+    ``_stop`` (not part of the cache key) follow and stop the solver."""
     from planning.siting import recommend_sites
 
     dataset = load_source(source_key, coords_system)
     result = analysis_for(source_key, coords_system, items, targets_name)
-    sites = recommend_sites(dataset, result, **dict(options))
+    sites = recommend_sites(dataset, result, **dict(options), progress=_progress, stop=_stop)
     cache_info.computed("siting", (source_key, coords_system, items, targets_name, options))
     return sites
 

@@ -18,7 +18,7 @@ from app_support.mapping import Layer, MapLayers, SurfaceImage, ring_colors
 from app_support.tiles import TileSet
 from geo.taxonomy import ESSENTIAL_CATEGORIES
 from planning import columns
-from planning.output.styles import planner_number
+from planning.output.readable import indicator_names, readable
 from planning.texts import e2sfca_labels, note_text
 
 COMPLETE = "__complete__"
@@ -80,27 +80,21 @@ def supply_labels(analysis: Any, lang: str, categories: Sequence[str] | None = N
 
 
 def readable_rows(analysis: Any, table: pd.DataFrame, *, lang: str) -> pd.DataFrame:
-    """Community rows with kind and missed targets in words of ``lang``, supply per 1,000
-    residents rounded as a planner writes it (a copy)."""
-    out = table.copy()
+    """Community rows in words of ``lang`` (kind, missed targets by the indicators' names), numbers
+    as a planner writes them (whole households, shares to one decimal, supply per 1,000 residents
+    rounded); a copy. The words come from the one table the exports and the report use
+    (:func:`planning.output.readable.readable`); numbers stay numbers, so tables sort."""
+    names = indicator_names(getattr(analysis, "indicators", None), lang)
+    out = readable(table, lang, indicators=names)
     for column in out.columns:
-        if columns.is_measure(column, "e2sfca"):
-            out[column] = pd.Series([planner_number(v) for v in out[column]], index=out.index,
-                                    dtype=object)
-    if "kind" in out.columns:
-        out["kind"] = out["kind"].map(lambda k: t(f"kind.{k}", lang) if k in ("urban", "rural") else k)
+        # Whole numbers kept as floats: the table's numbers sort and compare as numbers.
+        if pd.api.types.is_integer_dtype(out[column]) and not pd.api.types.is_integer_dtype(
+                table[column]):
+            out[column] = out[column].astype("float64")
     if "missed_targets" in out.columns:
-        names = analysis.indicators.set_index("name")["name_en" if lang == "en" else "name_zh"].to_dict() \
-            if {"name", "name_zh", "name_en"} <= set(analysis.indicators.columns) else {}
         sep = "; " if lang == "en" else "；"
-
-        def words(value: Any) -> Any:
-            if isinstance(value, str):
-                return sep.join(str(names.get(part.strip(), part.strip())) for part in value.split(";")
-                                if part.strip())
-            return _as_text(value)
-
-        out["missed_targets"] = out["missed_targets"].map(words)
+        out["missed_targets"] = out["missed_targets"].map(
+            lambda v: v.replace("; ", sep) if isinstance(v, str) else _as_text(v))
     return out
 
 
@@ -126,12 +120,45 @@ def _as_text(value: Any) -> Any:
 
 
 def uncovered_points(dataset: Any, analysis: Any, category: str) -> gpd.GeoDataFrame:
-    """Population points outside the circle of ``category`` (with their population)."""
-    flags = covered_flags(analysis, category)
-    population = dataset.population
+    """Population points outside the circle of ``category`` (with their population).
+
+    For a category whose target group has counts (elderly care: residents aged 60+), the
+    group outside its circle at its own speed, ``population`` being the group's residents.
+    """
+    group = counted_group(analysis, category)
+    if group != "all":
+        cov = analysis.coverage
+        flags, weight = cov.group_covered(category), cov.group_weight(category)
+        population = analysis.dataset.population.assign(population=weight.to_numpy())
+    else:
+        flags, population = covered_flags(analysis, category), dataset.population
     outside = flags.index[~flags.to_numpy(dtype=bool)]
     frame = population.loc[population.index.intersection(outside), ["population", population.geometry.name]]
     return frame[frame["population"] > 0]
+
+
+def counted_group(analysis: Any, category: str) -> str:
+    """The group the figures of ``category`` count (``"all"`` for the complete circle)."""
+    cov = getattr(analysis, "coverage", None)
+    if category == COMPLETE or cov is None or not hasattr(cov, "counted_group"):
+        return "all"
+    return str(cov.counted_group(category))
+
+
+def group_caption(analysis: Any, category: str, lang: str) -> str | None:
+    """"服务对象：60岁以上老年人；服务圈内 …" for a category that serves a group (None otherwise)."""
+    cov = getattr(analysis, "coverage", None)
+    if category == COMPLETE or cov is None or not hasattr(cov, "group_of"):
+        return None
+    group = cov.group_of(category)
+    if group == "all":
+        return None
+    if counted_group(analysis, category) == "all":
+        return t("map.group_no_counts", lang, group=t(f"group.{group}", lang))
+    row = analysis.category_summary.loc[category]
+    return t("map.group", lang, group=t(f"group.{group}", lang), covered=display_value(row["covered_group_population"]),
+             total=display_value(row["group_population"]),
+             pct=display_value(row["group_coverage_pct"], lang, percent=True) + "%")
 
 
 def circles_of(analysis: Any, category: str) -> gpd.GeoDataFrame | None:
@@ -275,6 +302,8 @@ def map_layers(dataset: Any, analysis: Any, category: str, *, lang: str, uncover
         uncovered_image=picture,
         roads=None if tiles is not None else roads,
         road_tiles=tiles,
+        uncovered_title=(t("layer.uncovered_group", lang, group=t(f"group.{counted_group(analysis, category)}", lang))
+                         if counted_group(analysis, category) != "all" else None),
         attribution=list(map(str, dataset.attribution)),
         banner=list(labels),
         sites=sites,
@@ -285,6 +314,36 @@ def map_layers(dataset: Any, analysis: Any, category: str, *, lang: str, uncover
         responsibility_image=layers.responsibility_image if layers is not None else None,
         surface=layers.surface if layers is not None else None,
     )
+
+
+def targets_notice(analysis: Any, dataset: Any, lang: str) -> tuple[str, bool]:
+    """Which plan the targets come from, and whether it is another city's (then said plainly)."""
+    targets = getattr(analysis, "targets", None)
+    if targets is None:
+        return "", False
+    return targets.notice(dataset, lang), bool(targets.for_another_city(dataset))
+
+
+def table_view(frame: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
+    """``frame`` for ``st.dataframe`` with missing cells empty, never "None" (a copy).
+
+    Streamlit draws every null cell as "None", whatever a Styler says; so a column with missing
+    values is shown as text (numbers as :func:`display_value` writes them), and the columns
+    without gaps stay numbers, which sort.
+    """
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        gaps = values.map(_missing).astype(bool)
+        if not gaps.any():
+            continue
+        if pd.api.types.is_numeric_dtype(values):
+            out[column] = pd.Series(["" if gap else display_value(v, lang) for v, gap in zip(values, gaps)],
+                                    index=values.index, dtype=object)
+        else:
+            out[column] = pd.Series(["" if gap else v for v, gap in zip(values, gaps)], index=values.index,
+                                    dtype=object)
+    return out
 
 
 def display_value(value: Any, lang: str = "zh", *, percent: bool = False) -> str:
@@ -350,12 +409,13 @@ def community_details(analysis: Any, community_id: str, *, lang: str,
 
 
 def readable_sites(sites: pd.DataFrame, *, lang: str) -> pd.DataFrame:
-    """Recommended sites with the candidate source in words of ``lang`` (a copy; the data's own
-    source codes, such as ``idle_building``, stay as they are)."""
-    out = sites.copy()
-    if "source" in out.columns:
-        out["source"] = out["source"].map(
-            lambda v: t(f"site.source.{v}", lang) if f"site.source.{v}" in TEXT else v)
+    """Recommended sites with their source (``public_building``, ``generated``…) in words of
+    ``lang`` and numbers as a planner writes them (a copy)."""
+    out = readable(sites, lang)
+    for column in out.columns:
+        if pd.api.types.is_integer_dtype(out[column]) and not pd.api.types.is_integer_dtype(
+                sites[column]):
+            out[column] = out[column].astype("float64")
     return out
 
 
@@ -390,7 +450,7 @@ def indicator_table(analysis: Any, *, lang: str) -> pd.DataFrame:
         table["note"] = table["note"].map(lambda v: note_text(v, lang) if isinstance(v, str) else v)
     for column in ("value", "target"):
         if column in table.columns:
-            table[column] = pd.to_numeric(table[column], errors="coerce").round(2)
+            table[column] = pd.to_numeric(table[column], errors="coerce").round(1)  # as a planner writes
     return table
 
 

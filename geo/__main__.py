@@ -1,4 +1,4 @@
-"""Command line: ``python -m geo inspect PATH [--json] [--coords SYSTEM]``.
+"""Command line: ``python -m geo inspect PATH [--json] [--coords [LAYER=]SYSTEM ...]``.
 
 Loads a data set as the app would and prints, per layer, the count, the CRS of the file, the
 bounds in WGS84, facility categories, the road network's size and every problem found. Exits 0
@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from geo._errors import DataError
-from geo.coords import COORD_SYSTEMS
+from geo.coords import COORD_SYSTEMS, check_system
 from geo.dataset import Dataset
 from geo.readers import bounds_wgs84
 from geo.taxonomy import label
@@ -53,8 +53,10 @@ def summary(dataset: Dataset) -> dict[str, Any]:
         "crs": dataset.crs.to_string(),
         "layers": layers,
         "notes": list(dataset.notes),
+        # key and values let a client word each problem itself (geo.texts.problem_text)
         "problems": [{"severity": p.severity, "layer": p.layer, "file": p.file,
-                      "column": p.column, "count": p.count, "message": p.message}
+                      "column": p.column, "count": p.count, "message": p.message,
+                      "key": p.key, "values": p.values}
                      for p in dataset.report.problems],
     }
 
@@ -88,27 +90,43 @@ def _print_text(info: dict[str, Any]) -> None:
         print(f"  [{p['severity']}] {where}: {p['message']}")
 
 
+def coords_option(values: list[str] | None) -> str | dict[str, str] | None:
+    """``--coords`` values (``gcj02``, ``roads=wgs84`` …) as :func:`load_dataset` takes them."""
+    if not values:
+        return None
+    if len(values) == 1 and "=" not in values[0]:
+        return check_system(values[0], where="--coords")
+    table: dict[str, str] = {}
+    for value in values:
+        layer, _, system = value.rpartition("=")
+        table[layer.strip() or "default"] = check_system(system, where="--coords")
+    return table
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m geo", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     inspect = sub.add_parser("inspect", help="check a data set and summarise its layers")
     inspect.add_argument("path", help="data set folder, GeoPackage or zip")
     inspect.add_argument("--json", action="store_true", help="print JSON instead of text")
-    inspect.add_argument("--coords", choices=COORD_SYSTEMS,
-                         help="coordinate system of lon/lat layers (gcj02: Amap, bd09: Baidu)")
+    inspect.add_argument("--coords", action="append", metavar="[LAYER=]SYSTEM",
+                         help="coordinate system of the lon/lat layers, one of "
+                         f"{', '.join(COORD_SYSTEMS)} (gcj02: Amap, bd09: Baidu); "
+                         "LAYER=SYSTEM sets one layer apart, e.g. --coords gcj02 "
+                         "--coords roads=wgs84")
     args = parser.parse_args(argv)
 
     from geo.dataset_loader import load_dataset  # keeps `--help` fast
 
     try:
-        dataset = load_dataset(args.path, coords=args.coords)
+        dataset = load_dataset(args.path, coords=coords_option(args.coords))
     except DataError as exc:
         return _fail(str(exc), as_json=args.json)
     except (OSError, ValueError) as exc:
         return _fail(f"{args.path}: {exc}", as_json=args.json)
     info = summary(dataset)
     if args.json:
-        print(json.dumps(info, ensure_ascii=False, indent=2))
+        print(json.dumps(info, ensure_ascii=False, indent=2, default=str))
     else:
         _print_text(info)
     return 0 if info["usable"] else 2

@@ -142,11 +142,7 @@ def check_system(system: str | None, *, where: str = "coords") -> str:
                "epsg4490": "cgcs2000", "4490": "cgcs2000", "gcj02": "gcj02", "gcj": "gcj02",
                "amap": "gcj02", "bd09": "bd09", "bd09ll": "bd09", "baidu": "bd09"}
     if name not in aliases:
-        raise DataError(
-            f"unknown coordinate system '{system}' in {where}",
-            fix="Use one of " + ", ".join(COORD_SYSTEMS)
-            + " (gcj02 for Amap/高德 exports, bd09 for Baidu/百度 exports)",
-        )
+        raise DataError(key="coords.unknown", values={"given": str(system), "where": where})
     return aliases[name]
 
 
@@ -238,18 +234,31 @@ def metric_crs_for(geometry_or_bounds_wgs84: Any) -> CRS:
     return CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
 
 
+#: Central meridians of the CGCS2000 3-degree zones with EPSG codes (4534 … 4554, "CM" variants).
+GK_CENTRAL_MERIDIANS: tuple[int, ...] = tuple(range(75, 136, 3))
+
+
 def cgcs2000_gk_crs(lon: float) -> CRS:
     """CGCS2000 3-degree Gauss-Krüger CRS whose central meridian is nearest ``lon``.
 
     EPSG:4534 (CM 75°E) … EPSG:4554 (CM 135°E), the "CM" variants without a zone prefix in
-    the easting, as Chinese surveying offices deliver them.
+    the easting, as Chinese surveying offices deliver them. Each zone spans CM ± 1.5°; a
+    longitude on the border between two zones goes to the eastern one, except 136.5°E, the
+    eastern edge of the last zone.
 
     >>> cgcs2000_gk_crs(118.4).to_epsg()  # Ma'anshan, zone of CM 117°E (115.5°E–118.5°E)
     4548
+    >>> cgcs2000_gk_crs(136.5).to_epsg()
+    4554
     """
     lon = float(lon)
-    if not 73.5 <= lon <= 136.5:
+    west, east = GK_CENTRAL_MERIDIANS[0] - 1.5, GK_CENTRAL_MERIDIANS[-1] + 1.5
+    if not west <= lon <= east:  # also refuses NaN
         raise DataError(f"longitude {lon:.3f} is outside China's CGCS2000 3-degree zones "
-                        "(73.5°E–136.5°E)", fix="Use the UTM zone CRS instead")
+                        f"({west:g}°E–{east:g}°E)",
+                        fix=f"Use the UTM zone CRS instead (crs = \"utm\"); the zones have "
+                        f"central meridians {GK_CENTRAL_MERIDIANS[0]}°E–"
+                        f"{GK_CENTRAL_MERIDIANS[-1]}°E (EPSG:4534–4554)")
     central = int(np.floor((lon + 1.5) / 3.0)) * 3  # zone CM−1.5° ≤ lon < CM+1.5°
+    central = min(max(central, GK_CENTRAL_MERIDIANS[0]), GK_CENTRAL_MERIDIANS[-1])
     return CRS.from_epsg(4534 + (central - 75) // 3)

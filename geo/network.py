@@ -95,6 +95,9 @@ class RoadNetwork:
         ``True`` where vehicles may only go from ``u`` to ``v``; walking ignores it.
     source : str
         Where the network came from (file name or description), for messages.
+    incomplete_ways, missing_nodes, dropped_segments : int
+        OpenStreetMap ways that refer to nodes missing from the file (a clipped extract), how
+        many such nodes, and how many road segments were left out because they touch one.
     """
 
     crs: CRS
@@ -106,6 +109,9 @@ class RoadNetwork:
     edge_class: np.ndarray
     edge_oneway: np.ndarray
     source: str = ""
+    incomplete_ways: int = 0
+    missing_nodes: int = 0
+    dropped_segments: int = 0
     _kdtrees: dict[Any, tuple[cKDTree, np.ndarray]] = field(default_factory=dict, repr=False)
 
     @property
@@ -128,6 +134,14 @@ class RoadNetwork:
             float(self.node_x.max()),
             float(self.node_y.max()),
         )
+
+    def with_incomplete(self, *, incomplete_ways: int, missing_nodes: int,
+                        dropped_segments: int) -> RoadNetwork:
+        """This network, recording what a clipped OpenStreetMap extract lacked."""
+        self.incomplete_ways = incomplete_ways
+        self.missing_nodes = missing_nodes
+        self.dropped_segments = dropped_segments
+        return self
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -289,6 +303,38 @@ class RoadNetwork:
         # csgraph reads stored entries as edges, so an edge of zero weight stays an edge.
         return matrix
 
+    def subnetwork(self, node_mask: np.ndarray) -> tuple[RoadNetwork, np.ndarray]:
+        """The nodes in ``node_mask`` and the edges joining two of them, renumbered in order.
+
+        Lengths, classes and one-way flags are copied as stored (nothing is re-measured or
+        de-duplicated), so a trip inside the part takes the same minutes as on the whole.
+
+        Returns
+        -------
+        network : RoadNetwork
+        node_ids : numpy.ndarray
+            Index in this network of each node of the part (ascending, ``int64``).
+        """
+        mask = np.asarray(node_mask, dtype=bool)
+        if mask.shape != (self.n_nodes,):
+            raise ValueError(f"node_mask must have one entry per node ({self.n_nodes}), got {mask.shape}.")
+        node_ids = np.flatnonzero(mask)
+        new_id = np.full(self.n_nodes, -1, dtype=np.int64)
+        new_id[node_ids] = np.arange(len(node_ids))
+        keep = mask[self.edge_u] & mask[self.edge_v]
+        part = RoadNetwork(
+            crs=self.crs,
+            node_x=self.node_x[node_ids],
+            node_y=self.node_y[node_ids],
+            edge_u=new_id[self.edge_u[keep]],
+            edge_v=new_id[self.edge_v[keep]],
+            edge_length_m=self.edge_length_m[keep],
+            edge_class=self.edge_class[keep],
+            edge_oneway=self.edge_oneway[keep],
+            source=self.source,
+        )
+        return part, node_ids
+
     def nodes_with_edges(self, usable: np.ndarray | None = None) -> np.ndarray:
         """Boolean mask of nodes touched by at least one (usable) edge."""
         mask = np.ones(self.n_edges, dtype=bool) if usable is None else usable
@@ -389,6 +435,8 @@ class RoadNetwork:
             edge_class=self.edge_class,
             edge_oneway=self.edge_oneway,
             source=np.array(self.source),
+            incomplete=np.array([self.incomplete_ways, self.missing_nodes,
+                                 self.dropped_segments], dtype=np.int64),
         )
 
     @classmethod
@@ -404,7 +452,16 @@ class RoadNetwork:
                 edge_class=z["edge_class"],
                 edge_oneway=z["edge_oneway"],
                 source=str(z["source"]),
+                **_incomplete(z),
             )
+
+
+def _incomplete(z: Any) -> dict[str, int]:
+    """The missing-node counts of a cache file (absent from files of older versions)."""
+    if "incomplete" not in z.files:
+        return {}
+    ways, nodes, segments = (int(v) for v in z["incomplete"][:3])
+    return {"incomplete_ways": ways, "missing_nodes": nodes, "dropped_segments": segments}
 
 
 def _spatial_order(x: np.ndarray, y: np.ndarray, cell_m: float = 250.0) -> np.ndarray:

@@ -33,7 +33,7 @@ from geo.network import RoadNetwork, highway_code
 from geo.readers import list_layers, read_vector
 
 #: Bump when a reader changes what it builds, so that stale cache files are not used.
-READER_VERSION = "1"
+READER_VERSION = "2"
 
 #: ``highway=*`` values that are not usable roads (planned, closed, indoor or not a way at all).
 EXCLUDED_HIGHWAYS: frozenset[str] = frozenset({
@@ -250,7 +250,7 @@ def _read_osm(path: Path, crs: CRS) -> RoadNetwork:
             way_sizes.append(count)
             classes.append(highway)
             oneway.append(direction)
-    except (RuntimeError, OSError) as exc:
+    except (RuntimeError, OSError, ValueError, osmium.InvalidLocationError) as exc:
         raise DataError(f"cannot read the OpenStreetMap file ({exc})", file=path,
                         fix="Export it again as .osm (XML) or .osm.pbf") from exc
     return _network_from_way_nodes(
@@ -306,6 +306,11 @@ def _network_from_way_nodes(
     seg_u, seg_v = node_of[:-1][same_way], node_of[1:][same_way]
     seg_way = way_of[:-1][same_way]
     located = np.isfinite(node_lon[seg_u]) & np.isfinite(node_lon[seg_v])
+    # Ways of a clipped extract refer to nodes outside it: count what is lost, for the report.
+    absent = ~np.isfinite(node_lon)
+    incomplete = {"incomplete_ways": int(len(np.unique(way_of[absent[node_of]]))),
+                  "missing_nodes": int(absent.sum()),
+                  "dropped_segments": int((~located).sum())}
     seg_u, seg_v, seg_way = seg_u[located], seg_v[located], seg_way[located]
     # Only nodes that end up on an edge become network nodes.
     used = np.zeros(len(unique_refs), dtype=bool)
@@ -333,7 +338,7 @@ def _network_from_way_nodes(
         edge_oneway=direction != 0,
         edge_length_m=np.asarray(length),
         source=path.name,
-    )
+    ).with_incomplete(**incomplete)
 
 
 # ---------------------------------------------------------------------------------- GraphML

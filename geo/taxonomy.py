@@ -13,12 +13,13 @@ Examples
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import numpy as np
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 Language = Literal["zh", "en"]
 
@@ -186,7 +187,82 @@ def kind_from_name(names: pd.Series) -> pd.Series:
     >>> kind_from_name(pd.Series(["采石村", "花山社区", "新区"])).tolist()
     ['rural', 'urban', '']
     """
-    names = names.astype(str).str.strip()
-    return pd.Series(np.where(names.str.endswith(RURAL_NAME_ENDINGS), "rural",
-                              np.where(names.str.endswith(URBAN_NAME_ENDINGS), "urban", "")),
-                     index=names.index, dtype=object)
+    # One pass in Python: communities are few, and this module stays light to import.
+    return names.astype(str).str.strip().map(
+        lambda n: "rural" if n.endswith(RURAL_NAME_ENDINGS) else "urban" if n.endswith(URBAN_NAME_ENDINGS) else ""
+    ).astype(object)
+
+
+#: Other names planners write in a ``category`` column, mapped to category keys (the keys, the
+#: zh and en labels are accepted as well). Compared after :func:`normalise_category`.
+CATEGORY_SYNONYMS: dict[str, str] = {
+    word: key for key, words in {
+        "community_service_center": (
+            "社区综合服务设施", "社区综合服务中心", "社区综合服务站", "社区服务中心", "社区服务站",
+            "党群服务中心", "党群服务站", "社区党群服务中心", "村级综合服务中心", "村综合服务中心",
+            "村级综合服务站", "村党群服务中心", "邻里中心", "社区中心", "community centre",
+            "community center"),
+        "community_living_room": ("社区客厅", "邻里客厅", "共享客厅", "living room"),
+        "elderly_care": (
+            "养老服务站", "养老服务中心", "日间照料中心", "社区日间照料中心", "日间照料站", "养老驿站",
+            "居家养老服务站", "居家养老服务中心", "托老所", "养老院", "敬老院", "农村幸福院", "幸福院",
+            "颐养之家", "长者服务站", "嵌入式养老服务机构", "elderly care", "nursing home",
+            "day care centre"),
+        "meal_aid": ("老年助餐点", "助餐点", "助餐服务点", "老年食堂", "长者食堂", "社区食堂", "助老餐厅",
+                     "爱心食堂", "meal aid"),
+        "health": (
+            "社区卫生服务站", "社区卫生服务中心", "卫生服务站", "卫生服务中心", "村卫生室", "卫生室",
+            "卫生院", "乡镇卫生院", "社区医院", "诊所", "门诊部", "clinic", "health station"),
+        "childcare": ("托育/幼儿园", "托育", "幼儿园", "托育园", "托育机构", "托育中心", "托育点",
+                      "托儿所", "普惠托育", "kindergarten", "nursery"),
+        "culture": ("综合文化服务中心", "综合文化站", "文化站", "文化服务中心", "文化活动中心", "文化活动室",
+                    "图书室", "图书馆", "农家书屋", "文化礼堂", "新时代文明实践站", "library"),
+        "sports": ("全民健身场地", "全民健身中心", "健身场地", "健身点", "健身广场", "健身路径", "体育场",
+                   "体育馆", "运动场", "球场", "健身中心", "sports ground", "sports centre"),
+        "social_work_station": ("社工站", "社会工作服务站", "乡镇(街道)社工站", "乡镇社工站",
+                                "街道社工站", "社会工作站", "social work station"),
+        "volunteer_station": ("志愿服务站点", "志愿服务站", "志愿者服务站", "志愿服务点",
+                              "volunteer station"),
+        "convenience_retail": ("便民商业", "超市", "菜市场", "农贸市场", "便利店", "早餐店", "早餐", "理发",
+                               "理发店", "维修", "维修点", "便民维修", "生鲜店", "菜店", "便民店", "小卖部",
+                               "supermarket", "market", "convenience store"),
+        "express": ("快递点", "快递驿站", "快递", "菜鸟驿站", "快递服务站", "快递柜", "智能快递柜", "邮政所",
+                    "邮局", "邮政网点", "post office", "parcel point"),
+        "emergency_shelter": ("应急避难场所", "避难场所", "应急避难所", "避难所", "shelter"),
+        "police": ("警务室", "社区警务室", "警务站", "警务工作站", "派出所", "police station"),
+        "legal_service": ("法律服务", "法律服务站", "法律服务室", "公共法律服务站", "公共法律服务室",
+                          "法律援助站", "legal aid"),
+        "government_service": ("便民服务中心", "便民服务站", "代办站", "为民服务中心", "政务服务中心",
+                               "政务服务站", "public service centre"),
+    }.items() for word in words
+}
+
+
+def normalise_category(value: str) -> str:
+    """A category value as compared: NFKC (full-width → half-width), lower case, spaces as ``_``."""
+    text = unicodedata.normalize("NFKC", str(value)).strip().lower()
+    return "_".join(text.replace("（", "(").replace("）", ")").split())
+
+
+def _lookup() -> dict[str, str]:
+    table: dict[str, str] = {}
+    for word, key in CATEGORY_SYNONYMS.items():
+        table[normalise_category(word)] = key
+    for key, category in CATEGORIES.items():
+        for word in (key, category.zh, category.en):
+            table[normalise_category(word)] = key
+    return table
+
+
+_LOOKUP = _lookup()
+
+
+def category_key(value: object) -> str | None:
+    """The category key of a value of the ``category`` column (key, label or synonym), or ``None``.
+
+    >>> category_key("日间照料中心"), category_key("Community living room"), category_key("图书")
+    ('elderly_care', 'community_living_room', None)
+    """
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return _LOOKUP.get(normalise_category(value))

@@ -25,6 +25,8 @@ c1, c2, c3, c4, c5 = st.columns([3, 2, 2, 2, 2])
 category = c1.selectbox(t("map.category", lang), options, index=options.index(saved) if saved in options else 0,
                         format_func=lambda k: views.category_name(k, lang), key=state.widget_key("w_map_category"))
 st.session_state["map_category"] = category
+if (group_text := views.group_caption(analysis, category, lang)) is not None:
+    st.caption(group_text)
 minutes = c2.slider(t("map.circle_time", lang), 5, 60, int(round(analysis.settings.urban_circle_minutes)),
                     key=state.widget_key("w_map_minutes"))
 rural_minutes = c3.slider(t("map.rural_circle_time", lang), 10, 90, int(round(analysis.settings.rural_circle_minutes)),

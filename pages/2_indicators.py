@@ -13,6 +13,9 @@ for label in state.data_labels(dataset):
     st.warning(label)
 
 st.subheader(t("ind.table", lang))
+notice, other_city = views.targets_notice(analysis, dataset, lang)
+if notice:
+    (st.warning if other_city else st.caption)(notice)
 table = views.indicator_table(analysis, lang=lang)
 fail_text, pass_text = t("ind.fail", lang), t("ind.pass", lang)
 
@@ -25,15 +28,15 @@ def _highlight(value: object) -> str:
     return ""
 
 
-shown = translate_columns(table, lang)
+# Values without data are empty cells, not "None"; the rest as a planner writes them.
+shown = translate_columns(views.table_view(table, lang), lang)
 pass_header = column_label("pass", lang)
 styled = shown.style.map(_highlight, subset=[pass_header]) if pass_header in shown.columns else shown.style
-numbers = [column_label(c, lang) for c in ("value", "target") if column_label(c, lang) in shown.columns]
-st.dataframe(styled.format("{:,.1f}", subset=numbers, na_rep="—"), hide_index=True, width="stretch")
+st.dataframe(styled, hide_index=True, width="stretch")
 
 st.subheader(t("ind.community", lang))
-st.dataframe(views.translate_table(analysis, views.community_table(analysis, lang=lang), lang), hide_index=True,
-             width="stretch")
+st.dataframe(views.table_view(views.translate_table(analysis, views.community_table(analysis, lang=lang), lang),
+                              lang), hide_index=True, width="stretch")
 
 st.subheader(t("ind.charts", lang))
 options = views.category_options(analysis)

@@ -8,10 +8,11 @@ from streamlit_folium import st_folium
 from app_support import jobs, messages, page, scenarios_view, state, views
 from app_support.i18n import category_label, t, translate_columns
 from app_support.mapping import build_map
+from app_support.solve_progress import SolveProgress
 from geo._errors import DataError
 from geo.taxonomy import CATEGORIES
 from planning.choices import MODELS
-from planning.texts import note_text
+from planning.texts import note_text, solver_text
 
 # "both" first: the default choice.
 CANDIDATES = ("both", "given", "generated")
@@ -50,14 +51,16 @@ if run:
     key = (state.source(), state.coords(), state.settings_items(), state.resolved_targets(dataset.meta), options)
     with st.status(t("site.running", lang), expanded=True) as box:
         box.write(t("site.step.matrix", lang))
+        watch = SolveProgress(lang=lang, model=model, time_limit_s=float(time_limit))
         try:
-            state.siting_for(*key)
+            state.siting_for(*key, _progress=watch, _stop=watch.stop)
         except (DataError, ValueError) as exc:
             box.update(label=messages.error_message(exc, lang), state="error")
             st.error(messages.error_message(exc, lang))
             st.stop()
         box.update(label=t("site.step.done", lang), state="complete", expanded=False)
     st.session_state["latest_siting"] = key
+    watch.replay()  # a click while solving stopped it: answer that click now the result is kept
 
 latest = st.session_state.get("latest_siting")
 if not latest or latest[0] != state.source():
@@ -67,10 +70,9 @@ if not latest or latest[0] != state.source():
 
 result = state.siting_for(*latest)
 st.subheader(t("site.result", lang))
-gap = "—" if result.gap_pct is None or result.gap_pct != result.gap_pct else f"{result.gap_pct:.2f} %"
 st.success(t("msg.sites_found", lang, n=len(result.sites)))
 st.markdown(
-    t("site.solver", lang, solver=t(f"site.solver.{result.solver}", lang), gap=gap)
+    t("site.solver_words", lang, solver=solver_text(result.solver, result.gap_pct, lang))
     + " · " + t("site.covered", lang, before=f"{result.covered_before:,}", after=f"{result.covered_after:,}")
 )
 for note in getattr(result, "notes", []) or []:
@@ -94,7 +96,7 @@ st_folium(build_map(layers, lang=lang), key="siting_map", height=560, use_contai
           returned_objects=[])
 columns = [c for c in ("rank", "candidate_id", "name", "source", "floor_area_m2", "community_id", "newly_covered",
                        "cumulative_covered", "cumulative_pct") if c in result.sites.columns]
-st.dataframe(translate_columns(sites[columns], lang), hide_index=True, width="stretch")
+st.dataframe(views.table_view(translate_columns(sites[columns], lang), lang), hide_index=True, width="stretch")
 with st.expander(t("layer.before_after", lang)):
     st.dataframe(translate_columns(views.readable_before_after(result.community_before_after.reset_index(),
                                                                lang=lang), lang),

@@ -26,6 +26,10 @@ MEASURES: dict[str, tuple[str, str]] = {
     "minutes": ("到{zh}时间(分钟)", "Minutes to {en}"),
     "e2sfca": ("{zh}每千人可达供给", "{en} supply per 1,000 residents in reach"),
     "facilities": ("{zh}数量", "{en} count"),
+    # The category's target group (planning.access.groups) at its own speed.
+    "group_coverage_pct": ("{zh}服务对象覆盖率(%)", "{en}: target group coverage (%)"),
+    "group_covered": ("{zh}服务对象是否在圈内", "{en}: target group inside circle"),
+    "group_minutes": ("服务对象到{zh}时间(分钟)", "Target group's minutes to {en}"),
 }
 
 
@@ -59,6 +63,21 @@ def e2sfca(category: str) -> str:
 def facilities(category: str) -> str:
     """Number of facilities of the category."""
     return column("facilities", category)
+
+
+def group_coverage_pct(category: str) -> str:
+    """Share (%) of the category's target group inside its circle, at the group's speed."""
+    return column("group_coverage_pct", category)
+
+
+def group_covered(category: str) -> str:
+    """Whether a demand point's target group is inside the category's circle."""
+    return column("group_covered", category)
+
+
+def group_minutes(category: str) -> str:
+    """Minutes from a demand point to the category at its target group's speed."""
+    return column("group_minutes", category)
 
 
 def split(name: str) -> tuple[str, str] | None:

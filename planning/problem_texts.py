@@ -23,6 +23,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from geo import texts as geo_texts
 from geo.taxonomy import CATEGORIES
 
 #: Chinese names of the layers of the data contract (as messages name them).
@@ -453,6 +454,8 @@ def error_text(exc: BaseException, lang: str = "zh") -> str:
     """
     if lang == "en":
         return str(exc)
+    if _keyed(exc):  # the importer's own Chinese text
+        return geo_texts.error_text(exc, lang)
     problem = getattr(exc, "problem", None)
     if problem is None:
         return message_text(str(exc), lang)
@@ -471,4 +474,18 @@ def problem_row(problem: Any, lang: str = "zh") -> dict[str, Any]:
     return {"severity": severity if lang == "en" else SEVERITY_ZH.get(severity, severity),
             "layer": layer if lang == "en" else _layer(layer),
             "file": problem.file, "column": problem.column, "count": problem.count,
-            "message": message_text(str(problem.message), lang)}
+            "message": (geo_texts.problem_text(problem, lang) if _keyed(problem)
+                        else message_text(str(problem.message), lang))}
+
+
+def _keyed(message: Any) -> bool:
+    """Whether a problem or error carries a key of the importer's own text table."""
+    return bool(getattr(message, "key", None)) and message.key in geo_texts.TEXTS
+
+
+def has_chinese(message: Any) -> bool:
+    """Whether a problem or error has Chinese text: its own key, or a pattern here."""
+    if _keyed(message):
+        return True
+    text = getattr(message, "problem", None) or str(getattr(message, "message", message))
+    return is_translated(text)

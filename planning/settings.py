@@ -12,19 +12,30 @@ Examples
 60.0
 >>> Settings().speed_m_per_min("ebike")
 250.0
+>>> Settings().group_of("elderly_care"), Settings().group_of("health")
+('elderly', 'all')
+>>> Settings().group_minutes_factor("elderly")   # 75 m/min → 60 m/min: 1.25 × the minutes
+1.25
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import tomllib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
+
+from geo.taxonomy import CATEGORIES
+from planning.choices import PROFILES, TARGET_GROUPS
 
 Mode = Literal["walk", "ebike", "car"]
 Profile = Literal["standard", "elderly"]
 MODES: tuple[str, ...] = ("walk", "ebike", "car")
-from planning.choices import PROFILES
+#: The table of target groups per category (data a planner may change).
+TARGET_GROUPS_FILE = Path(__file__).resolve().parent / "target_groups.toml"
 
 #: Car speeds by OSM road class (km/h): urban practice in Chinese cities, lower than the legal
 #: limits because of junctions and congestion. Classes not listed are closed to cars.
@@ -53,6 +64,30 @@ DEFAULT_CAR_SPEEDS_KM_PER_H: Mapping[str, float] = MappingProxyType(
 
 def _default_car_speeds() -> Mapping[str, float]:
     return DEFAULT_CAR_SPEEDS_KM_PER_H
+
+
+@lru_cache(maxsize=1)
+def default_target_groups() -> Mapping[str, str]:
+    """Target group of each category from ``planning/target_groups.toml`` (others: ``"all"``)."""
+    raw = tomllib.loads(TARGET_GROUPS_FILE.read_text(encoding="utf-8"))
+    return MappingProxyType(_checked_groups(raw.get("categories", {}), where=TARGET_GROUPS_FILE.name))
+
+
+def _default_target_groups() -> Mapping[str, str]:
+    return dict(default_target_groups())
+
+
+def _checked_groups(table: Mapping[str, str] | Iterable[tuple[str, str]], *, where: str) -> dict[str, str]:
+    """A category → group table as a plain dict, every key a category and every value a group."""
+    pairs = dict(table.items() if isinstance(table, Mapping) else table)
+    for category, group in pairs.items():
+        if category not in CATEGORIES:
+            raise ValueError(f"{where}: unknown category {category!r}; use keys such as "
+                             f"{', '.join(list(CATEGORIES)[:4])}.")
+        if group not in TARGET_GROUPS:
+            raise ValueError(f"{where}: the group of {category} must be one of {', '.join(TARGET_GROUPS)}, "
+                             f"got {group!r}.")
+    return {str(k): str(v) for k, v in pairs.items()}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -92,6 +127,20 @@ class Settings:
         1 % of the network's nodes) are not snapped to: a point next to such a fragment (a
         driveway or a path cut at the edge of the data) walks on to the nearest connected road
         instead of reaching nothing. 0 snaps to every piece.
+    target_groups : mapping of str to str
+        Target group of each category (``"all"``, ``"elderly"`` 60+, ``"children"`` 0–6); a
+        category not listed serves all residents. Default: ``planning/target_groups.toml``
+        (elderly care and meal aid → elderly, childcare → children). Pairs are accepted too.
+    elderly_group_speed : bool
+        The elderly walk at ``elderly_walk_speed_m_per_min`` to the categories that serve them,
+        where their circle's mode is walking (the e-bike and car modes keep their speeds).
+    census_code : str, optional
+        6-digit county code of the 2020 census (:mod:`planning.census`) whose shares give the
+        groups where the population layer has no ``elderly``/``children`` column, and whose
+        household size gives the households of communities without them. Default: the data
+        set's ``census_code`` (dataset.toml).
+    census_whole_county : bool
+        The study area is the whole county: population totals are scaled to its census total.
     """
 
     urban_circle_minutes: float = 15.0
@@ -109,6 +158,10 @@ class Settings:
     surface_cell_m: float = 15.0
     surface_max_cells: int = 4_000_000
     min_piece_nodes: int = 50
+    target_groups: Mapping[str, str] = field(default_factory=_default_target_groups, hash=False)
+    elderly_group_speed: bool = True
+    census_code: str | None = None
+    census_whole_county: bool = False
 
     def __post_init__(self) -> None:
         for name in ("urban_circle_minutes", "rural_circle_minutes", "walk_speed_m_per_min",
@@ -137,6 +190,14 @@ class Settings:
         # A private plain-dict copy: later changes to the caller's dict do not reach frozen
         # settings, and the settings still pickle (caches, worker processes).
         object.__setattr__(self, "car_speeds_km_per_h", speeds)
+        object.__setattr__(self, "target_groups", _checked_groups(self.target_groups,
+                                                                  where="Setting target_groups"))
+        if self.census_code is not None:
+            code = str(self.census_code).strip()
+            if not (len(code) == 6 and code.isdigit()):
+                raise ValueError(f"Setting census_code must be a 6-digit county code such as 340521, "
+                                 f"got {self.census_code!r}.")
+            object.__setattr__(self, "census_code", code)
 
     def walk_speed(self) -> float:
         """Walking speed of the chosen profile in m/min."""
@@ -153,6 +214,24 @@ class Settings:
         if mode == "car":
             raise ValueError("Car speed depends on the road class; see car_speeds_km_per_h.")
         raise ValueError(f"Unknown travel mode {mode!r}; use one of {', '.join(MODES)}.")
+
+    def group_of(self, category: str) -> str:
+        """Target group of a category (``"all"`` when the table does not list it)."""
+        return self.target_groups.get(category, "all")
+
+    def group_walk_speed(self, group: str) -> float:
+        """Walking speed of a target group in m/min (the elderly at the elderly speed, by default)."""
+        if group == "elderly" and self.elderly_group_speed:
+            return float(self.elderly_walk_speed_m_per_min)
+        return self.walk_speed()
+
+    def group_minutes_factor(self, group: str) -> float:
+        """Walking minutes of the group over walking minutes at :meth:`walk_speed`.
+
+        Walking runs at one speed on every road and on the off-network legs, so a group's
+        walking times are the standard ones times this factor (the shortest routes stay the same).
+        """
+        return self.walk_speed() / self.group_walk_speed(group)
 
     def circle_minutes(self, kind: str) -> float:
         """Circle time of an ``"urban"`` or ``"rural"`` community."""

@@ -42,6 +42,10 @@ NOTES: dict[str, str] = {
     "siting.greedy_only": "time limit 0 s: greedy sites only, within {gap:.2f} % of the optimum (certified gap)",
     "siting.no_time_left": "the time limit of {limit:g} s was used up by the candidates and travel times: greedy "
                            "sites only, within {gap:.2f} % of the optimum (certified gap)",
+    "siting.stopped": "stopped after {seconds:.1f} s: the best sites found so far, within {gap:.2f} % of the "
+                      "optimum (certified gap)",
+    "siting.stopped_no_bound": "stopped after {seconds:.1f} s: the best sites found so far; how far they are from "
+                               "the optimum is not known",
     "indicators.no_data": "no data",
     "indicators.no_target": "reported, no target",
     "indicators.unknown_floor_area": "{n} communities with unknown floor area",
@@ -52,6 +56,34 @@ NOTES: dict[str, str] = {
     "indicators.no_floor_area": "no data: {n} facilities without floor_area_m2",
     "indicators.complete_categories": "categories: {categories}",
     "indicators.no_column": "no {column} column",
+    "partitions.held": "analysed in {n} partition(s) by {by} on a Dask cluster; each resident is counted once, "
+                       "in the partition that holds it",
+    "partitions.minutes_limit": "minutes beyond each mode's longest circle ({limits}) are not computed in a "
+                                "partitioned run (shown as unreachable); covered residents, shares and "
+                                "indicators equal a one-process run",
+    "partitions.halo_cut": "{n} partition(s) reach past the edge of the data within their halo ({ids}): "
+                           "facilities beyond the data are unknown (as in a one-process run)",
+    "partitions.outside": "{n} demand point(s) outside every partition polygon were given to the nearest partition",
+    "partitions.retried": "partition {id} failed {n} time(s) and was run again ({error})",
+    "indicators.tiers": "tiers by floor area: {tiers}",
+    "groups.elderly_column": "residents aged 60+: counted from the population layer's column {column}",
+    "groups.children_column": "children aged 0–6: counted from the population layer's column {column}",
+    "groups.elderly_census": "residents aged 60+: {share_pct:.2f} % of the residents of each demand point, "
+                             "the 2020 census share of {county} ({code})",
+    "groups.children_census": "children aged 0–6: {share_pct:.2f} % of the residents of each demand point, "
+                              "the 2020 census share of {county} ({code}) (ages 0–6 = bands 0 and 1–4 and "
+                              "2/5 of the band 5–9)",
+    "groups.elderly_missing": "residents aged 60+: no counts (no elderly column, no census share of a county); "
+                              "all residents counted at the normal speed for {categories}",
+    "groups.children_missing": "children aged 0–6: no counts (no children column, no census share of a county); "
+                               "all residents counted for {categories}",
+    "groups.elderly_speed": "the elderly walk at {speed:g} m/min to {categories} where their circle is walked",
+    "census.scaled": "population scaled by {factor:.4f} to the 2020 census total of {county} ({code}): "
+                     "{residents:,} residents",
+    "census.households": "households of {n} communities estimated from the 2020 census household size of "
+                         "{county} ({code}): {size:g} persons",
+    "siting.elderly_weights": "sites chosen for residents aged 60+: newly covered counts them",
+    "siting.children_weights": "sites chosen for children aged 0–6: newly covered counts them",
 }
 #: The key of a note made of several notes (:meth:`Note.joined`).
 JOINED = "joined"
@@ -112,6 +144,8 @@ NOTES_ZH: dict[str, str] = {
     "siting.greedy_only": "求解时限为 0 秒：仅用贪心法选址，与最优解相差不超过 {gap:.2f}%（已证明的差距上限）",
     "siting.no_time_left": "求解时限 {limit:g} 秒已在生成候选址和计算出行时间时用完：仅用贪心法选址，"
                            "与最优解相差不超过 {gap:.2f}%（已证明的差距上限）",
+    "siting.stopped": "已在 {seconds:.1f} 秒时停止求解：采用目前找到的最好新址，与最优解相差不超过 {gap:.2f}%（已证明的差距上限）",
+    "siting.stopped_no_bound": "已在 {seconds:.1f} 秒时停止求解：采用目前找到的最好新址，与最优解的差距未知",
     "indicators.no_data": "无数据",
     "indicators.no_target": "仅报告，无目标值",
     "indicators.unknown_floor_area": "{n} 个社区的设施建筑面积未知",
@@ -122,6 +156,27 @@ NOTES_ZH: dict[str, str] = {
     "indicators.no_floor_area": "无数据：{n} 处设施缺少建筑面积（floor_area_m2）",
     "indicators.complete_categories": "包含类别：{categories}",
     "indicators.no_column": "数据中没有 {column} 列",
+    "partitions.held": "按 {by} 分为 {n} 个分区在 Dask 集群上计算；每名居民只在其所属分区计数一次",
+    "partitions.minutes_limit": "分区计算不求超过各出行方式最长服务圈（{limits}）的时间（显示为不可达）；"
+                                "圈内居民、覆盖率和指标与单机计算相同",
+    "partitions.halo_cut": "{n} 个分区的缓冲带超出数据范围（{ids}）：数据范围以外的设施未知（单机计算亦然）",
+    "partitions.outside": "{n} 个需求点不在任何分区多边形内，已归入最近的分区",
+    "partitions.retried": "分区 {id} 失败 {n} 次后重新计算（{error}）",
+    "indicators.tiers": "按建筑面积分级：{tiers}",
+    "groups.elderly_column": "60岁以上老年人：取自人口图层的 {column} 列",
+    "groups.children_column": "0-6岁儿童：取自人口图层的 {column} 列",
+    "groups.elderly_census": "60岁以上老年人：按第七次全国人口普查{county}（{code}）的比例 {share_pct:.2f}% 计入每个需求点",
+    "groups.children_census": "0-6岁儿童：按第七次全国人口普查{county}（{code}）的比例 {share_pct:.2f}% 计入每个需求点"
+                              "（0-6岁 = 0岁、1-4岁两组加 5-9岁组的 2/5）",
+    "groups.elderly_missing": "60岁以上老年人：无人数数据（人口图层没有 elderly 列，也没有区县的普查比例），"
+                              "{categories} 按全体居民、正常步速计算",
+    "groups.children_missing": "0-6岁儿童：无人数数据（人口图层没有 children 列，也没有区县的普查比例），"
+                               "{categories} 按全体居民计算",
+    "groups.elderly_speed": "老年人步行前往 {categories} 的速度按 {speed:g} 米/分钟计（步行服务圈）",
+    "census.scaled": "人口按第七次全国人口普查{county}（{code}）常住人口 {residents:,} 人校准，系数 {factor:.4f}",
+    "census.households": "{n} 个社区的户数按第七次全国人口普查{county}（{code}）户均 {size:g} 人估算",
+    "siting.elderly_weights": "按60岁以上老年人选址：新增覆盖人口为老年人数",
+    "siting.children_weights": "按0-6岁儿童选址：新增覆盖人口为儿童数",
 }
 
 
@@ -208,6 +263,17 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
     "urban_minutes": ("城市服务圈(分钟)", "Urban circle (min)"),
     "rural_minutes": ("农村服务圈(分钟)", "Rural circle (min)"),
     "name_zh_category": ("类别名称", "Category name"),
+    # target groups (planning.access.groups)
+    "target_group": ("服务对象", "Target group"),
+    "group_population": ("服务对象人数", "Target group residents"),
+    "covered_group_population": ("圈内服务对象人数", "Target group inside the circle"),
+    "group_coverage_pct": ("服务对象覆盖率(%)", "Target group coverage (%)"),
+    "group_source": ("服务对象人数来源", "Source of the target group counts"),
+    "elderly": ("60岁以上人口", "Residents aged 60+"),
+    "children": ("0-6岁儿童人口", "Children aged 0–6"),
+    "elderly_population": ("60岁以上人口", "Residents aged 60+"),
+    "children_population": ("0-6岁儿童人口", "Children aged 0–6"),
+    "floor_area_tier": ("面积分级", "Floor-area tier"),
     "ring": ("时间圈层", "Ring"),
     "area_m2": ("面积(m²)", "Area (m²)"),
     "residents_per_100_m2": ("每百平方米建筑面积服务人口", "Residents per 100 m² of floor area"),
@@ -222,7 +288,83 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
     "count": ("条数", "Rows"),
     "features": ("要素数", "Features"),
     "share": ("人口比例(%)", "Share of residents (%)"),
+    "target_pct": ("目标覆盖率(%)", "Target share covered (%)"),
+    "gap_pct": ("最优性差距(%)", "Optimality gap (%)"),
+    "model": ("选址模型", "Siting model"),
+    "solver": ("求解方式", "Solver"),
+    "mode": ("出行方式", "Travel mode"),
+    "key": ("项目", "Item"),
 }
+
+#: Words for the codes the data and the engine write into value columns: column → code →
+#: (zh, en). The exports with Chinese or English headers, the report and the app show these;
+#: the GeoPackage and ``key`` headers keep the codes (styles and scripts match on them).
+VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
+    "kind": {"urban": ("城市社区", "Urban community"), "rural": ("农村社区（村）", "Rural village")},
+    "status": {"existing": ("现状", "existing"), "planned": ("规划", "planned"),
+               "closed": ("停用", "closed")},
+    "source": {"given": ("数据中的候选址", "given"), "generated": ("自动生成", "generated"),
+               "idle_building": ("闲置用房", "idle building"),
+               "public_building": ("公共建筑", "public building"),
+               "vacant_land": ("空地", "vacant land"), "manual": ("手工添加", "added by hand")},
+    "model": {"mclp": ("最大覆盖（给定新址数）", "Maximal covering (number of new sites)"),
+              "lscp": ("集合覆盖（达到目标覆盖率的最少新址）", "Set covering (fewest sites for a target share)"),
+              "pmedian": ("P 中位（总出行时间最少）", "p-median (least total travel time)"),
+              "manual": ("手工方案", "drawn by hand")},
+    "mode": {"walk": ("步行", "Walk"), "ebike": ("电动自行车/自行车", "E-bike / bicycle"),
+             "car": ("小汽车", "Car")},
+    "profile": {"standard": ("一般居民", "Standard"), "elderly": ("老年人", "Elderly")},
+    # Units of the targets files, written in Chinese there.
+    "unit": {"人": ("人", "persons"), "个": ("个", "number")},
+    "solver": {"exact": ("精确求解（HiGHS）", "exact (HiGHS)"), "greedy": ("贪心算法", "greedy"),
+               "incumbent": ("求解时限内的最好解", "best solution within the time limit")},
+    "scope": {"community": ("社区", "communities"), "population": ("人口", "residents"),
+              "street": ("街道/乡镇", "streets"), "district": ("区县", "districts"),
+              "area": ("全域", "whole area")},
+    # Under the header 是否达标 / Target met.
+    "pass": {"True": ("是", "yes"), "False": ("否", "no"), "None": ("无数据", "no data")},
+}
+
+
+def value_label(column: str, value: object, lang: str = "zh") -> object:
+    """The words for code ``value`` of ``column`` in ``lang`` (category keys by their names);
+    any other value is returned as it is.
+
+    Examples
+    --------
+    >>> value_label("kind", "urban"), value_label("source", "generated", "en")
+    ('城市社区', 'generated')
+    >>> value_label("category", "health"), value_label("name", "urban")
+    ('社区卫生服务站', 'urban')
+    """
+    if column == "category" and isinstance(value, str) and value in CATEGORIES:
+        cat = CATEGORIES[value]
+        return cat.en if lang == "en" else cat.zh
+    if column == "pass" and (value is None or isinstance(value, bool)):
+        value = str(value)
+    pair = VALUE_LABELS.get(column, {}).get(value) if isinstance(value, str) else None
+    if pair is None:
+        return value
+    return pair[1] if lang == "en" else pair[0]
+
+
+def solver_text(solver: str, gap_pct: float | None, lang: str = "zh") -> str:
+    """How the sites were found, in words: the solver and what its gap says.
+
+    Examples
+    --------
+    >>> solver_text("exact", 0.0)
+    '精确求解（HiGHS），已证明为最优解'
+    >>> solver_text("incumbent", 1.234, "en")
+    'best solution within the time limit, at most 1.2 % below the optimum'
+    """
+    name = str(value_label("solver", solver, lang))
+    if gap_pct is None or gap_pct != gap_pct:
+        return name
+    if solver == "exact" or gap_pct <= 0:
+        return name + ("，已证明为最优解" if lang != "en" else ", proven optimal")
+    return name + (f"，与最优解相差不超过 {gap_pct:.1f}%" if lang != "en"
+                   else f", at most {gap_pct:.1f} % below the optimum")
 
 
 def column_labels(column: str) -> tuple[str, str]:
@@ -247,7 +389,45 @@ def column_labels(column: str) -> tuple[str, str]:
         return zh.format(zh=cat.zh, en=cat.en), en.format(zh=cat.zh, en=cat.en)
     if column in CATEGORIES:
         return CATEGORIES[column].zh, CATEGORIES[column].en
+    scenario = _scenario_labels(column)
+    if scenario is not None:
+        return scenario
     return column, column
+
+
+#: Labels of the per-scenario columns of a scenario comparison (:mod:`planning.siting.scenarios`):
+#: suffix → (zh, en) templates of the scenario's name and, per community, of its category.
+_SCENARIO_COLUMNS: tuple[tuple[str, tuple[str, str], tuple[str, str]], ...] = (
+    ("_new_sites", ("方案“{name}”新增设施数", "New sites in {name}"),
+     ("{zh}：方案“{name}”新增设施数", "{en}: new sites in {name}")),
+    ("_baseline_pct", ("规划前覆盖率(%)", "Coverage before (%)"),
+     ("{zh}规划前覆盖率(%)", "{en}: coverage before (%)")),
+    ("_pct", ("方案“{name}”覆盖率(%)", "Coverage with {name} (%)"),
+     ("{zh}覆盖率：方案“{name}”(%)", "{en}: coverage with {name} (%)")),
+)
+
+
+def _scenario_labels(column: str) -> tuple[str, str] | None:
+    """Labels of a scenario comparison column (``baseline_pct``, ``方案一_pct``,
+    ``health_方案一_pct``, ``方案一_new_sites``), or ``None`` for any other column."""
+    if column == "baseline_pct":
+        return COLUMN_LABELS["pct_before"]
+    for suffix, plain, per_category in _SCENARIO_COLUMNS:
+        if not column.endswith(suffix) or len(column) == len(suffix):
+            continue
+        stem = column[: -len(suffix)]
+        for key in sorted(CATEGORIES, key=len, reverse=True):
+            if stem == key and suffix == "_baseline_pct":
+                cat = CATEGORIES[key]
+                return (per_category[0].format(zh=cat.zh, name=""),
+                        per_category[1].format(en=cat.en, name=""))
+            if stem.startswith(f"{key}_"):
+                cat, name = CATEGORIES[key], stem[len(key) + 1:]
+                return (per_category[0].format(zh=cat.zh, name=name),
+                        per_category[1].format(en=cat.en, name=name))
+        if suffix != "_baseline_pct":
+            return plain[0].format(name=stem), plain[1].format(name=stem)
+    return None
 
 
 def column_label(column: str, lang: Language = "zh") -> str:
@@ -263,6 +443,8 @@ LAYER_TITLES: dict[str, tuple[str, str]] = {
     "demand": ("需求点（人口）及到各类设施时间", "Demand points (population) with travel times"),
     "circles": ("服务圈（按设施类别）", "Service circles by category"),
     "uncovered": ("服务圈外人口（按设施类别）", "Residents outside the circle, by category"),
+    "uncovered_group": ("服务圈外的服务对象（老年人、儿童，按设施类别）",
+                        "Target group outside the circle (elderly, children), by category"),
     "rings": ("出行时间圈层（按设施类别）", "Travel-time rings by category"),
     "responsibility_areas": ("设施服务责任区（最近设施）", "Responsibility areas (nearest facility)"),
     "recommended_sites": ("推荐选址", "Recommended sites"),
@@ -302,8 +484,19 @@ EXPORT_TEXT: dict[str, tuple[str, str]] = {
     "short_fields": ("每个图层的字段名缩写对照见 <图层>_fields.csv",
                      "Field names are shortened to 10 characters; <layer>_fields.csv maps them "
                      "to full names and labels."),
+    "fgdb.open": ("解压后在 ArcGIS/GeoScene 中打开 {gdb} 文件夹；QGIS 与 GDAL 也可直接读取本 zip 文件。",
+                  "Unzip and open the {gdb} folder in ArcGIS/GeoScene; QGIS and GDAL also read this "
+                  "zip as it is."),
+    "fgdb.aliases": ("每个字段都有中文（或英文）别名，ArcGIS 以别名作为列标题。",
+                     "Every field has its alias (Chinese or English), which ArcGIS shows as the "
+                     "column header."),
+    "fgdb.no_aliases": ("本机的 GDAL 无法写入字段别名（需 GDAL 3.7 或更新版本），字段以其代码命名。",
+                        "This GDAL cannot write field aliases (GDAL 3.7 or newer is needed); fields "
+                        "carry their codes as names."),
     "style_coverage": ("覆盖率分级", "coverage classes"),
     "style_categories": ("设施类别", "facility categories"),
+    "style_circle": ("服务圈内外", "inside or outside the circle"),
+    "style_single": ("单一符号", "one symbol"),
     "crs.wgs84": ("坐标系：WGS84 经纬度（EPSG:4326）",
                   "Coordinates: WGS84 longitude/latitude (EPSG:4326)"),
     "crs.cgcs2000": ("坐标系：CGCS2000 经纬度（EPSG:4490）",
@@ -378,13 +571,26 @@ REPORT_TEXT: dict[str, tuple[str, str]] = {
     "site.after": ("规划后圈内人口", "Covered after"),
     "e2sfca.read": ("“每千人可达……”一列为 E2SFCA（增强两步移动搜索法）供需比：居民服务圈内各设施的供给量，"
                     "按出行时间衰减并由各设施服务圈内的全部居民分摊后，折算为每千名居民的数量；数值越大服务越充裕，"
-                    "0 表示服务圈内没有该类设施。",
+                    "0 表示服务圈内没有该类设施。养老服务站、助餐点、托育等按其服务对象（老年人、儿童）计，即每千名服务对象。",
                     "The \"per 1,000 residents in reach\" columns are the E2SFCA supply-to-demand "
                     "ratio: the supply of the facilities within a resident's circle, weighted down "
                     "with travel time and shared among everyone in each facility's circle, per "
                     "1,000 residents; higher means better served, 0 means no facility of the "
-                    "category within the circle."),
+                    "category within the circle. Categories that serve a group (elderly care, meal "
+                    "aid, childcare) count that group: per 1,000 of the elderly or children."),
     "e2sfca.supplies": ("供给量：{supplies}。", "Supply: {supplies}."),
+    "scenario.by_category": ("各类设施覆盖率", "Coverage by category"),
+    "scenario.communities": ("方案影响最大的社区", "Communities each scenario changes most"),
+    "scenario.top": ("按方案新纳入（或移出）服务圈的居民数排列前 {n} 项；完整的逐社区表格见 XLSX 导出。",
+                     "The {n} community and category pairs where a scenario brings the most "
+                     "residents into the circle (or takes them out); the full table by community is "
+                     "in the XLSX export."),
+    "targets": ("评估依据", "Targets"),
+    "targets.plan": ("指标目标依据：{plan}。", "Targets from: {plan}."),
+    "targets.other_city": ("注意：{dataset}按{city}的规划目标评估（{plan}）；这些目标是为{city}制定的，"
+                           "此处仅作参照。",
+                           "Note: {dataset} is judged against the targets of {city} ({plan}); they "
+                           "were set for {city} and serve here as a reference only."),
 }
 
 #: Names of the settings shown in the report.
@@ -399,16 +605,24 @@ SETTING_LABELS: dict[str, tuple[str, str]] = {
     "ebike_speed_km_per_h": ("电动自行车速度（千米/小时）", "E-bike speed (km/h)"),
     "car_speeds_km_per_h": ("小汽车速度（千米/小时，按道路等级）", "Car speeds by road class (km/h)"),
     "ebike_respects_oneway": ("电动自行车遵守单行道", "E-bikes keep to one-way streets"),
+    "circle_buffer_m": ("服务圈绘制缓冲（米）", "Service-circle drawing buffer (m)"),
+    "target_groups": ("各类设施的服务对象（未列出的为全体居民）", "Target group of each category (others: all residents)"),
+    "elderly_group_speed": ("老年人按老年人步速前往其服务设施", "The elderly walk at the elderly speed to their services"),
+    "census_code": ("人口普查区县代码", "Census county code"),
+    "census_whole_county": ("研究范围为整个区县（人口按普查校准）", "Study area is the whole county (scaled to the census)"),
     "urban_ring_minutes": ("城市社区时间圈层（分钟）", "Urban rings (minutes)"),
     "rural_ring_minutes": ("农村社区时间圈层（分钟）", "Rural rings (minutes)"),
     "surface_cell_m": ("出行时间栅格单元（米）", "Travel-time surface cell (m)"),
     "surface_max_cells": ("出行时间栅格最大单元数", "Most cells of a travel-time surface"),
 }
 
+#: Settings whose values are codes of a :data:`VALUE_LABELS` column.
+SETTING_VALUES: dict[str, str] = {"urban_mode": "mode", "rural_mode": "mode", "profile": "profile"}
+
 #: Scopes of the indicators (``scope`` column), as the report names them.
 SCOPES: dict[str, tuple[str, str]] = {
     "community": ("社区", "communities"), "population": ("人口", "residents"),
-    "street": ("街道/乡镇", "streets"), "district": ("区县", "districts"),
+    "street": ("街道/乡镇", "streets"), "district": ("区县", "districts"), "facility": ("设施", "facilities"),
     "area": ("全域", "whole area"),
 }
 

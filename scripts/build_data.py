@@ -1,9 +1,11 @@
 """Build the bundled data sets in ``data/`` from the raw files in ``../shared/data/``.
 
-``python scripts/build_data.py [--shared ../shared/data] [--out data] [--only xian|liechtenstein]``
+``python scripts/build_data.py [--shared ../shared/data] [--out data] [--only census|xian|liechtenstein]``
 
-Two sets are built, each a folder with ``dataset.toml``, ``README.md`` and ``dataset.gpkg``
-(layers communities, facilities, population, candidates and, for Xi'an, roads):
+First the county table of the 2020 census, ``census_cn_2020.csv`` (2,990 counties: residents,
+urban share, age bands, household size; see :mod:`planning.census`), then two sets, each a folder
+with ``dataset.toml``, ``README.md`` and ``dataset.gpkg`` (layers communities, facilities,
+population, candidates and, for Xi'an, roads):
 
 - ``xian``: central Xi'an inside the 2nd Ring Road. Roads from OpenStreetMap (2017), facilities
   from Baidu Maps POIs (2018/19) mapped onto the facility taxonomy by the explicit rules in
@@ -42,6 +44,7 @@ sys.path.insert(0, str(ROOT))
 
 from geo._errors import DataError  # noqa: E402
 from geo.taxonomy import CATEGORIES, category_from_osm_tags  # noqa: E402
+from planning import census  # noqa: E402
 from planning.output import files  # noqa: E402
 from planning.output.files import replacing  # noqa: E402
 
@@ -49,6 +52,10 @@ SEED = 0
 WGS84 = "EPSG:4326"
 # Fixed GeoPackage timestamps, so that rebuilding unchanged inputs gives identical files.
 GPKG_DATE = "2026-01-01T00:00:00Z"
+
+#: Raw folder of the 2020 census by county, and the bundled table built from it.
+CENSUS_RAW = "census_cn_2020"
+CENSUS_TABLE = "census_cn_2020.csv"
 
 # ---------------------------------------------------------------------------------------------
 # Xi'an: constants
@@ -61,8 +68,11 @@ XIAN_CRS = "EPSG:32649"  # UTM 49N, the zone of Xi'an
 XIAN_BOX = (108.88, 34.20, 109.02, 34.32)
 #: 7th census (2020): 新城区 644,702 residents on 30.13 km².
 XIAN_DENSITY_PER_KM2 = 644_702 / 30.13
-#: Persons per household. Assumption (not an official figure for Xi'an).
-XIAN_HOUSEHOLD_SIZE = 2.6
+#: The 2nd Ring Road spans 新城区, 碑林区 and 莲湖区 (and edges of 雁塔区/未央区): their 2020
+#: census figures taken together (shares weighted by residents; residents over households) give
+#: every compound its households and its residents aged 60+ and 0–6.
+XIAN_CENSUS_DISTRICTS = ("610102", "610103", "610104")
+XIAN_CENSUS_NAME = "新城区/碑林区/莲湖区"
 #: A compound represents at most the residents within this distance (Voronoi cell ∩ circle).
 XIAN_MAX_RADIUS_M = 250.0
 #: Target residents per approximate community unit (k = total / this).
@@ -267,6 +277,28 @@ def largest_remainder(values: np.ndarray, total: int) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------------
+# 2020 census by county
+# ---------------------------------------------------------------------------------------------
+
+def census_table(shared: Path) -> tuple[pd.DataFrame, list[str]]:
+    """The county table from the raw census files (see :func:`planning.census.county_table_from_raw`)."""
+    return census.county_table_from_raw(shared / CENSUS_RAW)
+
+
+def build_census(shared: Path, out: Path) -> dict[str, Any]:
+    """Write ``out/census_cn_2020.csv`` (2,990 counties) and return the figures of the summary."""
+    table, emptied = census_table(shared)
+    write_text(table.to_csv(index=False, lineterminator="\n"), out / CENSUS_TABLE)
+    return {
+        "counties": len(table),
+        "counties_with_figures": int(table["residents"].notna().sum()),
+        "residents_total": int(table["residents"].sum()),
+        "left_empty": emptied,
+        "bytes": (out / CENSUS_TABLE).stat().st_size,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
 # Xi'an
 # ---------------------------------------------------------------------------------------------
 
@@ -309,8 +341,17 @@ def _voronoi_cells(points: gpd.GeoSeries,
     return parts[inverse], share
 
 
-def xian_population(compounds: gpd.GeoDataFrame, extent: shapely.Geometry) -> gpd.GeoDataFrame:
-    """Residents per compound: its Voronoi cell within 250 m at 新城区 census density."""
+def xian_census(shared: Path) -> tuple[census.County, list[census.County]]:
+    """The three districts of the ring taken together, and each of them (2020 census)."""
+    table = census.with_derived(census_table(shared)[0])
+    parts = [census.county(code, table=table) for code in XIAN_CENSUS_DISTRICTS]
+    return census.combined(XIAN_CENSUS_DISTRICTS, name=XIAN_CENSUS_NAME, table=table), parts
+
+
+def xian_population(compounds: gpd.GeoDataFrame, extent: shapely.Geometry,
+                    mix: census.County) -> gpd.GeoDataFrame:
+    """Residents per compound: its Voronoi cell within 250 m at 新城区 census density; households,
+    residents aged 60+ and children aged 0–6 from the census figures of the three districts."""
     cells, share = _voronoi_cells(compounds.geometry, extent)
     reach = shapely.buffer(compounds.geometry.to_numpy(), XIAN_MAX_RADIUS_M, quad_segs=16)
     area_m2 = shapely.area(shapely.intersection(cells, reach)) / share
@@ -318,7 +359,9 @@ def xian_population(compounds: gpd.GeoDataFrame, extent: shapely.Geometry) -> gp
     out = compounds.copy()
     out["cell_area_m2"] = np.round(area_m2, 1)
     out["population"] = largest_remainder(residents, int(round(residents.sum())))
-    out["households"] = np.round(out["population"] / XIAN_HOUSEHOLD_SIZE, 1)
+    out["households"] = np.round(out["population"] / mix.household_size, 1)
+    out["elderly"] = np.round(out["population"] * mix.share_60_plus, 1)
+    out["children"] = np.round(out["population"] * mix.share_0_6, 1)
     out["voronoi_cell"] = cells  # kept for the community polygons, dropped before writing
     return out
 
@@ -353,7 +396,7 @@ def _balanced_labels(xy: np.ndarray, weight: np.ndarray, k: int) -> np.ndarray:
     return np.array([mapping[v] for v in labels])
 
 
-def xian_communities(demand: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, pd.Series]:
+def xian_communities(demand: gpd.GeoDataFrame, household_size: float) -> tuple[gpd.GeoDataFrame, pd.Series]:
     """Approximate community units from the compounds, and each compound's community id."""
     total = float(demand["population"].sum())
     k = max(1, int(round(total / XIAN_COMMUNITY_TARGET)))
@@ -369,7 +412,7 @@ def xian_communities(demand: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, pd.Ser
             "name": f"{largest['name']}片区",
             "kind": "urban",
             "population": int(members["population"].sum()),
-            "households": round(float(members["population"].sum()) / XIAN_HOUSEHOLD_SIZE, 1),
+            "households": round(float(members["population"].sum()) / household_size, 1),
             "street": None,
             "district": Counter(districts).most_common(1)[0][0] if len(districts) else None,
             "compounds": len(members),
@@ -446,8 +489,9 @@ def build_xian(shared: Path, out: Path) -> dict[str, Any]:
     # Population: one demand point per residential compound.
     compounds = compounds.sort_values("uid").reset_index(drop=True).to_crs(XIAN_CRS)
     compounds["compound_id"] = "baidu-" + compounds["uid"]
-    demand = xian_population(compounds, extent)
-    communities, community_of = xian_communities(demand)
+    mix, districts = xian_census(shared)
+    demand = xian_population(compounds, extent, mix)
+    communities, community_of = xian_communities(demand, mix.household_size)
     demand["community_id"] = community_of
     # Units whose compounds name no district take the most common district of all Baidu POIs
     # inside the unit (every POI's district comes from its own record or address).
@@ -459,7 +503,7 @@ def build_xian(shared: Path, out: Path) -> dict[str, Any]:
     communities.loc[no_district, "district"] = communities.loc[no_district, "community_id"].map(
         poi_district)
     population = gpd.GeoDataFrame(
-        demand[["compound_id", "name", "population", "households", "cell_area_m2",
+        demand[["compound_id", "name", "population", "households", "elderly", "children", "cell_area_m2",
                 "community_id", "address", "district", "source_set"]],
         geometry=demand.geometry, crs=XIAN_CRS).to_crs(WGS84)
     communities = communities.to_crs(WGS84)
@@ -485,6 +529,14 @@ def build_xian(shared: Path, out: Path) -> dict[str, Any]:
         "population_old_town": int(population.loc[population["source_set"] == "poiXianOldTown",
                                                    "population"].sum()),
         "households_total": round(float(population["households"].sum()), 1),
+        "household_size": round(float(mix.household_size), 4),
+        "share_60_plus": round(float(mix.share_60_plus), 6),
+        "share_0_6": round(float(mix.share_0_6), 6),
+        "elderly_total": round(float(population["elderly"].sum()), 1),
+        "children_total": round(float(population["children"].sum()), 1),
+        "census_districts": {d.name: {"code": d.code, "residents": d.residents, "household_size": d.household_size,
+                                      "share_60_plus": round(d.share_60_plus, 6), "share_0_6": round(d.share_0_6, 6)}
+                             for d in districts},
         "communities": len(communities),
         "community_min": int(sizes.min()),
         "community_median": float(np.median(sizes)),
@@ -502,12 +554,17 @@ def build_xian(shared: Path, out: Path) -> dict[str, Any]:
                         "POI: Baidu Maps via richieBao/python-urbanPlanning (2019), demo only"],
         "notes": [
             f"人口为估算值：每个住宅小区按其泰森多边形（限 {XIAN_MAX_RADIUS_M:.0f} m 内）面积乘以新城区七普密度"
-            f"（{XIAN_DENSITY_PER_KM2:,.0f} 人/km²），共 {figures['population_total']:,} 人；户数按户均 "
-            f"{XIAN_HOUSEHOLD_SIZE} 人（假设值）折算。",
+            f"（{XIAN_DENSITY_PER_KM2:,.0f} 人/km²），共 {figures['population_total']:,} 人。",
             f"Population estimated: each residential compound gets the residents of its Voronoi cell "
             f"(within {XIAN_MAX_RADIUS_M:.0f} m) at the 7th-census density of Xincheng District "
-            f"({XIAN_DENSITY_PER_KM2:,.0f}/km²), {figures['population_total']:,} in total; households "
-            f"assume {XIAN_HOUSEHOLD_SIZE} persons each.",
+            f"({XIAN_DENSITY_PER_KM2:,.0f}/km²), {figures['population_total']:,} in total.",
+            f"户数、60岁以上老年人和0-6岁儿童按第七次全国人口普查新城、碑林、莲湖三区合计折算（按常住人口加权）："
+            f"户均 {mix.household_size:.2f} 人，60岁以上 {100 * mix.share_60_plus:.2f}%，0-6岁 "
+            f"{100 * mix.share_0_6:.2f}%（0-6岁由 0岁、1-4岁两组加 5-9岁组的 2/5 推算）。",
+            f"Households, residents aged 60+ and children aged 0-6 from the 2020 census of 新城/碑林/莲湖 "
+            f"taken together (weighted by residents): {mix.household_size:.2f} persons per household, 60+ "
+            f"{100 * mix.share_60_plus:.2f} %, 0-6 {100 * mix.share_0_6:.2f} % (0-6 = bands 0 and 1-4 and "
+            f"2/5 of 5-9). Source: {census.ATTRIBUTION}.",
             f"社区为近似单元：由住宅小区按人口加权 k-means 聚类而成（{figures['communities']} 个），"
             "并非民政部门的社区边界。",
             f"Communities are approximate units ({figures['communities']}) clustered from the "
@@ -532,6 +589,15 @@ def build_xian(shared: Path, out: Path) -> dict[str, Any]:
     write_text(dataset_toml(meta), target / "dataset.toml")
     write_text(xian_readme(figures), target / "README.md")
     return figures
+
+
+def _census_rows(f: Mapping[str, Any]) -> str:
+    rows = [f"| {name} | {d['code']} | {d['residents']:,} | {d['household_size']:g} | "
+            f"{100 * d['share_60_plus']:.2f} % | {100 * d['share_0_6']:.2f} % |"
+            for name, d in f["census_districts"].items()]
+    rows.append(f"| **together** | | {sum(d['residents'] for d in f['census_districts'].values()):,} | "
+                f"{f['household_size']:.4f} | {100 * f['share_60_plus']:.2f} % | {100 * f['share_0_6']:.2f} % |")
+    return "\n".join(rows)
 
 
 def _rule_table() -> str:
@@ -568,9 +634,21 @@ all in WGS84 lon/lat (EPSG:4326).
 |---|---|---|
 | `roads` | {f['roads']:,} lines | OSM roads (Geofabrik 2017): `osm_id`, `highway` (Geofabrik `fclass`), `name`, `ref`, `oneway` (Geofabrik F = along the line, T = against it, B = both), `maxspeed`, `bridge`, `tunnel` |
 | `facilities` | {f['facilities']:,} points | Baidu POIs mapped onto the facility categories (table below): `facility_id` = `baidu-<uid>`, `category`, `name`, `status`, `baidu_uid`, `baidu_tag`, `address`, `district`, `source_set` |
-| `population` | {f['population_points']:,} points | one demand point per Baidu residential compound (房地产;住宅区): `compound_id`, `name`, `population`, `households`, `cell_area_m2`, `community_id`, `address`, `district`, `source_set` |
+| `population` | {f['population_points']:,} points | one demand point per Baidu residential compound (房地产;住宅区): `compound_id`, `name`, `population`, `households`, `elderly` (aged 60+), `children` (aged 0–6), `cell_area_m2`, `community_id`, `address`, `district`, `source_set` |
 | `communities` | {f['communities']} polygons | approximate community units: `community_id` (XA-001…), `name`, `kind` (urban), `population`, `households`, `district`, `compounds`, `largest_compound` |
 | `candidates` | {f['candidates']:,} points | public buildings as possible sites ({by_kind}): `candidate_id`, `name`, `source` = public_building, `floor_area_m2` and `cost` empty, `building_kind`, `baidu_tag`, `address`, `district` |
+
+## Where each figure comes from
+| figure | source | measured or estimated |
+|---|---|---|
+| roads, one-way streets, road classes | OpenStreetMap (Geofabrik 2017) | mapped |
+| facilities and their categories | Baidu POIs 2018/19, mapped by the rule table below | scraped, classified by rules |
+| residents per compound | Voronoi cell (≤ {XIAN_MAX_RADIUS_M:.0f} m) × density of 新城区 in Xi'an's 7th-census bulletin | **estimated** |
+| households | residents / {f['household_size']:.4f}, the 2020 census tabulation of 新城/碑林/莲湖 together | **estimated** from census averages |
+| residents aged 60+ (`elderly`) | residents × {100 * f['share_60_plus']:.2f} %, same tabulation | **estimated** from census shares |
+| children aged 0–6 (`children`) | residents × {100 * f['share_0_6']:.2f} %, same tabulation, derived from 5-year bands | **estimated** from census shares |
+| community units | population-weighted k-means of the compounds | **approximate**, not official |
+| candidate sites | Baidu public-building POIs | real buildings; idle space unknown |
 
 ## Sources and licences
 - Roads: © OpenStreetMap contributors, ODbL 1.0 (Geofabrik extract of about mid-2017, from
@@ -609,15 +687,38 @@ not a census.
 There is no population data. Each of the {f['population_points']:,} residential compounds is a
 demand point whose residents are the area of its Voronoi cell, clipped to the study box and to a
 circle of {XIAN_MAX_RADIUS_M:.0f} m around the compound, times the 7th-census (2020) density of
-新城区 (644,702 residents on 30.13 km² → {XIAN_DENSITY_PER_KM2:,.0f} residents/km²), rounded to
-whole persons. Compounds at the same spot share their cell.
+新城区 (644,702 residents, the figure of Xi'an's own 7th-census bulletin, on 30.13 km² →
+{XIAN_DENSITY_PER_KM2:,.0f} residents/km²), rounded to whole persons. Compounds at the same spot
+share their cell.
 
 - Total: **{f['population_total']:,} residents**, of which {f['population_old_town']:,} in compounds
   from the old-town scrape.
 - Per compound: min {f['population_min']:,}, median {f['population_median']:,.0f}, max
   {f['population_max']:,}.
-- Households = population / {XIAN_HOUSEHOLD_SIZE} persons per household, an **assumption** (not
-  an official 7th-census figure for Xi'an): {f['households_total']:,.0f} households in total.
+
+## Households, elderly and children (2020 census)
+The ring spans three districts, so every compound takes their figures **taken together**
+(weighted by residents), from the county table of the 2020 census (`data/census_cn_2020.csv`:
+National Bureau of Statistics, *Tabulation on the 2020 Population Census of China by County*, via
+thebamboogrove/tudigong, MIT). Attribution:
+"{census.ATTRIBUTION}". These are the tabulation's figures; the bulletin's 新城区 figures
+differ slightly (644,702 residents, 60+ 19.95 %).
+
+| district | code | residents (tabulation) | persons per household | aged 60+ | aged 0–6 |
+|---|---|---|---|---|---|
+{_census_rows(f)}
+
+- `households` (compounds and communities) = residents / {f['household_size']:.4f}: the three
+  districts' residents over their households (each district's residents / its average household
+  size). {f['households_total']:,.0f} households in total.
+- `elderly` = residents × {100 * f['share_60_plus']:.4f} % (aged 60+ = bands 60–64 and 65+ of each
+  district, weighted by residents): {f['elderly_total']:,.0f} in total.
+- `children` = residents × {100 * f['share_0_6']:.4f} % (aged 0–6 = bands 0 and 1–4 and 2/5 of the
+  band 5–9, the ages 5 and 6 taken as two equal fifths of it; weighted by residents):
+  {f['children_total']:,.0f} in total.
+- All three are rounded to 0.1 per compound. The ring also takes in edges of 雁塔区 and 未央区,
+  which the mix leaves out, and no figures below the district (街道) exist: every compound gets the
+  same shares, so the data say nothing about where within the ring the elderly live.
 
 Known gaps: 1,285 of the 1,461 compounds come from the old-town scrape, so the old town is
 densely sampled (small cells, a few hundred residents each) while elsewhere each sampled
@@ -986,6 +1087,9 @@ def _summary(name: str, figures: Mapping[str, Any]) -> str:
         if isinstance(value, dict):
             lines.append(f"  {key}:")
             lines += [f"    {k}: {v}" for k, v in value.items()]
+        elif isinstance(value, list):
+            lines.append(f"  {key}:")
+            lines += [f"    {v}" for v in value]
         else:
             lines.append(f"  {key}: {value}")
     return "\n".join(lines)
@@ -998,10 +1102,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="folder with the raw data (default: ../shared/data)")
     parser.add_argument("--out", type=Path, default=ROOT / "data",
                         help="folder to write the data sets into (default: data)")
-    parser.add_argument("--only", choices=("xian", "liechtenstein"),
-                        help="build only this data set")
+    parser.add_argument("--only", choices=("census", "xian", "liechtenstein"),
+                        help="build only this data set (census: the county table of the 2020 census)")
     args = parser.parse_args(argv)
-    builders = {"xian": build_xian, "liechtenstein": build_liechtenstein}
+    builders = {"census": build_census, "xian": build_xian, "liechtenstein": build_liechtenstein}
     try:
         for name, build in builders.items():
             if args.only and name != args.only:

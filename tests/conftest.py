@@ -25,3 +25,13 @@ def toy_dataset_dir(tmp_path: Path) -> Path:
     from tests.geo._toy import write_toy_dataset
 
     return write_toy_dataset(tmp_path / "toy")
+
+
+@pytest.fixture(autouse=True)
+def _keep_main_module() -> object:
+    """Streamlit's AppTest leaves the last page script installed as ``__main__``; worker processes
+    started later (Dask's nanny spawns them) would run that page again. Put the real one back."""
+    main = sys.modules.get("__main__")
+    yield
+    if main is not None and sys.modules.get("__main__") is not main:
+        sys.modules["__main__"] = main

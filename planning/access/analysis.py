@@ -6,6 +6,12 @@ circles, rings and responsibility areas are drawn from the travel-time surfaces
 (:mod:`planning.access.surface`) when first asked for (:attr:`Analysis.circles`), so the map
 agrees with the counts.
 
+Every category also counts its target group (residents aged 60+, children aged 0–6 or all
+residents; :mod:`planning.access.groups`): ``target_group``, ``group_population``,
+``covered_group_population`` and ``group_coverage_pct`` in :attr:`Analysis.category_summary`, group
+coverage per community, the group columns of the demand layer and the ``uncovered_group`` layer.
+The all-residents figures beside them stay those of every resident at the normal speed.
+
 Examples
 --------
 >>> from geo.synthetic import synthetic_dataset
@@ -18,6 +24,7 @@ True
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -35,10 +42,13 @@ from planning.access.circles import buffer_circles, ring_polygons, service_circl
 from planning.access.coverage import Coverage, coverage
 from planning.access.demand import as_points, facility_points
 from planning.access.e2sfca import Decay, E2SFCAResult, Supply, e2sfca
+from planning.access.groups import COUNTED, data_notes, group_info, group_notes, with_groups
 from planning.access.indicators import IndicatorResult, Targets, _Context, indicators, load_targets
 from planning.access.responsibility import responsibility_areas
 from planning.access.surface import Grid, TravelSurfaces, travel_surfaces
+from planning.census import ATTRIBUTION
 from planning.settings import Settings
+from planning.texts import Note
 
 
 class Analysis:
@@ -56,31 +66,41 @@ class Analysis:
     circle_minutes : pandas.Series
     covered : pandas.DataFrame
     category_summary : pandas.DataFrame
-        Index category; facilities, population, covered_population, coverage_pct.
+        Index category; facilities, population, covered_population, coverage_pct (every
+        resident at the normal speed), then target_group, group_population,
+        covered_group_population, group_coverage_pct (the category's group at its own speed;
+        NaN where the group has no counts).
     community_table : pandas.DataFrame
         Index community_id; name, kind, population, households, circle_minutes,
-        coverage_pct_<category>…, complete_circle_pct, floor_area_per_100_households,
+        coverage_pct_<category>…, complete_circle_pct, elderly_population / children_population
+        and group_coverage_pct_<category> (where groups have counts), floor_area_per_100_households,
         the community-level indicator values, e2sfca_<category>… (E2SFCA supply per 1,000
-        residents in reach, see :attr:`e2sfca_supply`; computed when the table is first read),
-        missed_targets ("; "-joined indicator names).
+        residents in reach — of the category's target group where it has counts — see
+        :attr:`e2sfca_supply`; computed when the table is first read), missed_targets ("; "-joined
+        indicator names).
     e2sfca_supply : dict of str to str
         What the ``e2sfca_<category>`` column counts: ``floor_area_m2`` (m² of floor area),
         ``capacity`` (places) or ``count`` (facilities) per 1,000 residents.
+    group_notes : list of Note
+        Where the target groups come from, what the census calibrated (also in the data set's
+        notes, so that every export and the report carry them).
     indicators : pandas.DataFrame
         name, name_zh, name_en, scope, value, target, unit, pass, communities_missing, note.
     """
 
     def __init__(self, dataset: Dataset, settings: Settings, cov: Coverage, result: IndicatorResult,
-                 targets: Targets) -> None:
+                 targets: Targets, group_notes: Sequence[Note] = ()) -> None:
         self.dataset = dataset
         self.settings = settings
         self.coverage = cov
         self.targets = targets
+        self.group_notes: list[Note] = list(group_notes)
+        self._facility_values = result.facilities
         self.categories: list[str] = list(cov.categories)
         self.demand_minutes: pd.DataFrame = cov.demand_minutes
         self.circle_minutes: pd.Series = cov.circle_minutes
         self.covered: pd.DataFrame = cov.covered
-        self.category_summary: pd.DataFrame = cov.category_summary()
+        self.category_summary: pd.DataFrame = cov.category_summary().join(cov.group_summary())
         self.indicators: pd.DataFrame = result.table
         # The E2SFCA columns need a search from every facility: added when first read, so that
         # a run that only prints the JSON or sites facilities does not wait for them.
@@ -108,6 +128,9 @@ class Analysis:
             if columns.is_measure(col, "coverage_pct"):
                 out[col] = base[col]
         out["complete_circle_pct"] = base["complete_circle_pct"]
+        groups = self.coverage.group_by_community(com)
+        for col in groups.columns:
+            out[col] = groups[col].to_numpy()
         out["floor_area_per_100_households"] = self._floor_area_per_100(out["households"])
         for col in result.communities.columns:
             if col not in out.columns:
@@ -314,8 +337,25 @@ class Analysis:
                       supply=supply, decay=decay)
 
     # ------------------------------------------------------------------ output
-    def to_json(self) -> dict[str, Any]:
-        """The JSON object of ``python -m planning analyze --json`` (NaN/inf → null)."""
+    def group_source(self, category: str) -> Note:
+        """Where the counts of a category's target group come from (a note, in English as text)."""
+        cov = self.coverage
+        group = cov.group_of(category)
+        if group == "all":
+            return Note("all residents of the population layer")
+        info = group_info(self.dataset)
+        if group in cov.group_counts and info is not None and group in info.sources:
+            return info.sources[group]
+        return Note.of(f"groups.{group}_missing", categories=category)
+
+    def to_json(self, *, groups: bool = False) -> dict[str, Any]:
+        """The JSON object of ``python -m planning analyze --json`` (NaN/inf → null).
+
+        ``groups`` (as the command does) adds to each category its ``target_group``,
+        ``group_population``, ``covered_group_population`` (the group at its own speed),
+        ``group_coverage_pct`` and ``group_source``, and a ``census`` object when census figures
+        were used; the all-residents figures are the same either way.
+        """
         summary = self.category_summary
         categories = {
             cat: {
@@ -325,6 +365,15 @@ class Analysis:
             }
             for cat in self.categories
         }
+        if groups:
+            for cat in self.categories:
+                categories[cat].update({
+                    "target_group": str(summary.loc[cat, "target_group"]),
+                    "group_population": _int(summary.loc[cat, "group_population"]),
+                    "covered_group_population": _int(summary.loc[cat, "covered_group_population"]),
+                    "group_coverage_pct": _num(summary.loc[cat, "group_coverage_pct"]),
+                    "group_source": str(self.group_source(cat)),
+                })
         table = self._community_rows
         communities = [
             {
@@ -341,8 +390,17 @@ class Analysis:
              else bool(r["pass"])}
             for r in self.indicators.to_dict("records")
         ]
-        return {"population": _int(self.total_population), "categories": categories,
-                "communities": communities, "indicators": indicators_out}
+        out = {"population": _int(self.total_population), "categories": categories,
+               "communities": communities, "indicators": indicators_out}
+        info = group_info(self.dataset)
+        if groups and info is not None and info.county is not None:
+            c = info.county
+            out["census"] = {"code": c.code, "name": c.name, "residents": c.residents,
+                             "household_size": c.household_size, "share_60_plus": c.share_60_plus,
+                             "share_0_6": c.share_0_6, "population_factor": info.population_factor,
+                             "households_estimated": info.households_estimated,
+                             "attribution": ATTRIBUTION}
+        return out
 
     def layers(self, *, circles: bool = True, rings: bool | None = None,
                responsibility: bool | None = None) -> dict[str, gpd.GeoDataFrame]:
@@ -367,11 +425,16 @@ class Analysis:
         if len(facilities):
             facilities["category_zh"] = facilities["category"].map(
                 lambda c: CATEGORIES[c].zh if c in CATEGORIES else c)
+        for col in self._facility_values.columns:
+            facilities[col] = self._facility_values[col].reindex(facilities.index).to_numpy()
         demand = self._demand_layer()
         out = {"communities": gpd.GeoDataFrame(communities, geometry=com.geometry.name, crs=crs),
                "facilities": gpd.GeoDataFrame(facilities, crs=crs),
                "demand": demand,
                "uncovered": self._uncovered_layer(demand)}
+        grouped = self._uncovered_group_layer(demand)
+        if grouped is not None:
+            out["uncovered_group"] = grouped
         if circles:
             out["circles"] = self.circles
         if circles if rings is None else rings:
@@ -395,7 +458,36 @@ class Analysis:
             data[columns.minutes(cat)] = np.where(np.isfinite(minutes), minutes, np.nan)
             data[columns.covered(cat)] = cov.covered[cat].to_numpy()
         data["complete_circle"] = cov.complete.to_numpy()
+        for group in COUNTED:
+            if group in cov.group_counts:
+                data[group] = cov.group_counts[group].to_numpy()
+        for cat in self._group_categories():
+            minutes = cov.group_minutes(cat).to_numpy()
+            data[columns.group_minutes(cat)] = np.where(np.isfinite(minutes), minutes, np.nan)
+            data[columns.group_covered(cat)] = cov.group_covered(cat).to_numpy()
         return gpd.GeoDataFrame(data, geometry=geoms.to_numpy(), crs=self.dataset.crs, index=pop.index)
+
+    def _group_categories(self) -> list[str]:
+        """Analysed categories whose target group is counted apart from all residents."""
+        return [c for c in self.categories if self.coverage.counted_group(c) != "all"]
+
+    def _uncovered_group_layer(self, demand: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
+        """Each category's target group outside its circle (at its own speed), where it has counts."""
+        cats = self._group_categories()
+        if not cats:
+            return None
+        frames = []
+        for cat in cats:
+            weight = self.coverage.group_weight(cat).to_numpy(dtype=float)
+            miss = ~self.coverage.group_covered(cat).to_numpy(dtype=bool) & (weight > 0)
+            part = demand.loc[miss, ["population", "community_id", "kind", "circle_minutes",
+                                     columns.group_minutes(cat), demand.geometry.name]]
+            part = part.rename(columns={columns.group_minutes(cat): "minutes"})
+            part.insert(0, "group_population", weight[miss])
+            part.insert(0, "target_group", self.coverage.counted_group(cat))
+            part.insert(0, "category", cat)
+            frames.append(part)
+        return gpd.GeoDataFrame(pd.concat(frames), crs=self.dataset.crs)
 
     def _uncovered_layer(self, demand: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         frames = []
@@ -455,6 +547,13 @@ def analyze(
     if targets is None:
         targets = dataset.meta.get("targets") or None
     target_set = targets if isinstance(targets, Targets) else load_targets(targets)
-    cov = coverage(dataset, settings, categories=categories, complete_categories=complete_categories)
-    result = indicators(dataset, cov, target_set)
-    return Analysis(dataset, settings, cov, result, target_set)
+    # The groups counted and the census calibration applied once, for every stage and output.
+    prepared = with_groups(dataset, settings)
+    cov = coverage(prepared, settings, categories=categories, complete_categories=complete_categories)
+    notes = group_notes(group_info(prepared), settings, cov.categories,
+                        {g: g in cov.group_counts for g in COUNTED})
+    if notes:
+        # Data-set notes reach every export and the report as they are.
+        prepared = dataclasses.replace(prepared, notes=[*prepared.notes, *data_notes(notes)])
+    result = indicators(prepared, cov, target_set)
+    return Analysis(prepared, settings, cov, result, target_set, group_notes=notes)

@@ -6,6 +6,12 @@ outside every community take the urban circle and are counted. Per category and 
 one multi-source shortest-path run (see :mod:`planning.access.travel`); demand points are snapped once
 per mode. Unreachable points get ``inf`` minutes, never a stand-in number.
 
+Beside the all-residents figures (every resident at the normal speed), each category counts its
+target group (:mod:`planning.access.groups`): ``group_weight``, ``group_minutes``,
+``group_covered`` and :meth:`Coverage.group_summary`. The elderly's walking minutes are the
+normal ones times the speed ratio (walking has one speed everywhere, so the routes are the
+same), which needs no second shortest-path run.
+
 Examples
 --------
 >>> from geo.synthetic import synthetic_dataset
@@ -20,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import geopandas as gpd
 import numpy as np
@@ -30,6 +37,7 @@ from geo.dataset import Dataset
 from geo.taxonomy import CATEGORIES, ESSENTIAL_CATEGORIES
 from planning import columns
 from planning.access.demand import OUTSIDE_KIND, community_kinds, demand_points, facility_points_by_category
+from planning.access.groups import COUNTED, group_counts, with_groups
 from planning.access.travel import EPS_MINUTES, TravelModel, points_minutes
 from planning.settings import Settings
 
@@ -63,6 +71,14 @@ class Coverage:
         Categories that make a "complete circle" (essential categories present in the data).
     urban_circle_minutes, rural_circle_minutes : float
         The circle times used.
+    target_groups : dict of str to str
+        Target group of the categories that do not serve all residents (``"elderly"``,
+        ``"children"``; the settings' table, analysed or not).
+    group_counts : dict of str to pandas.Series
+        Residents of each counted group at each demand point (only groups with counts).
+    group_factors : dict of str to float
+        Walking minutes of each group over the normal walking minutes (1.25 for the elderly
+        at 60 m/min against 75 m/min).
     """
 
     categories: list[str]
@@ -77,6 +93,11 @@ class Coverage:
     complete_categories: list[str] = field(default_factory=list)
     urban_circle_minutes: float = 15.0
     rural_circle_minutes: float = 30.0
+    target_groups: dict[str, str] = field(default_factory=dict)
+    group_counts: dict[str, pd.Series] = field(default_factory=dict)
+    group_factors: dict[str, float] = field(default_factory=dict)
+    # Computed once and kept: group flags per category, the group summary, community codes.
+    _group_covered: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def outside_points(self) -> int:
@@ -97,7 +118,7 @@ class Coverage:
     def category_summary(self) -> pd.DataFrame:
         """Facilities, population, covered population and coverage % per category."""
         total = float(self.population.sum())
-        covered_pop = self.covered.mul(self.population, axis=0).sum(axis=0)
+        covered_pop = self._covered_population()
         out = pd.DataFrame(
             {
                 "facilities": pd.Series(self.facilities, dtype="int64").reindex(self.categories),
@@ -109,6 +130,13 @@ class Coverage:
         out["coverage_pct"] = _pct(out["covered_population"], total)
         return out
 
+    def _covered_population(self) -> pd.Series:
+        """Residents inside the circle per category (the summaries of every resident and of the
+        categories that serve all residents share it)."""
+        if "covered_population" not in self._group_covered:
+            self._group_covered["covered_population"] = self.covered.mul(self.population, axis=0).sum(axis=0)
+        return self._group_covered["covered_population"]
+
     def complete_summary(self) -> dict[str, float]:
         """Population and share reaching every complete-circle category."""
         total = float(self.population.sum())
@@ -117,6 +145,116 @@ class Coverage:
         covered = float(self.population[self.complete].sum())
         return {"population": total, "covered_population": covered,
                 "coverage_pct": float(_pct(covered, total))}
+
+    # ------------------------------------------------------------------ target groups
+    def group_of(self, category: str) -> str:
+        """Target group of a category (the setting, whether or not it has counts)."""
+        return self.target_groups.get(category, "all")
+
+    def counted_group(self, category: str) -> str:
+        """The group a category's figures count: its target group when it has counts, else ``"all"``."""
+        group = self.group_of(category)
+        return group if group in self.group_counts else "all"
+
+    def group_weight(self, category: str) -> pd.Series:
+        """Residents of the category's counted group at each demand point."""
+        group = self.counted_group(category)
+        return self.group_counts[group] if group != "all" else self.population
+
+    def group_minutes(self, category: str) -> pd.Series:
+        """Minutes to the category at its counted group's speed (walking points only change)."""
+        minutes = self.demand_minutes[category]
+        factor = self.group_factors.get(self.counted_group(category), 1.0)
+        if factor == 1.0:
+            return minutes
+        if "walk" not in self._group_covered:
+            self._group_covered["walk"] = self.mode.to_numpy() == "walk"
+        walk = self._group_covered["walk"]
+        values = minutes.to_numpy()
+        return pd.Series(np.where(walk, values * factor, values), index=minutes.index, name=category)
+
+    def group_covered(self, category: str) -> pd.Series:
+        """Whether the category's counted group at each demand point is inside its circle."""
+        if self.group_factors.get(self.counted_group(category), 1.0) == 1.0:
+            return self.covered[category]
+        if category not in self._group_covered:  # asked for by every table: computed once
+            inside = self.group_minutes(category).to_numpy() <= self.circle_minutes.to_numpy() + EPS_MINUTES
+            self._group_covered[category] = pd.Series(inside, index=self.covered.index, name=category)
+        return self._group_covered[category]
+
+    def group_summary(self) -> pd.DataFrame:
+        """Per category: target group, its residents and those inside the circle at its speed.
+
+        ``group_population`` is NaN where the target group has no counts (the category's other
+        figures then count all residents).
+        """
+        if "summary" not in self._group_covered:  # the tables and indicators all ask: computed once
+            self._group_covered["summary"] = self._group_summary()
+        return self._group_covered["summary"].copy()
+
+    def _group_summary(self) -> pd.DataFrame:
+        groups = [self.group_of(cat) for cat in self.categories]
+        # Every-resident categories as category_summary has them; group categories one by one.
+        total = np.full(len(groups), float(self.population.sum()))
+        covered = self._covered_population().reindex(self.categories).to_numpy(dtype=float).copy()
+        for j, (cat, group) in enumerate(zip(self.categories, groups)):
+            if group == "all":
+                continue
+            if group not in self.group_counts:
+                total[j] = covered[j] = np.nan
+                continue
+            weight = self.group_weight(cat).to_numpy(dtype=float)
+            total[j] = float(weight.sum())
+            covered[j] = float(weight[self.group_covered(cat).to_numpy(dtype=bool)].sum())
+        out = pd.DataFrame({"target_group": groups, "group_population": total, "covered_group_population": covered},
+                           index=pd.Index(self.categories, name="category"))
+        out["group_coverage_pct"] = _pct(out["covered_group_population"], out["group_population"])
+        return out
+
+    def community_codes(self) -> tuple[np.ndarray, Any]:
+        """``pandas.factorize`` of :attr:`community_id` (-1 outside communities), computed once."""
+        if "codes" not in self._group_covered:
+            self._group_covered["codes"] = pd.factorize(self.community_id)
+        return self._group_covered["codes"]
+
+    def community_sums(self, ids: np.ndarray) -> Any:
+        """A function summing a per-point array over each community of ``ids`` (0 where none).
+
+        Points outside every community go to one extra bin, so no array is masked per call.
+        """
+        codes, uniques = self.community_codes()
+        n = len(uniques)
+        if "slots" not in self._group_covered:
+            self._group_covered["slots"] = np.where(codes >= 0, codes, n)
+        slots = self._group_covered["slots"]
+        pos = pd.Index(np.asarray(uniques, dtype=object).astype(str)).get_indexer(ids)
+        take, found = np.maximum(pos, 0), pos >= 0
+
+        def per_community(weights: np.ndarray) -> np.ndarray:
+            total = np.bincount(slots, weights=weights, minlength=n + 1)
+            return np.where(found, total[take], 0.0)
+
+        return per_community
+
+    def group_by_community(self, communities: gpd.GeoDataFrame) -> pd.DataFrame:
+        """Per community: residents of each counted group and each category's group coverage (%).
+
+        Columns ``elderly_population``/``children_population`` for the groups with counts and
+        ``group_coverage_pct_<category>`` for the categories whose target group has counts.
+        """
+        ids = communities["community_id"].astype(str).to_numpy()
+        per_community = self.community_sums(ids)
+        out = pd.DataFrame(index=pd.Index(ids, name="community_id"))
+        for group in COUNTED:
+            if group in self.group_counts:
+                out[f"{group}_population"] = per_community(self.group_counts[group].to_numpy(dtype=float))
+        for cat in self.categories:
+            if self.counted_group(cat) == "all":
+                continue
+            weight = self.group_weight(cat).to_numpy(dtype=float)
+            covered = per_community(weight * self.group_covered(cat).to_numpy(dtype=float))
+            out[columns.group_coverage_pct(cat)] = _pct(covered, per_community(weight))
+        return out
 
     def uncovered(self, category: str) -> pd.Index:
         """Demand points outside their circle for ``category``."""
@@ -129,7 +267,7 @@ class Coverage:
         """
         ids = communities["community_id"].astype(str)
         pop = self.population.to_numpy(dtype=float)
-        codes, uniques = pd.factorize(self.community_id)
+        codes, uniques = self.community_codes()
         pos = pd.Index(np.asarray(uniques, dtype=object).astype(str)).get_indexer(ids.to_numpy())
         inside = codes >= 0
 
@@ -200,9 +338,41 @@ def resolve_categories(
     return [key for key in CATEGORIES if key in wanted]
 
 
+class TravelMinutes(Protocol):
+    """Minutes from demand points to the nearest facility of each category.
+
+    Called by :func:`coverage` with the demand points' coordinates, travel modes and circle
+    times; returns a ``(points, categories)`` float array, ``inf`` where no facility is reached
+    (or none within ``limit_minutes``).
+    """
+
+    def __call__(self, dataset: Dataset, settings: Settings, categories: Sequence[str], *, x: np.ndarray,
+                 y: np.ndarray, mode: np.ndarray, circle_minutes: np.ndarray,
+                 limit_minutes: float) -> np.ndarray: ...
 
 
-
+def one_process_minutes(dataset: Dataset, settings: Settings, categories: Sequence[str], *, x: np.ndarray,
+                        y: np.ndarray, mode: np.ndarray, circle_minutes: np.ndarray,
+                        limit_minutes: float) -> np.ndarray:
+    """:class:`TravelMinutes` in this process: per mode one snap, per category one search."""
+    minutes = np.full((len(x), len(categories)), np.inf)
+    by_category = facility_points_by_category(dataset)
+    for mode_name in pd.unique(mode):
+        rows = np.flatnonzero(mode == mode_name)
+        model = TravelModel.for_mode(dataset.roads, str(mode_name), settings)
+        node, access = model.snap(x[rows], y[rows])
+        for j, cat in enumerate(categories):
+            fx, fy = by_category.get(cat, (np.zeros(0), np.zeros(0)))
+            if len(fx) == 0:
+                continue
+            if np.isfinite(limit_minutes):
+                f_node, f_access = model.snap(fx, fy)
+                node_minutes = model.node_minutes_to_nearest(f_node, f_access, limit_minutes=limit_minutes)
+            else:
+                # No limit: the same runs serve every circle time (kept on the model).
+                node_minutes = model.nearest_minutes(fx, fy)
+            minutes[rows, j] = points_minutes(node_minutes, node, access, limit_minutes=limit_minutes)
+    return minutes
 
 
 def coverage(
@@ -212,6 +382,7 @@ def coverage(
     categories: Sequence[str] | str | None = None,
     complete_categories: Sequence[str] | None = None,
     limit_minutes: float | None = None,
+    travel_minutes: TravelMinutes | None = None,
 ) -> Coverage:
     """Minutes from every demand point to the nearest facility of each category.
 
@@ -227,12 +398,17 @@ def coverage(
     limit_minutes : float, optional
         Stop searches at this time (faster; times beyond it become ``inf``). Default: no limit,
         so ``inf`` means unreachable over the network.
+    travel_minutes : callable, optional
+        Where the minutes come from (see :class:`TravelMinutes`); default
+        :func:`one_process_minutes`. :mod:`planning.distributed` passes one that runs the
+        network searches per partition on a Dask cluster.
 
     Returns
     -------
     Coverage
     """
     settings = settings or Settings()
+    dataset = with_groups(dataset, settings)
     cats = resolve_categories(dataset, categories)
     x, y, population, community = demand_points(dataset)
     index = dataset.population.index
@@ -253,25 +429,12 @@ def coverage(
         raise ValueError(f"limit_minutes ({limit}) must not be below the longest circle "
                          f"({longest} minutes).")
 
-    minutes = np.full((len(index), len(cats)), np.inf)
     by_category = facility_points_by_category(dataset)
     empty = (np.zeros(0), np.zeros(0))
     facilities = {cat: len(by_category.get(cat, empty)[0]) for cat in cats}
-    for mode_name in pd.unique(mode.to_numpy()):
-        rows = np.flatnonzero(mode.to_numpy() == mode_name)
-        model = TravelModel.for_mode(dataset.roads, str(mode_name), settings)
-        node, access = model.snap(x[rows], y[rows])
-        for j, cat in enumerate(cats):
-            fx, fy = by_category.get(cat, empty)
-            if len(fx) == 0:
-                continue
-            if np.isfinite(limit):
-                f_node, f_access = model.snap(fx, fy)
-                node_minutes = model.node_minutes_to_nearest(f_node, f_access, limit_minutes=limit)
-            else:
-                # No limit: the same runs serve every circle time (kept on the model).
-                node_minutes = model.nearest_minutes(fx, fy)
-            minutes[rows, j] = points_minutes(node_minutes, node, access, limit_minutes=limit)
+    minutes = (travel_minutes or one_process_minutes)(
+        dataset, settings, cats, x=x, y=y, mode=mode.to_numpy(), circle_minutes=circle.to_numpy(),
+        limit_minutes=limit)
 
     demand_minutes = pd.DataFrame(minutes, index=index, columns=pd.Index(cats, name="category"))
     covered = pd.DataFrame(minutes <= circle.to_numpy()[:, None] + EPS_MINUTES, index=index,
@@ -296,4 +459,7 @@ def coverage(
         complete_categories=complete,
         urban_circle_minutes=float(settings.urban_circle_minutes),
         rural_circle_minutes=float(settings.rural_circle_minutes),
+        target_groups=dict(settings.target_groups),
+        group_counts=group_counts(dataset, population),
+        group_factors={g: settings.group_minutes_factor(g) for g in COUNTED},
     )

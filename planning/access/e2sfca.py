@@ -18,6 +18,10 @@ step
 ``A_k`` is supply per resident (m² per resident when the supply is floor area); its
 population-weighted mean over the study area equals the total supply reached divided by the
 population reached.
+
+``P`` counts the category's target group (:mod:`planning.access.groups`: residents aged 60+ for
+elderly care and meal aid, children aged 0–6 for childcare, where the data or the census give
+their numbers), and ``d`` is the group's time: the elderly walk at the elderly speed.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from planning.access._nearby import reach_nearby
 from planning.access.coverage import Coverage, resolve_categories
 from planning.access.coverage import coverage as compute_coverage
 from planning.access.demand import as_points, demand_points
+from planning.access.groups import with_groups
 from planning.access.travel import EPS_MINUTES, TravelModel
 from planning.settings import Settings
 
@@ -70,12 +75,15 @@ class E2SFCAResult:
     decay : str
     demand : pandas.DataFrame
         Per demand point (population layer index): ``population``, ``community_id``,
-        ``accessibility`` (supply per resident, 0 where no facility is within the circle).
+        ``group_population`` (``P``: the residents of the target group), ``accessibility``
+        (supply per member of the group, 0 where no facility is within the circle).
     facilities : pandas.DataFrame
         Per facility: ``facility_id``, ``supply``, ``demand_weighted`` (Σ P·W), ``ratio`` (R_j,
         NaN where no resident is in its catchment).
     communities : pandas.DataFrame
-        Per community: ``population`` and population-weighted mean ``accessibility``.
+        Per community: ``population`` (of the target group) and its weighted mean ``accessibility``.
+    target_group : str
+        The group counted as ``P`` (``"all"`` when the category's group has no counts).
     """
 
     category: str
@@ -84,6 +92,7 @@ class E2SFCAResult:
     demand: pd.DataFrame
     facilities: pd.DataFrame
     communities: pd.DataFrame
+    target_group: str = "all"
 
 
 def _supply_values(fac: pd.DataFrame, supply: Supply, category: str, where: str | None) -> tuple[str, np.ndarray]:
@@ -139,6 +148,7 @@ def e2sfca(
     E2SFCAResult
     """
     settings = settings or Settings()
+    dataset = with_groups(dataset, settings)
     resolve_categories(dataset, [category])
     if coverage is None:
         coverage = compute_coverage(dataset, settings, categories=[category])
@@ -147,9 +157,11 @@ def e2sfca(
     fac = fac_all.loc[fac_all["category"].astype(str).to_numpy() == category] if len(fac_all) else fac_all
     supply_name, supply_values = _supply_values(fac, supply, category, where)
     x, y, population, community = demand_points(dataset)
-    pop = population.to_numpy(dtype=float)
+    group = coverage.counted_group(category) if category in coverage.categories else "all"
+    pop = (coverage.group_weight(category) if group != "all" else population).to_numpy(dtype=float)
     circle = coverage.circle_minutes.to_numpy(dtype=float)
     modes = coverage.mode.to_numpy()
+    walk_factor = coverage.group_factors.get(group, 1.0)
 
     pair_fac: list[np.ndarray] = []
     pair_pt: list[np.ndarray] = []
@@ -161,7 +173,9 @@ def e2sfca(
         model = TravelModel.for_mode(dataset.roads, str(mode), settings)
         node, access = model.snap(x[rows], y[rows])
         f_node, f_access = model.snap(fx, fy)
-        limit = float(circle[rows].max())
+        # The group's walking minutes are the normal ones × factor: search to circle / factor.
+        factor = walk_factor if mode == "walk" else 1.0
+        limit = float(circle[rows].max()) / factor
         # Demand points grouped by node, so each reached node expands to its points.
         order = np.argsort(node, kind="stable")
         node_sorted = node[order]
@@ -175,7 +189,7 @@ def e2sfca(
             starts, cnt = lo[counts > 0], counts[counts > 0]
             pos = np.repeat(starts - np.concatenate([[0], np.cumsum(cnt)[:-1]]), cnt) + np.arange(cnt.sum())
             pts = rows[order[pos]]
-            d = minutes[rep] + access[order[pos]]
+            d = (minutes[rep] + access[order[pos]]) * factor
             w = decay_weight(d, circle[pts], decay=decay)
             keep = d <= circle[pts] + EPS_MINUTES
             pair_fac.append(f_idx[rep][keep])
@@ -191,16 +205,17 @@ def e2sfca(
                                                                         demand_weighted, 1.0), np.nan)
     access_k = np.bincount(k, weights=np.nan_to_num(ratio[j]) * w, minlength=len(pop))
 
-    demand = pd.DataFrame({"population": pop, "community_id": community.to_numpy(),
-                           "accessibility": access_k}, index=dataset.population.index)
+    demand = pd.DataFrame({"population": population.to_numpy(dtype=float), "community_id": community.to_numpy(),
+                           "group_population": pop, "accessibility": access_k}, index=dataset.population.index)
     facilities = pd.DataFrame({
         "facility_id": fac["facility_id"].astype(str).to_numpy() if "facility_id" in fac else
         np.arange(len(fac)).astype(str),
         "supply": supply_values, "demand_weighted": demand_weighted, "ratio": ratio,
     }, index=fac.index)
     inside = demand["community_id"].notna()
-    grouped = demand.loc[inside].assign(_w=lambda f: f["population"] * f["accessibility"])
-    sums = grouped.groupby("community_id")[["population", "_w"]].sum()
+    grouped = demand.loc[inside].assign(_p=lambda f: f["group_population"],
+                                        _w=lambda f: f["group_population"] * f["accessibility"])
+    sums = grouped.groupby("community_id")[["_p", "_w"]].sum().rename(columns={"_p": "population"})
     ids = dataset.communities["community_id"].astype(str).to_numpy() if len(dataset.communities) else []
     sums = sums.reindex(ids)
     communities = pd.DataFrame(index=pd.Index(ids, name="community_id"))
@@ -210,4 +225,4 @@ def e2sfca(
                                                 sums["_w"].to_numpy() / communities["population"].to_numpy(),
                                                 np.nan)
     return E2SFCAResult(category=category, supply=supply_name, decay=decay, demand=demand,
-                        facilities=facilities, communities=communities)
+                        facilities=facilities, communities=communities, target_group=group)

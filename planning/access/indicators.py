@@ -17,6 +17,16 @@ floor_area_per_100_households
     total households; each community its own).
 population_in_circle
     % of residents inside their circle, one row per analysed category.
+group_in_circle
+    % of each category's target group (60+, 0–6; :mod:`planning.access.groups`) inside its
+    circle at the group's own speed, one row per analysed category that serves a group
+    ("60岁以上老年人15分钟可达养老服务站比例"); no data where the group has no counts.
+floor_area_tiers
+    Size tiers by floor area of ``categories`` (``tiers``: ordered ``{key, below, name_zh,
+    name_en}`` tables, the last without ``below``; a value falls in the first tier it is below):
+    the tier of every community (its facilities' total) and facility (its own area) in the
+    column ``floor_area_tier`` (``"unknown"`` where the area is not known), and one row per tier
+    counting the communities and one counting the facilities in it. Report only.
 complete_circle
     % of residents reaching every complete-circle category.
 column_per_10k_population, column_per_community
@@ -45,16 +55,20 @@ from geo.dataset import Dataset
 from geo.taxonomy import CATEGORIES
 from planning.access.coverage import Coverage
 from planning.access.demand import as_points, community_kinds, locate
-from planning.texts import Note
+from planning.access.groups import GROUPS
+from planning.choices import DEFAULT_TARGETS
+from planning.texts import Note, report_text
 
 TARGETS_DIR = Path(__file__).resolve().parent.parent / "targets"
-DEFAULT_TARGETS = "national_baseline"
 _OPS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "==": operator.eq,
 }
 _TOL = 1e-9
 METRICS = ("communities_with", "groups_with", "floor_area_per_100_households", "population_in_circle",
-           "complete_circle", "column_per_10k_population", "column_per_community")
+           "complete_circle", "column_per_10k_population", "column_per_community", "group_in_circle",
+           "floor_area_tiers")
+#: Tier of a community or facility whose floor area is not known.
+UNKNOWN_TIER = "unknown"
 INDICATOR_COLUMNS = ["name", "name_zh", "name_en", "scope", "value", "target", "unit", "pass",
                      "communities_missing", "note"]
 
@@ -68,6 +82,35 @@ class Targets:
     title_en: str = ""
     indicators: list[dict[str, Any]] = field(default_factory=list)
     path: Path | None = None
+    #: The city whose plan the targets come from (empty for a national or general standard).
+    city_zh: str = ""
+    city_en: str = ""
+
+    def title(self, lang: str = "zh") -> str:
+        """The plan's title in ``lang`` (its name when the file gives none)."""
+        text = self.title_en if lang == "en" else self.title_zh
+        return text or self.title_zh or self.title_en or self.name
+
+    def for_another_city(self, dataset: Dataset) -> bool:
+        """Whether ``dataset`` lies outside the city these targets were set for.
+
+        Read from the data set's name and titles: Xi'an judged against Ma'anshan's plan is.
+        """
+        cities = [c.casefold() for c in (self.city_zh, self.city_en) if c]
+        if not cities:
+            return False
+        meta = getattr(dataset, "meta", {}) or {}
+        words = " ".join(str(v) for v in (dataset.name, meta.get("title_zh"), meta.get("title_en"))
+                         if v).casefold()
+        return not any(city in words for city in cities)
+
+    def notice(self, dataset: Dataset, lang: str = "zh") -> str:
+        """What the targets are, in words, and plainly when they are another city's."""
+        key = "targets.other_city" if self.for_another_city(dataset) else "targets.plan"
+        meta = getattr(dataset, "meta", {}) or {}
+        title = meta.get("title_en" if lang == "en" else "title_zh") or dataset.name
+        city = (self.city_en or self.city_zh) if lang == "en" else (self.city_zh or self.city_en)
+        return report_text(key, lang, plan=self.title(lang), dataset=title, city=city)
 
 
 def available_targets() -> list[str]:
@@ -115,12 +158,27 @@ def load_targets(name_or_path: str | Path | None = None) -> Targets:
                 raise DataError(f"indicator '{entry['name']}' names unknown category "
                                 f"'{entry[key_name]}'", file=path,
                                 fix=f"Use keys from geo.taxonomy: {', '.join(CATEGORIES)}")
+        if entry["metric"] == "floor_area_tiers":
+            _check_tiers(entry, path)
         target = entry.get("target")
         if target is not None and not isinstance(target, (int, float)):
             raise DataError(f"indicator '{entry['name']}' has a non-numeric target", file=path,
                             fix="Write the target as a number (percentages as 0–100)")
     return Targets(name=str(raw.get("name", path.stem)), title_zh=str(raw.get("title_zh", "")),
-                   title_en=str(raw.get("title_en", "")), indicators=entries, path=path)
+                   title_en=str(raw.get("title_en", "")), indicators=entries, path=path,
+                   city_zh=str(raw.get("city_zh", "")), city_en=str(raw.get("city_en", "")))
+
+
+def _check_tiers(entry: Mapping[str, Any], path: Path) -> None:
+    tiers = entry.get("tiers")
+    fix = "Write tiers = [{key = ..., below = 200, name_zh = ..., name_en = ...}, …], the last without below"
+    if not isinstance(tiers, list) or not tiers or not all(isinstance(t, dict) and "key" in t for t in tiers):
+        raise DataError(f"indicator '{entry['name']}' needs a list of tiers", file=path, fix=fix)
+    bounds = [t.get("below") for t in tiers]
+    if bounds[-1] is not None or any(b is None or not isinstance(b, (int, float)) for b in bounds[:-1]) \
+            or any(a >= b for a, b in zip(bounds[:-2], bounds[1:-1])):
+        raise DataError(f"indicator '{entry['name']}': tiers must rise (below = a number, increasing) and "
+                        "the last must have no below", file=path, fix=fix)
 
 
 @dataclass
@@ -136,11 +194,14 @@ class IndicatorResult:
         Index community_id; one column per community-level indicator value.
     missed : pandas.Series
         Per community, the list of indicator names it misses.
+    facilities : pandas.DataFrame
+        Index of the facilities layer; per-facility values (``floor_area_tier``), may be empty.
     """
 
     table: pd.DataFrame
     communities: pd.DataFrame
     missed: pd.Series
+    facilities: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _passes(value: float, target: float | None, op: str) -> bool | None:
@@ -227,8 +288,15 @@ def indicators(dataset: Dataset, cov: Coverage, targets: Targets | str | Path | 
     ctx = _Context(dataset, cov)
     rows: list[dict[str, Any]] = []
     per_community: dict[str, pd.Series] = {}
+    per_facility: dict[str, pd.Series] = {}
     missed: dict[str, list[str]] = {cid: [] for cid in ctx.ids}
     for spec in targets.indicators:
+        if spec["metric"] == "floor_area_tiers":
+            tier_rows, community_tier, facility_tier = _tiers(ctx, spec)
+            rows.extend(tier_rows)
+            per_community["floor_area_tier"] = community_tier
+            per_facility["floor_area_tier"] = facility_tier
+            continue
         for row, values in _compute(ctx, spec):
             rows.append(row)
             if values is not None:
@@ -244,7 +312,8 @@ def indicators(dataset: Dataset, cov: Coverage, targets: Targets | str | Path | 
     table["note"] = pd.Series([row["note"] for row in rows], index=table.index, dtype=object)
     communities = pd.DataFrame(per_community, index=pd.Index(ctx.ids, name="community_id"))
     return IndicatorResult(table=table, communities=communities,
-                           missed=pd.Series(missed, dtype=object).reindex(ctx.ids))
+                           missed=pd.Series(missed, dtype=object).reindex(ctx.ids),
+                           facilities=pd.DataFrame(per_facility, index=dataset.facilities.index))
 
 
 def _row(spec: Mapping[str, Any], *, name: str | None = None, scope: str, value: float,
@@ -338,7 +407,9 @@ def _compute(ctx: _Context, spec: Mapping[str, Any]) -> list[tuple[dict[str, Any
         unknown = int((~both).sum())
         note = Note.of("indicators.unknown_households", n=unknown) if unknown else Note("")
         # The area total is only known when every facility of these categories has its area.
-        fac_sel = np.isin(ctx.fac_category, cats) & np.isin(ctx.fac_community.astype(str), ctx.ids[sel])
+        # A hashed look-up: np.isin compares str with object arrays pair by pair (minutes at 10^5).
+        fac_sel = np.isin(ctx.fac_category, cats) & pd.Series(ctx.fac_community.astype(str)).isin(
+            ctx.ids[sel]).to_numpy()
         no_area = int(np.isnan(ctx.fac_area[fac_sel]).sum())
         if no_area:
             value = np.nan
@@ -362,6 +433,8 @@ def _compute(ctx: _Context, spec: Mapping[str, Any]) -> list[tuple[dict[str, Any
             out.append((_row(spec, name=name, name_zh=zh, name_en=en, scope="population", value=value,
                              missing=_failing(per, spec)), None))
         return out
+    if metric == "group_in_circle":
+        return _group_rows(ctx, spec)
     if metric == "complete_circle":
         if not ctx.cov.complete_categories:
             return [(_row(spec, scope="population", value=np.nan), None)]
@@ -400,3 +473,97 @@ def _community_pct(ctx: _Context, flags: pd.Series) -> pd.Series:
     total = ctx.population
     with np.errstate(invalid="ignore", divide="ignore"):
         return (100.0 * flagged / total.where(total > 0))
+
+
+def _circle_words(ctx: _Context) -> tuple[str, str]:
+    """How the circle reads in an indicator name: "15分钟"/"within 15 minutes", or the circle."""
+    rural = ctx.cov.kind.to_numpy() == "rural"
+    if not rural.any() or rural.all():
+        minutes = ctx.cov.rural_circle_minutes if rural.any() else ctx.cov.urban_circle_minutes
+        return f"{minutes:g}分钟", f"within {minutes:g} minutes"
+    return "服务圈内", "within their circle"
+
+
+def _group_rows(ctx: _Context, spec: Mapping[str, Any]) -> list[tuple[dict[str, Any], pd.Series | None]]:
+    """Rows of the ``group_in_circle`` metric: each category's target group inside its circle."""
+    cov = ctx.cov
+    wanted = spec.get("categories", [c for c in cov.categories if cov.group_of(c) != "all"])
+    summary = cov.group_summary()
+    zh_time, en_time = _circle_words(ctx)
+    out: list[tuple[dict[str, Any], pd.Series | None]] = []
+    for cat in wanted:
+        label = CATEGORIES[cat] if cat in CATEGORIES else None
+        group = GROUPS.get(cov.group_of(cat), GROUPS["all"])
+        name = f"{spec['name']}_{cat}"
+        zh = f"{group.zh}{zh_time}可达{label.zh if label else cat}比例"
+        en = f"{group.en[0].upper()}{group.en[1:]} reaching {label.en.lower() if label else cat} {en_time}"
+        if cat not in cov.categories or (group.key != "all" and group.key not in cov.group_counts):
+            note = (Note.of(f"groups.{group.key}_missing", categories=cat) if group.key != "all" and
+                    cat in cov.categories else Note(""))
+            out.append((_row(spec, name=name, name_zh=zh, name_en=en, scope="population", value=np.nan,
+                             note=note), None))
+            continue
+        weight = cov.group_weight(cat)
+        per = _community_share(ctx, weight, cov.group_covered(cat))
+        out.append((_row(spec, name=name, name_zh=zh, name_en=en, scope="population",
+                         value=float(summary.loc[cat, "group_coverage_pct"]), missing=_failing_all(per, spec)), None))
+    return out
+
+
+def _failing_all(values: pd.Series, spec: Mapping[str, Any]) -> list[str]:
+    """:func:`_failing` for many communities at once (the same comparisons, with the same slack)."""
+    if spec.get("target") is None:
+        return []
+    target, op = float(spec["target"]), spec.get("op", ">=")
+    v = values.to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        ok = {">=": v + _TOL >= target, ">": v > target, "<=": v - _TOL <= target, "<": v < target,
+              "==": np.abs(v - target) <= _TOL}[op]
+    return [str(i) for i in values.index[np.isfinite(v) & ~ok]]
+
+
+def _community_share(ctx: _Context, weight: pd.Series, flags: pd.Series) -> pd.Series:
+    """Share (%) of ``weight`` with the flag set, per community (NaN where the weight is 0)."""
+    if "_sums" not in ctx.__dict__:
+        ctx.__dict__["_sums"] = ctx.cov.community_sums(ctx.ids)
+    per = ctx.__dict__["_sums"]
+    w = weight.to_numpy(dtype=float)
+    f = w * flags.to_numpy(dtype=float)
+    whole, part = per(w), per(f)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return pd.Series(np.where(whole > 0, 100.0 * part / np.where(whole > 0, whole, 1.0), np.nan), index=ctx.ids)
+
+
+def _tier_of(area: np.ndarray, tiers: list[dict[str, Any]]) -> np.ndarray:
+    """Tier key of each floor area (the first tier it is below), ``unknown`` where NaN."""
+    keys = np.array([str(t["key"]) for t in tiers] + [UNKNOWN_TIER], dtype=object)
+    bounds = np.array([float(t["below"]) for t in tiers[:-1]])
+    position = np.searchsorted(bounds, area, side="right")
+    position[np.isnan(area)] = len(tiers)
+    return keys[position]
+
+
+def _tiers(ctx: _Context, spec: Mapping[str, Any]) -> tuple[list[dict[str, Any]], pd.Series, pd.Series]:
+    """Rows counting communities and facilities per tier, and the tier of each."""
+    tiers = list(spec["tiers"])
+    cats = list(spec.get("categories", ["community_service_center"]))
+    area, _ = ctx.area_in(cats)
+    community_tier = pd.Series(_tier_of(area.to_numpy(dtype=float), tiers), index=ctx.ids, dtype=object)
+    is_cat = np.isin(ctx.fac_category, cats)
+    facility_tier = np.full(len(ctx.fac_category), None, dtype=object)
+    facility_tier[is_cat] = _tier_of(ctx.fac_area[is_cat], tiers)
+    described = "; ".join(f"{t.get('name_en', t['key'])}" for t in tiers)
+    rows = []
+    for scope, values, zh_what, en_what in (("community", community_tier.to_numpy(), "社区数", "communities"),
+                                            ("facility", facility_tier[is_cat], "设施数", "facilities")):
+        shown = tiers + ([{"key": UNKNOWN_TIER, "name_zh": "面积未知", "name_en": "floor area unknown"}]
+                         if (values == UNKNOWN_TIER).any() else [])
+        for tier in shown:
+            count = float((values == tier["key"]).sum()) if len(ctx.ids) else np.nan
+            key = str(tier["key"])
+            tier_spec = {**{k: v for k, v in spec.items() if k != "target"}, "unit": spec.get("unit", "个")}
+            rows.append(_row(tier_spec, name=f"{spec['name']}_{scope}_{key}", scope=scope, value=count,
+                             name_zh=f"{spec.get('name_zh', spec['name'])}：{tier.get('name_zh', key)}（{zh_what}）",
+                             name_en=f"{spec.get('name_en', spec['name'])}: {tier.get('name_en', key)} ({en_what})",
+                             note=Note.of("indicators.tiers", tiers=described)))
+    return rows, community_tier, pd.Series(facility_tier, index=ctx.dataset.facilities.index, dtype=object)

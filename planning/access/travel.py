@@ -381,6 +381,47 @@ def minutes_to_nearest(
     return model.minutes_to_nearest(source_x, source_y, target_x, target_y, limit_minutes=limit_minutes)
 
 
+def snappable_nodes(network: RoadNetwork, mode: str, settings: Settings | None = None) -> np.ndarray:
+    """The nodes points of ``mode`` snap to (``TravelModel.node_mask``), without the travel matrix.
+
+    Cut-off pieces are found from the usable edges alone (weak connectivity ignores one-way
+    streets and minutes), so this is the mask :meth:`TravelModel.for_mode` builds, at a fraction
+    of the memory: what a partitioned run needs to snap every point of a province once.
+    """
+    settings = settings or Settings()
+    usable = network.class_mask(_usable_classes(mode, settings))
+    n = network.n_nodes
+    structure = csr_matrix((np.ones(int(usable.sum()), dtype=np.int8),
+                            (network.edge_u[usable], network.edge_v[usable])), shape=(n, n))
+    return _snappable_nodes(network, structure, usable, settings.min_piece_nodes)
+
+
+def max_speed_m_per_min(network: RoadNetwork, mode: str, settings: Settings | None = None) -> float:
+    """Fastest straight-line progress of a trip in ``mode`` (m/min), off-network walk included.
+
+    The top network speed of the mode (cars: their fastest usable road class), never below the
+    walking speed of the access legs, and stretched where an edge is shorter than the straight
+    line between its ends (a stored length below the geometry): no trip of ``t`` minutes ends
+    farther than ``t`` times this from where it started.
+    """
+    settings = settings or Settings()
+    classes = _usable_classes(mode, settings)
+    if mode == "car":
+        speed = max((float(settings.car_speeds_km_per_h[c]) * 1000.0 / 60.0 for c in classes), default=0.0)
+    else:
+        speed = settings.speed_m_per_min(mode)
+    speed = max(speed, settings.walk_speed())
+    usable = network.class_mask(classes)
+    if usable.any():
+        u, v = network.edge_u[usable], network.edge_v[usable]
+        straight = np.hypot(network.node_x[u] - network.node_x[v], network.node_y[u] - network.node_y[v])
+        # 0/0 (a zero-length edge between coincident nodes) is no stretch; x/0 is unbounded.
+        with np.errstate(invalid="ignore", divide="ignore"):
+            stretch = np.nanmax(straight / network.edge_length_m[usable], initial=1.0)
+        speed *= max(1.0, float(stretch))
+    return float(speed)
+
+
 def _snappable_nodes(network: RoadNetwork, matrix: csr_matrix, usable: np.ndarray, min_piece_nodes: int) -> np.ndarray:
     """Nodes of usable roads, less those of small cut-off pieces (see ``Settings.min_piece_nodes``).
 

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 from geo._errors import DataError
 from planning.choices import DEFAULT_DATA
 from planning.commands import _common
+from planning.commands._groups import add_group_arguments, group_settings
+from planning.distributed.cli import add_partition_arguments, analyze_from_args
 
 if TYPE_CHECKING:
     from planning.access.analysis import Analysis
@@ -37,6 +39,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--surfaces", action="store_true",
                         help="with --out: also write each category's travel-time surface as "
                         "surfaces/<category>.tif")
+    add_partition_arguments(parser)
+    add_group_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -51,12 +55,11 @@ def run(args: argparse.Namespace) -> int:
     _common.check_data_path(args.data)
     _common.check_out_folder(args.out)
     # The engine is imported once the cheap checks have passed: a typo fails at once.
-    from planning.access.analysis import analyze
     from planning.settings import Settings
 
     dataset = _common.load(args)
-    settings = Settings(profile=args.profile, **_common.rings_settings(args.rings))
-    result = analyze(dataset, settings, categories=args.categories, targets=args.targets)
+    settings = Settings(profile=args.profile, **_common.rings_settings(args.rings), **group_settings(args))
+    result = analyze_from_args(args, dataset, settings, categories=args.categories, targets=args.targets)
     if args.out is not None:
         write_outputs(result, Path(args.out))
         if args.surfaces:
@@ -66,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     found = _common.problems(dataset, categories=wanted or ())
     _common.print_problems(found)
     if args.json:
-        _common.print_json(result.to_json(), found)
+        _common.print_json(result.to_json(groups=True), found)
     else:
         _print_summary(result, args.out)
     return 0
@@ -98,10 +101,13 @@ def _print_summary(r: Analysis, out: Path | None) -> None:
     if outside:
         print(f"{outside:,} demand points lie outside every community (urban circle applied).")
     summary = r.category_summary
-    print("\ncategory                    facilities  covered population  coverage %")
+    print("\ncategory                    facilities  covered population  coverage %  target group  group %")
     for cat, row in summary.iterrows():
+        group_pct = "—" if pd.isna(row["group_coverage_pct"]) else f"{row['group_coverage_pct']:.1f}"
         print(f"{cat:<28}{int(row['facilities']):>10}  {row['covered_population']:>18,.0f}  "
-              f"{row['coverage_pct']:>9.1f}")
+              f"{row['coverage_pct']:>9.1f}  {row['target_group']:<12}  {group_pct:>7}")
+    for note in r.group_notes:
+        print(f"note: {note}")
     print("\nindicator                                   value     target   result")
     for row in r.indicators.to_dict("records"):
         verdict = "no data" if row["pass"] is None and pd.isna(row["value"]) else (

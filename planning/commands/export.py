@@ -4,6 +4,8 @@ Examples
 --------
 ``python -m planning export --format gpkg --out yushan.gpkg`` writes every result layer of the
 bundled data set into one GeoPackage (WGS84);
+``python -m planning export --format fgdb --crs cgcs2000 --out xian_cgcs2000.gdb.zip`` writes
+them into a File Geodatabase for ArcGIS, with Chinese field aliases;
 ``python -m planning export --data my_city/ --format shp --crs cgcs2000-gk --encoding gbk
 --out overlays.zip`` writes GBK Shapefiles in the CGCS2000 Gauss-Krüger zone of the data;
 ``python -m planning export --format html --site-category community_living_room --new-sites 5
@@ -19,9 +21,11 @@ import argparse
 from pathlib import Path
 
 from geo._errors import DataError
-from planning.choices import ENCODINGS, FORMATS, HEADERS, LANGUAGES
+from planning.choices import ENCODINGS, FORMATS, HEADERS, LANGUAGES, PAPERS
 from planning.choices import OUTPUT_CRS as CRS_CHOICES
 from planning.commands import _common
+from planning.commands._groups import add_group_arguments, group_settings
+from planning.distributed.cli import add_partition_arguments, analyze_from_args
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,8 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", dest="fmt", required=True, metavar="FORMAT",
                         help=f"one of {', '.join(FORMATS)}")
     parser.add_argument("--out", type=Path, required=True,
-                        help="file to write (.gpkg; .zip for shp; .zip or .geojson; .kml/.kmz; "
-                        ".csv or .zip; .xlsx; .html)")
+                        help="file to write (.gpkg; .gdb.zip for fgdb; .zip for shp; .zip or "
+                        ".geojson; .kml/.kmz; .csv or .zip; .xlsx; .html)")
     parser.add_argument("--crs", default="wgs84", metavar="CRS",
                         help=f"output coordinates: {', '.join(CRS_CHOICES)} (default wgs84)")
     parser.add_argument("--encoding", default="utf-8", metavar="ENCODING",
@@ -57,6 +61,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _common.add_rings_argument(parser)
     parser.add_argument("--no-pdf", action="store_true",
                         help="with --format html: do not print a PDF")
+    add_partition_arguments(parser)
+    add_group_arguments(parser)
+    parser.add_argument("--paper", default="A4", metavar="SIZE",
+                        help=f"with --format html: paper it prints on, {' or '.join(PAPERS)} "
+                        "(default A4)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -65,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
     encoding = _common.check_choice(args.encoding.replace("_", "-"), ENCODINGS, "--encoding")
     lang = _common.check_choice(args.lang, LANGUAGES, "--lang")
     headers = _common.check_choice(args.headers or lang, HEADERS, "--headers")
+    paper = _common.check_choice(args.paper, tuple(p.lower() for p in PAPERS), "--paper").upper()
     _common.check_data_options(args)
     for key in args.category or []:
         _common.check_category(key, "--category")
@@ -84,7 +94,6 @@ def run(args: argparse.Namespace) -> int:
     _common.check_data_path(args.data)
 
     # The engine is imported once the cheap checks have passed: a typo fails at once.
-    from planning.access.analysis import analyze
     from planning.output import export, report
     from planning.settings import Settings
 
@@ -92,9 +101,9 @@ def run(args: argparse.Namespace) -> int:
     categories = list(args.category) if args.category else None
     if categories and args.site_category and args.site_category not in categories:
         categories.append(args.site_category)
-    settings = Settings(profile=args.profile, **_common.rings_settings(args.rings))
-    analysis = analyze(dataset, settings, categories=categories,
-                       targets=args.targets)
+    settings = Settings(profile=args.profile, **_common.rings_settings(args.rings), **group_settings(args))
+    analysis = analyze_from_args(args, dataset, settings, categories=categories,
+                                 targets=args.targets)
     siting = None
     if args.site_category is not None:
         from planning.siting import recommend_sites
@@ -104,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
 
     if fmt == "html":
         _, _, message = report.write_analysis_report(analysis, out, siting=siting, crs=crs,
-                                                     lang=lang, pdf=not args.no_pdf)
+                                                     lang=lang, pdf=not args.no_pdf, paper=paper)
         written = []
     else:
         if fmt == "kml" and out.suffix.lower() == ".kmz":

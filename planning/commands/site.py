@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from geo._errors import DataError
 from planning.choices import CANDIDATE_CHOICES, DEFAULT_GENERATED, DEFAULT_PERSONS_PER_M2, DEFAULT_TIME_LIMIT_S, MODELS
 from planning.commands import _common
+from planning.commands._groups import add_group_arguments, group_settings
 
 if TYPE_CHECKING:
     from planning.siting import SitingResult
@@ -51,6 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=None, help="folder for sites.gpkg and the CSV tables")
     parser.add_argument("--scenario", default=None, help="also save the sites as scenario NAME (needs --out)")
     _common.add_json_option(parser)
+    add_group_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -86,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
     from planning.siting import recommend_sites
 
     dataset = _common.load(args)
-    settings = Settings(profile=args.profile)
+    settings = Settings(profile=args.profile, **group_settings(args))
     analysis = analyze(dataset, settings)
     result = recommend_sites(
         dataset, analysis, category=category, model=model, new_sites=args.new_sites,

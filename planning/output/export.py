@@ -1,5 +1,5 @@
-"""Planning overlays for desktop GIS, Google Earth and Excel: GeoPackage, Shapefile, GeoJSON,
-KML/KMZ, CSV and XLSX.
+"""Planning overlays for desktop GIS, Google Earth and Excel: GeoPackage, File Geodatabase,
+Shapefile, GeoJSON, KML/KMZ, CSV and XLSX.
 
 The writers take plain layers (``dict[str, GeoDataFrame]`` in any CRS) and tables
 (``dict[str, DataFrame]``), so they work on any result; :func:`export_analysis` feeds them an
@@ -7,7 +7,8 @@ The writers take plain layers (``dict[str, GeoDataFrame]`` in any CRS) and table
 through :mod:`planning.output.layers`, and the ``html`` format to :mod:`planning.output.report`.
 Every file says which coordinate system it uses, and every save goes through
 :mod:`planning.output.files` (a temporary file in the target folder, then replacing the old
-one), so a failed export never destroys it. KML/KMZ is written by :mod:`planning.output.kml`.
+one), so a failed export never destroys it. KML/KMZ is written by :mod:`planning.output.kml`,
+the File Geodatabase by :mod:`planning.output.fgdb`.
 
 Examples
 --------
@@ -39,7 +40,16 @@ import pyogrio
 from geo._errors import DataError
 from planning.choices import ENCODINGS, FORMATS, OUTPUT_CRS
 from planning.output import _shapefile, report
-from planning.output.files import csv_bytes, geometry_type, is_formula_like, plain, replacing, write_geopackage
+from planning.output.fgdb import write_fgdb
+from planning.output.files import (
+    csv_bytes,
+    geometry_type,
+    is_formula_like,
+    plain,
+    replacing,
+    table_frame,
+    write_geopackage,
+)
 from planning.output.kml import kml_document, write_kml
 from planning.output.layers import (
     OutputCRS,
@@ -49,17 +59,9 @@ from planning.output.layers import (
     output_crs,
     to_output_crs,
 )
-from planning.output.styles import qml_categories, qml_coverage
-from planning.texts import (
-    EXPORT_TEXT,
-    LAYER_TITLES,
-    TABLE_TITLES,
-    Language,
-    both,
-    column_label,
-    column_labels,
-    note_text,
-)
+from planning.output.readable import readable
+from planning.output.styles import first_view, layer_qml
+from planning.texts import EXPORT_TEXT, LAYER_TITLES, TABLE_TITLES, Language, both, column_label, column_labels
 
 if TYPE_CHECKING:
     from planning.access.analysis import Analysis
@@ -94,11 +96,7 @@ def _check_names(names: list[str], *, file: Path) -> None:
 
 def _table_frame(table: pd.DataFrame) -> pd.DataFrame:
     """A table with its (named) index as the first column."""
-    frame = pd.DataFrame(table)
-    if frame.index.name is not None or not isinstance(frame.index, pd.RangeIndex):
-        name = frame.index.name or "id"
-        frame = frame.reset_index(names=name if name not in frame.columns else f"{name}_index")
-    return plain(frame)
+    return table_frame(table)
 
 
 def _description(name: str, info: OutputCRS, *, kind: str = "layer") -> str:
@@ -138,13 +136,9 @@ def _labelled(frame: pd.DataFrame, headers: str, labels: Labels | None = None) -
         return frame
     if headers not in ("zh", "en"):
         raise DataError(f"unknown header language '{headers}'", fix="use zh, en or key")
-    out = frame.copy()
-    yes, no = ("是", "否") if headers == "zh" else ("yes", "no")
-    for column in out.columns:
-        if pd.api.types.is_bool_dtype(out[column]):
-            out[column] = out[column].map({True: yes, False: no})
-    if "note" in out.columns:
-        out["note"] = out["note"].map(lambda v: note_text(v, headers) if isinstance(v, str) else v)
+    # Codes in words, counts whole, shares to one decimal; indicator keys by their names.
+    names = {k: pair[0] if headers == "zh" else pair[1] for k, pair in (labels or {}).items()}
+    out = readable(frame, headers, indicators=names, ratios=False)
     labels = [_label(c, headers, labels) for c in out.columns]
     # Two columns with one label (e.g. unknown names) keep their key to stay distinct.
     counts = pd.Series(labels).value_counts()
@@ -170,36 +164,26 @@ def _field_labels_table(layers: Mapping[str, pd.DataFrame],
 # GeoPackage
 
 
-def _coverage_field(gdf: gpd.GeoDataFrame) -> str | None:
-    if "complete_circle_pct" in gdf.columns:
-        return "complete_circle_pct"
-    for column in gdf.columns:
-        if str(column).startswith("coverage_pct"):
-            return str(column)
-    return None
-
-
 def layer_styles(layers: Mapping[str, gpd.GeoDataFrame]) -> pd.DataFrame:
-    """Rows of a GeoPackage ``layer_styles`` table (the QGIS convention) for the result layers."""
+    """Rows of a GeoPackage ``layer_styles`` table (the QGIS convention): a style for every
+    layer, so that the first view in QGIS is readable (see :func:`planning.output.styles.layer_qml`)."""
     rows = []
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    communities = layers.get("communities")
+    view = first_view(communities) if communities is not None else (None, None)
+    titles = {"coverage": "style_coverage", "categories": "style_categories",
+              "circle": "style_circle", "single": "style_single"}
     for name, gdf in layers.items():
-        qml = None
-        if name == "communities":
-            field = _coverage_field(gdf)
-            qml = qml_coverage(field) if field else None
-            title = both(EXPORT_TEXT, "style_coverage")
-        elif "category" in gdf.columns and len(gdf):
-            values = [str(v) for v in pd.unique(gdf["category"].dropna())]
-            kind = "marker" if geometry_type(gdf, name, file=Path(name)) in (
-                "Point", "MultiPoint") else "fill"
-            qml = qml_categories("category", values, kind=kind)
-            title = both(EXPORT_TEXT, "style_categories")
-        if qml is None:
+        family = geometry_type(gdf, name, file=Path(name)).removeprefix("Multi")
+        kind = {"Point": "marker", "Polygon": "fill"}.get(family, "line")
+        styled = layer_qml(name, gdf, kind=kind, view=view)
+        if styled is None:
             continue
+        qml, shows = styled
         rows.append({"f_table_catalog": "", "f_table_schema": "", "f_table_name": name,
                      "f_geometry_column": "geom", "styleName": name, "styleQML": qml,
-                     "styleSLD": "", "useAsDefault": True, "description": title,
+                     "styleSLD": "", "useAsDefault": True,
+                     "description": both(EXPORT_TEXT, titles[shows]),
                      "owner": "", "ui": "", "update_time": now})
     return pd.DataFrame(rows, columns=["f_table_catalog", "f_table_schema", "f_table_name",
                                        "f_geometry_column", "styleName", "styleQML",
@@ -562,6 +546,10 @@ def export_layers(layers: Mapping[str, gpd.GeoDataFrame], tables: Mapping[str, p
     fmt = str(fmt).lower()
     if fmt == "gpkg":
         return write_gpkg(layers, out, tables=tables, crs=crs, about=about, labels=labels)
+    if fmt == "fgdb":
+        # Aliases and values in the header language; "key" keeps the codes (aliases in Chinese).
+        return write_fgdb(layers, out, tables=tables, crs=crs, lang=headers if headers in (
+            "zh", "en") else "zh", codes=headers == "key", about=about, labels=labels)
     if fmt == "shp":
         return write_shapefile_zip(layers, out, tables=tables, crs=crs, encoding=encoding,
                                    about=about)
@@ -590,7 +578,7 @@ def export_analysis(analysis: Analysis, *, fmt: str, out: str | os.PathLike[str]
     Parameters
     ----------
     analysis : planning.access.analysis.Analysis
-    fmt : {"gpkg", "shp", "geojson", "kml", "kmz", "csv", "xlsx", "html"}
+    fmt : {"gpkg", "fgdb", "shp", "geojson", "kml", "kmz", "csv", "xlsx", "html"}
     out : path
         File to write (for ``html`` a PDF is written beside it when Chromium is installed).
     crs, encoding, headers, layer, table

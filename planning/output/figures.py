@@ -46,6 +46,8 @@ _CJK_FILE_HINTS = ("notosanscjk", "sourcehansans", "wqy", "msyh", "simhei", "pin
                    "notosanssc", "droidsansfallback")
 # Residents outside the circle: dark, so that they show on every coverage class colour.
 _OUTSIDE = "#1a1a1a"
+# Facilities of a category the taxonomy does not know.
+_OTHER_FACILITY = "#333333"
 _t = report_text
 
 
@@ -157,7 +159,7 @@ def _coverage_map(ax: Axes, communities: gpd.GeoDataFrame, column: str | None,
             ax.scatter(pts.geometry.x, pts.geometry.y, s=size, c=_OUTSIDE, alpha=0.55,
                        linewidths=0, zorder=3)
     if facilities is not None and len(facilities):
-        colours = [CATEGORIES[c].color if c in CATEGORIES else "#333333"
+        colours = [CATEGORIES[c].color if c in CATEGORIES else _OTHER_FACILITY
                    for c in facilities.get("category", pd.Series("", index=facilities.index))]
         ax.scatter(facilities.geometry.x, facilities.geometry.y, s=14, c=colours,
                    edgecolors="black", linewidths=0.4, zorder=4)
@@ -172,7 +174,17 @@ def _coverage_map(ax: Axes, communities: gpd.GeoDataFrame, column: str | None,
     ax.set_axis_off()
 
 
-def _legend(fig: Figure, lang: Language, *, facilities: bool, sites: bool) -> None:
+def _drawn_categories(facilities: gpd.GeoDataFrame | None) -> list[str]:
+    """Categories of the facilities a map draws, in taxonomy order (each has its own colour)."""
+    if facilities is None or not len(facilities) or "category" not in facilities:
+        return []
+    present = set(facilities["category"].astype(str))
+    return [c for c in CATEGORIES if c in present] + sorted(present - set(CATEGORIES))
+
+
+def _legend(fig: Figure, lang: Language, *, facilities: list[str], sites: bool) -> None:
+    """Coverage classes, residents outside, then one marker per facility category drawn, in the
+    colour the map draws it with (never one grey symbol for many colours)."""
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
@@ -181,9 +193,11 @@ def _legend(fig: Figure, lang: Language, *, facilities: bool, sites: bool) -> No
     handles.append(Patch(facecolor="#d9d9d9", edgecolor="#555555", label=_t("no_data", lang)))
     handles.append(Line2D([], [], marker="o", linestyle="", color=_OUTSIDE, alpha=0.55,
                           label=_t("legend_outside", lang)))
-    if facilities:
-        handles.append(Line2D([], [], marker="o", linestyle="", markerfacecolor="#999999",
-                              markeredgecolor="black", label=_t("legend_facilities", lang)))
+    for key in facilities:
+        colour = CATEGORIES[key].color if key in CATEGORIES else _OTHER_FACILITY
+        handles.append(Line2D([], [], marker="o", linestyle="", markerfacecolor=colour,
+                              markeredgecolor="black", markeredgewidth=0.4,
+                              label=_label(key, lang) if key in CATEGORIES else key))
     if sites:
         handles.append(Line2D([], [], marker="*", linestyle="", color="#6a3d9a", markersize=12,
                               label=_t("legend_sites", lang)))
@@ -211,7 +225,7 @@ def overview_map(content: FigureContent, *, lang: Language) -> str:
         _coverage_map(ax, communities, "complete_circle_pct", outside, facilities, sites)
         _scale_bar(ax)
         ax.set_title(_t("map_overall", lang), fontsize=11)
-        _legend(fig, lang, facilities=facilities is not None and len(facilities) > 0,
+        _legend(fig, lang, facilities=_drawn_categories(facilities),
                 sites=sites is not None and len(sites) > 0)
         return _png(fig)
 
@@ -241,7 +255,8 @@ def category_maps(content: FigureContent, *, lang: Language, max_categories: int
             ax.set_title(_label(cat, lang), fontsize=9)
         for ax in axes[len(cats):]:
             ax.set_axis_off()
-        _legend(fig, lang, facilities=True, sites=False)
+        drawn = [c for c in _drawn_categories(facilities) if c in cats]
+        _legend(fig, lang, facilities=drawn, sites=False)
         return _png(fig)
 
 
@@ -280,7 +295,7 @@ def sites_map(content: FigureContent, *, lang: Language) -> str | None:
         _scale_bar(ax)
         title = _t("map_sites", lang)
         ax.set_title(f"{title}: {_label(category, lang)}" if category else title, fontsize=11)
-        _legend(fig, lang, facilities=True, sites=True)
+        _legend(fig, lang, facilities=_drawn_categories(facilities), sites=True)
         return _png(fig)
 
 

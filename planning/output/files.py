@@ -187,6 +187,15 @@ def _cell_text(value: Any) -> Any:
     return value
 
 
+def table_frame(table: pd.DataFrame) -> pd.DataFrame:
+    """A table with its (named) index as the first column, :func:`plain`."""
+    frame = pd.DataFrame(table)
+    if frame.index.name is not None or not isinstance(frame.index, pd.RangeIndex):
+        name = frame.index.name or "id"
+        frame = frame.reset_index(names=name if name not in frame.columns else f"{name}_index")
+    return plain(frame)
+
+
 def plain(frame: pd.DataFrame) -> pd.DataFrame:
     """Columns every file format can store: no lists, no categoricals, no infinities.
 

@@ -202,9 +202,17 @@ def analysis_layers(analysis: Analysis, *, siting: Any = None,
 
 
 def analysis_labels(analysis: Analysis) -> dict[str, tuple[str, str]]:
-    """Headers that depend on the data: each ``e2sfca_<category>`` column names its supply."""
+    """Headers that depend on the data: each ``e2sfca_<category>`` column names its supply, each
+    indicator column of the community table (and each key in ``missed_targets``) is the
+    indicator's name from the targets."""
     supply = getattr(analysis, "e2sfca_supply", {}) or {}
-    return {columns.e2sfca(cat): e2sfca_labels(cat, kind) for cat, kind in supply.items()}
+    labels = {columns.e2sfca(cat): e2sfca_labels(cat, kind) for cat, kind in supply.items()}
+    table = getattr(analysis, "indicators", None)
+    if table is not None and {"name", "name_zh", "name_en"} <= set(table.columns):
+        for key, zh, en in zip(table["name"].astype(str), table["name_zh"].astype(str),
+                               table["name_en"].astype(str)):
+            labels.setdefault(key, (zh, en))
+    return labels
 
 
 def analysis_about(analysis: Analysis, *, lang: Language = "zh") -> dict[str, str]:

@@ -20,12 +20,14 @@ Examples
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import rasterio
 from rasterio.crs import CRS as RasterCRS
+from rasterio.errors import NotGeoreferencedWarning
 from rasterio.transform import Affine
 from rasterio.warp import Resampling, calculate_default_transform, reproject
 
@@ -35,6 +37,21 @@ from planning.output.export import output_crs
 
 #: Value of cells outside the study area or without a reachable facility.
 NODATA = -9999.0
+
+
+
+def warp_nearest(source: np.ndarray, destination: np.ndarray, src_transform: Affine, src_crs: RasterCRS,
+                 dst_transform: Affine, dst_crs: RasterCRS, *, nodata: float) -> None:
+    """Resample ``source`` into ``destination`` (nearest cell), both arrays with explicit georeference.
+
+    GDAL's in-memory datasets that rasterio builds around the two arrays are georeferenced only
+    after they are created, and rasterio warns "no geotransform" in between, at random; both
+    transforms are given here, so that warning says nothing and is not passed on.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        reproject(source, destination, src_transform=src_transform, src_crs=src_crs, dst_transform=dst_transform,
+                  dst_crs=dst_crs, src_nodata=nodata, dst_nodata=nodata, resampling=Resampling.nearest)
 
 
 def write_surfaces(analysis: Analysis, folder: str | os.PathLike[str], *, crs: str | None = None,
@@ -71,8 +88,7 @@ def write_surfaces(analysis: Analysis, folder: str | os.PathLike[str], *, crs: s
             transform, width, height = calculate_default_transform(
                 src_crs, dst_crs, grid.width, grid.height, left=west, bottom=south, right=east, top=north)
             array = np.full((height, width), NODATA, dtype=np.float32)
-            reproject(data, array, src_transform=grid.transform, src_crs=src_crs, dst_transform=transform,
-                      dst_crs=dst_crs, src_nodata=NODATA, dst_nodata=NODATA, resampling=Resampling.nearest)
+            warp_nearest(data, array, grid.transform, src_crs, transform, dst_crs, nodata=NODATA)
             if info.key == "gcj02":
                 transform = _gcj02_shifted(transform, width, height)
         path = out / f"{category}.tif"

@@ -33,6 +33,7 @@ import pandas as pd
 from geo._errors import DataError
 from geo.taxonomy import label as _label
 from planning import columns
+from planning.output._report_tables import MARGIN_SIDE_MM, MARGIN_TOP_MM, PAPERS, max_columns, scenario_tables
 from planning.output.figures import (
     category_maps,
     cjk_fonts,
@@ -45,17 +46,20 @@ from planning.output.figures import (
 )
 from planning.output.files import replacing, write_text
 from planning.output.layers import analysis_about, analysis_layers, output_crs
-from planning.output.styles import planner_number
+from planning.output.readable import LONLAT_COLUMNS, indicator_names, readable
 from planning.texts import (
     E2SFCA_SUPPLY,
     SCOPES,
     SETTING_LABELS,
+    SETTING_VALUES,
     Language,
     column_label,
     e2sfca_labels,
     note_text,
     report_text,
     say,
+    solver_text,
+    value_label,
 )
 
 if TYPE_CHECKING:
@@ -112,6 +116,10 @@ class ReportContent:
     e2sfca_supply : dict of str to str
         Supply of each category's ``e2sfca_<category>`` column (``floor_area_m2``,
         ``capacity`` or ``count``), when the community table has them.
+    targets_note : str
+        Which plan the targets come from, and plainly when it is another city's.
+    paper : {"A4", "A3"}
+        Paper the report prints on.
     """
 
     title: str
@@ -128,6 +136,8 @@ class ReportContent:
     siting_summary: dict[str, str] = field(default_factory=dict)
     siting_category: str = ""
     e2sfca_supply: dict[str, str] = field(default_factory=dict)
+    targets_note: str = ""
+    paper: str = "A4"
 
 
 def report_content(analysis: Analysis, *, siting: Any = None,
@@ -145,10 +155,12 @@ def report_content(analysis: Analysis, *, siting: Any = None,
     if siting is not None:
         total = max(int(getattr(siting, "total_population", 0) or 0), 1)
         before, after = int(siting.covered_before), int(siting.covered_after)
+        gap = getattr(siting, "gap_pct", None)
         siting_summary = {
             _t("site.category", lang): _label(str(siting.category), lang),
-            _t("site.model", lang): str(siting.model),
-            _t("site.solver", lang): f"{siting.solver} (gap {float(siting.gap_pct):.2f} %)",
+            _t("site.model", lang): str(value_label("model", str(siting.model), lang)),
+            _t("site.solver", lang): solver_text(str(siting.solver),
+                                                 None if gap is None else float(gap), lang),
             _t("site.new", lang): str(len(siting.sites)),
             _t("site.before", lang): f"{before:,} ({100 * before / total:.1f} %)",
             _t("site.after", lang): f"{after:,} ({100 * after / total:.1f} %)",
@@ -168,6 +180,8 @@ def report_content(analysis: Analysis, *, siting: Any = None,
         siting_summary=siting_summary,
         siting_category=str(siting.category) if siting is not None else "",
         e2sfca_supply=dict(getattr(analysis, "e2sfca_supply", {}) or {}),
+        targets_note=(analysis.targets.notice(analysis.dataset, lang)
+                      if getattr(analysis, "targets", None) is not None else ""),
     )
 
 
@@ -195,8 +209,12 @@ def _fmt(value: Any, *, digits: int = 1) -> str:
 
 def _table_html(frame: pd.DataFrame, *, lang: Language, classes: str = "",
                 row_class: Sequence[str] | None = None, labels: Mapping[str, str] | None = None,
-                ) -> str:
+                words: bool = True, names: Mapping[str, str] | None = None) -> str:
+    """An HTML table; ``words`` shows codes in words and numbers rounded as a planner writes
+    them (:func:`planning.output.readable.readable`, ``names`` naming indicator keys)."""
     labels = labels or {}
+    if words:
+        frame = readable(frame, lang, indicators=names)
     head = "".join(f"<th>{html.escape(labels.get(str(c), column_label(str(c), lang)))}</th>"
                    for c in frame.columns)
     body = []
@@ -207,7 +225,7 @@ def _table_html(frame: pd.DataFrame, *, lang: Language, classes: str = "",
             value = row[c]
             numeric = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
                 value, (bool, np.bool_))
-            text = html.escape(_fmt(value))
+            text = html.escape(_fmt(value, digits=6 if str(c) in LONLAT_COLUMNS else 1))
             cells.append(f'<td class="num">{text}</td>' if numeric else f"<td>{text}</td>")
         body.append(f"<tr{cls}>{''.join(cells)}</tr>")
     return (f'<table class="{classes}"><thead><tr>{head}</tr></thead>'
@@ -229,7 +247,7 @@ def _short_list(value: Any, *, lang: Language, shown: int = 8,
     items = [(names or {}).get(v, v) for v in items]
     if not items:
         return ""
-    head = "、".join(items[:shown]) + ("…" if len(items) > shown else "")
+    head = "、".join(items[:shown]) + ("…" if len(items) > shown else "")  # the rest: exports
     return _t("list", lang, n=len(items), items=head)
 
 
@@ -257,11 +275,11 @@ def _indicator_html(indicators: pd.DataFrame, *, lang: Language) -> tuple[str, i
                   if "scope" in frame else ""),
         "value": frame["value"] if "value" in frame else np.nan,
         "target": frame["target"] if "target" in frame else np.nan,
-        "unit": frame["unit"] if "unit" in frame else "",
+        "unit": frame["unit"].map(lambda v: value_label("unit", v, lang)) if "unit" in frame else "",
         "pass": shown,
     })
     if missing is not None:
-        out["communities_missing"] = missing.map(lambda v: _short_list(v, lang=lang))
+        out["communities_missing"] = missing.map(lambda v: _short_list(v, lang=lang, shown=5))
     if "note" in frame:
         # Engine notes in the report's language (their Chinese text is in planning.texts).
         out["note"] = frame["note"].map(lambda v: note_text(v, lang) if isinstance(v, str) else v)
@@ -269,7 +287,7 @@ def _indicator_html(indicators: pd.DataFrame, *, lang: Language) -> tuple[str, i
     n_pass = status.count("pass")
     n_judged = n_pass + status.count("fail")
     return _table_html(out, lang=lang, classes="indicators", row_class=status,
-                       labels=labels), n_pass, n_judged
+                       labels=labels, words=False), n_pass, n_judged
 
 
 def _e2sfca_shown(content: ReportContent, most: int = 3) -> list[str]:
@@ -305,9 +323,12 @@ def _img(b64: str | None, alt: str) -> str:
 
 
 _CSS = """
-@page { size: A4; margin: 14mm 12mm; }
+@page { size: %(paper)s portrait; margin: %(top)smm %(side)smm; }
+@page wide { size: %(paper)s landscape; margin: %(top)smm %(side)smm; }
+section.wide { page: wide; }
 body { font-family: %(fonts)s; color: #222; margin: 0 auto; max-width: 1000px; padding: 16px;
        line-height: 1.5; font-size: 14px; box-sizing: border-box; }
+@media print { body { max-width: none; padding: 0; } }
 h1 { font-size: 24px; margin: 0 0 4px; }
 h2 { font-size: 18px; border-bottom: 2px solid #2c7fb8; padding-bottom: 3px; margin-top: 28px;
      break-after: avoid; page-break-after: avoid; }
@@ -317,14 +338,17 @@ h3 { font-size: 15px; break-after: avoid; }
 .cards { display: flex; flex-wrap: wrap; gap: 10px; margin: 10px 0; }
 .card { border: 1px solid #ccc; border-radius: 6px; padding: 8px 12px; min-width: 150px; }
 .card b { display: block; font-size: 20px; }
-table { border-collapse: collapse; width: 100%%; margin: 8px 0; font-size: 12px; }
+table { border-collapse: collapse; width: 100%%; max-width: 100%%; margin: 8px 0;
+        font-size: 12px; }
+thead { display: table-header-group; }
 th, td { border: 1px solid #bbb; padding: 3px 6px; text-align: left; vertical-align: top;
          overflow-wrap: break-word; }
 th { background: #eef3f8; }
 td.num { text-align: right; white-space: nowrap; }
 tr { break-inside: avoid; page-break-inside: avoid; }
 table.indicators td:first-child { min-width: 11em; }
-table.indicators td:nth-child(6) { white-space: nowrap; }
+table.indicators td:nth-child(2), table.indicators td:nth-child(6) { white-space: nowrap; }
+table.indicators td:nth-child(7) { min-width: 10em; }
 tr.pass td { background: #e5f5e0; }
 tr.fail td { background: #fde0dd; }
 tr.nodata td { background: #f4f4f4; color: #666; }
@@ -333,16 +357,39 @@ figure img { max-width: 100%%; height: auto; }
 figcaption { font-size: 12px; color: #555; }
 ul.plain { padding-left: 18px; }
 .note { color: #555; font-size: 12px; }
+.targets { border-left: 4px solid #2c7fb8; padding: 4px 10px; background: #f3f8fc; }
+.targets.other { border-left-color: #d7301f; background: #fff3ee; }
 """
 
 
-def render_report(content: ReportContent, *, lang: Language = "zh") -> str:
+def _scenario_html(table: pd.DataFrame, *, lang: Language) -> str:
+    """The scenario comparison as it prints: coverage by category under each scenario, and the
+    communities each scenario changes most (the full table is in the XLSX export)."""
+    by_category, changed = scenario_tables(table)
+    esc = html.escape
+    parts = []
+    if changed is not None:
+        parts.append(f"<h3>{esc(_t('scenario.by_category', lang))}</h3>")
+    shown = by_category.iloc[:, :max_columns()]
+    parts.append(_table_html(shown, lang=lang, classes="scenarios"))
+    if changed is not None and len(changed):
+        parts.append(f"<h3>{esc(_t('scenario.communities', lang))}</h3>")
+        parts.append(f'<p class="note">{esc(_t("scenario.top", lang, n=len(changed)))}</p>')
+        parts.append(_table_html(changed.iloc[:, :max_columns()], lang=lang,
+                                 classes="scenarios"))
+    return "".join(parts)
+
+
+def render_report(content: ReportContent, *, lang: Language = "zh", paper: str | None = None) -> str:
     """The report as one self-contained HTML document (images embedded, no external links).
 
     Parameters
     ----------
     content : ReportContent
     lang : {"zh", "en"}
+    paper : {"A4", "A3"}, optional
+        Paper it prints on (``@page`` size; default ``content.paper``): portrait, the community
+        table on a landscape page; every table holds the columns that fit across it.
 
     Returns
     -------
@@ -350,6 +397,9 @@ def render_report(content: ReportContent, *, lang: Language = "zh") -> str:
     """
     if lang not in ("zh", "en"):
         raise DataError(f"unknown report language '{lang}'", fix="use zh or en")
+    paper = paper or content.paper
+    if paper not in PAPERS:
+        raise DataError(f"unknown paper size '{paper}'", fix=f"use one of {', '.join(PAPERS)}")
     chart_lang: Language = lang if (lang == "en" or cjk_fonts()) else "en"
     layers, tables = content.layers, content.tables
     for needed in ("communities", "demand"):
@@ -387,9 +437,13 @@ def render_report(content: ReportContent, *, lang: Language = "zh") -> str:
     parts.append(f"<h2>{esc(_t('summary', lang))}</h2><div class='cards'>" + "".join(
         f"<div class='card'>{esc(k)}<b>{esc(v)}</b></div>" for k, v in cards) + "</div>")
 
-    # 2. Indicators
+    # 2. Indicators, and whose targets they are judged against
     if indicators_html:
-        parts.append(f"<h2>{esc(_t('indicators', lang))}</h2>{indicators_html}")
+        parts.append(f"<h2>{esc(_t('indicators', lang))}</h2>")
+        if content.targets_note:
+            other = " other" if content.targets_note.startswith(("注意", "Note")) else ""
+            parts.append(f'<p class="targets{other}">{esc(content.targets_note)}</p>')
+        parts.append(indicators_html)
 
     # 3. Coverage gap maps
     parts.append(f"<h2>{esc(_t('gaps', lang))}</h2>")
@@ -441,43 +495,42 @@ def render_report(content: ReportContent, *, lang: Language = "zh") -> str:
             parts.append(f"<h3>{esc(_t('before_after', lang))}</h3>")
             parts.append(_table_html(changed.reset_index(), lang=lang))
 
-    # 7. Scenario comparison
+    # 7. Scenario comparison (what changes; the full table is in the XLSX export)
     if "scenario_comparison" in tables:
         parts.append(f"<h2>{esc(_t('scenarios', lang))}</h2>")
-        parts.append(_table_html(tables["scenario_comparison"].reset_index(), lang=lang))
+        parts.append(_scenario_html(tables["scenario_comparison"], lang=lang))
 
     # 8. Communities (the worst first; the full table is in the exports)
     if "community_table" in tables:
         table = tables["community_table"].copy()
-        n = min(len(table), 100)
+        n = min(len(table), 50)
         if "complete_circle_pct" in table:
             table = table.sort_values("complete_circle_pct", na_position="last", kind="stable")
-        # Per-category columns fit an A4 page for a few categories; the exports have them all.
-        per_category = ([columns.coverage_pct(c) for c in content.categories]
-                        if len(content.categories) <= 6 else [])
-        supply = [columns.e2sfca(c) for c in _e2sfca_shown(content) if columns.e2sfca(c) in table]
-        keep = [c for c in ("name", "kind", "population", "households", "circle_minutes",
-                            *per_category, "complete_circle_pct",
-                            "floor_area_per_100_households", *supply, "missed_targets")
+        # As many per-category columns as fit a landscape page; the exports have them all.
+        base = [c for c in ("name", "kind", "population", "households", "circle_minutes")
                 if c in table]
+        tail = [c for c in ("complete_circle_pct", "floor_area_per_100_households") if c in table]
+        supply = [columns.e2sfca(c) for c in _e2sfca_shown(content) if columns.e2sfca(c) in table]
+        room = max_columns(paper, landscape=True) - 1 - len(base) - len(tail) - len(supply) - (
+            "missed_targets" in table)
+        per_category = [columns.coverage_pct(c) for c in content.categories
+                        if columns.coverage_pct(c) in table]
+        per_category = per_category if len(per_category) <= room else []
+        keep = [*base, *per_category, *tail, *supply,
+                *(["missed_targets"] if "missed_targets" in table else [])]
         shown = table[keep].head(n).reset_index()
-        for column in supply:
-            shown[column] = shown[column].map(planner_number).astype(object)
+        names = indicator_names(tables.get("indicators"), lang)
         if "missed_targets" in shown:
-            indicators = tables.get("indicators")
-            label_col = "name_zh" if lang == "zh" else "name_en"
-            names = (dict(zip(indicators["name"].astype(str), indicators[label_col].astype(str)))
-                     if indicators is not None and {"name", label_col} <= set(indicators.columns)
-                     else {})
             shown["missed_targets"] = shown["missed_targets"].map(
                 lambda v: _short_list(v, lang=lang, shown=3, names=names))
-        parts.append(f"<h2>{esc(_t('communities', lang))}</h2>")
+        parts.append(f'<section class="wide"><h2>{esc(_t("communities", lang))}</h2>')
         parts.append(f'<p class="note">{esc(_t("worst", lang, n=n))}</p>')
         if supply:
             parts.append(f'<p class="note">{esc(_e2sfca_reading(content, supply, lang))}</p>')
         headers = _e2sfca_labels(content)
         parts.append(_table_html(shown, lang=lang, classes="communities", labels={
             c: say(headers, c, lang) for c in supply if c in headers}))
+        parts.append("</section>")
 
     # 9. Sources and settings
     parts.append(f"<h2>{esc(_t('sources', lang))}</h2>")
@@ -492,14 +545,19 @@ def render_report(content: ReportContent, *, lang: Language = "zh") -> str:
     settings = dict(content.settings)
     for kind, minutes in content.circle_minutes.items():
         settings.setdefault(f"{kind}_circle_minutes", f"{minutes:g}")
+    yes_no = {"True": value_label("pass", True, lang), "False": value_label("pass", False, lang)}
     rows = pd.DataFrame({
         "label": [say(SETTING_LABELS, k, lang) if k in SETTING_LABELS else k for k in settings],
-        "key": list(settings), "value": list(settings.values())})
+        "key": list(settings),
+        # Modes and profiles in words, yes/no for switches.
+        "value": [value_label(SETTING_VALUES[k], v, lang) if k in SETTING_VALUES
+                  else yes_no.get(str(v), v) for k, v in settings.items()]})
     parts.append(f"<h3>{esc(_t('settings', lang))}</h3>")
     parts.append(_table_html(rows, lang=lang, labels={
         "label": _t("setting", lang), "key": "", "value": ""}))
 
-    css = _CSS % {"fonts": _CSS_FONTS}
+    css = _CSS % {"fonts": _CSS_FONTS, "paper": PAPERS[paper].css, "top": f"{MARGIN_TOP_MM:g}",
+                  "side": f"{MARGIN_SIDE_MM:g}"}
     html_lang = "zh-CN" if lang == "zh" else "en"
     return (f"<!DOCTYPE html>\n<html lang=\"{html_lang}\"><head><meta charset=\"utf-8\">"
             f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
@@ -593,15 +651,17 @@ def write_report(content: ReportContent, out: str | os.PathLike[str], *,
 def write_analysis_report(analysis: Analysis, out: str | os.PathLike[str], *,
                           siting: Any = None, scenario_comparison: Any = None,
                           crs: str | None = None, lang: Language = "zh", pdf: bool = True,
-                          ) -> tuple[Path, Path | None, str]:
+                          paper: str = "A4") -> tuple[Path, Path | None, str]:
     """:func:`write_report` for an analysis (and optional siting result / scenario comparison).
 
     ``crs`` names the coordinate system of the overlays exported with the report
     (see :data:`planning.choices.OUTPUT_CRS`); its note goes into the settings section.
+    ``paper`` is the paper size it prints on (:data:`planning.choices.PAPERS`).
     """
     crs_note = ""
     if crs:
         crs_note = output_crs(crs, {"communities": analysis.dataset.communities}).note
     content = report_content(analysis, siting=siting, scenario_comparison=scenario_comparison,
                              crs_note=crs_note, lang=lang)
+    content.paper = str(paper).upper()
     return write_report(content, out, lang=lang, pdf=pdf)

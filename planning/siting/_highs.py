@@ -64,6 +64,8 @@ class _HighsOutcome:
     bound: float | None
     #: HiGHS stopped (or was left) because the time was up.
     timed_out: bool = False
+    #: LP relaxation: the row duals of the optimal solution (for bounds and fixing).
+    row_dual: np.ndarray | None = None
 
 
 @dataclass
@@ -124,19 +126,29 @@ def wait_for_runs_left() -> None:
         thread.join()
 
 
-def _highs(model: _Milp, *, until: float, start: np.ndarray | None, relax: bool) -> _HighsOutcome:
+def _highs(model: _Milp, *, until: float, start: np.ndarray | None, relax: bool,
+           deadline: Deadline | None = None,
+           on_report: Callable[[float | None, float | None], None] | None = None) -> _HighsOutcome:
     """Solve ``model`` (its LP relaxation when ``relax``) and report by ``until`` at the latest.
 
     Everything — passing the model, the run, reading the solution back — happens in a worker
-    thread; a MILP left running still gives the best solution and bound its callbacks saw.
+    thread; a MILP left running still gives the best solution and bound its callbacks saw. The
+    caller's thread waits in short steps, passing progress on (:meth:`Deadline.pulse`) and
+    giving up at once when the user stops (``deadline``'s stop flag, which also interrupts
+    HiGHS at its next check). ``on_report(objective, bound)`` hears of every improving MILP
+    solution and bound, on HiGHS's thread.
     """
     seen = _Incumbent()
     box: list[_HighsOutcome | BaseException] = []
     done = threading.Event()
 
+    def stop_now() -> bool:
+        return time.perf_counter() > until or (deadline is not None and deadline.stopped())
+
     def work() -> None:
         try:
-            box.append(_solve(model, until=until, start=start, relax=relax, seen=seen))
+            box.append(_solve(model, until=until, start=start, relax=relax, seen=seen, stop_now=stop_now,
+                              on_report=on_report))
         except BaseException as exc:  # handed to the caller, which raises it
             box.append(exc)
         finally:
@@ -144,17 +156,32 @@ def _highs(model: _Milp, *, until: float, start: np.ndarray | None, relax: bool)
 
     thread = threading.Thread(target=work, name="highs", daemon=True)
     thread.start()
-    wait = max(until - time.perf_counter(), 0.0) + GRACE_S
-    if done.wait(wait if np.isfinite(wait) else None):
-        if isinstance(box[0], BaseException):
-            raise box[0]
-        return box[0]
-    _LEFT_RUNNING.add(thread)
-    with seen.lock:
-        return _HighsOutcome(ABANDONED, False, seen.values, seen.objective, seen.bound, timed_out=True)
+    try:
+        while not done.is_set():
+            now = time.perf_counter()
+            stopped = deadline is not None and deadline.stopped()
+            if now > until + GRACE_S or stopped:
+                # A stopped run gets a moment to honour the interrupt and hand back its best.
+                if stopped and done.wait(GRACE_S):
+                    break
+                _LEFT_RUNNING.add(thread)
+                with seen.lock:
+                    return _HighsOutcome(ABANDONED, False, seen.values, seen.objective, seen.bound, timed_out=True)
+            done.wait(min(until + GRACE_S - now, 0.1) if np.isfinite(until) else 0.1)
+            if deadline is not None:
+                deadline.pulse()
+    except BaseException:
+        if not done.is_set():
+            _LEFT_RUNNING.add(thread)
+        raise
+    if isinstance(box[0], BaseException):
+        raise box[0]
+    return box[0]
 
 
-def _solve(model: _Milp, *, until: float, start: np.ndarray | None, relax: bool, seen: _Incumbent) -> _HighsOutcome:
+def _solve(model: _Milp, *, until: float, start: np.ndarray | None, relax: bool, seen: _Incumbent,
+           stop_now: Callable[[], bool],
+           on_report: Callable[[float | None, float | None], None] | None) -> _HighsOutcome:
     h = new_highs()
     left = until - time.perf_counter()
     h.setOptionValue("time_limit", float(min(max(0.95 * left - 0.02, 0.01), 1e9)))
@@ -188,8 +215,7 @@ def _solve(model: _Milp, *, until: float, start: np.ndarray | None, relax: bool,
         sol.col_value = np.asarray(start, dtype=np.float64).tolist()
         sol.value_valid = True
         h.setSolution(sol)
-    if not relax:
-        _watch(h, seen, until)
+    _watch(h, seen, stop_now, on_report, mip=not relax)
     h.run()
     reset = getattr(highspy.Highs, "resetThreadScheduler", None)
     if reset is not None:  # as highspy does after a solve in a thread of its own (a Windows deadlock)
@@ -201,36 +227,55 @@ def _solve(model: _Milp, *, until: float, start: np.ndarray | None, relax: bool,
     timed_out = status in (highspy.HighsModelStatus.kTimeLimit, highspy.HighsModelStatus.kInterrupt,
                            highspy.HighsModelStatus.kHighsInterrupt)
     has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
-    values = np.asarray(h.getSolution().col_value, dtype=np.float64) if has_solution else None
+    solution = h.getSolution()
+    values = np.asarray(solution.col_value, dtype=np.float64) if has_solution else None
     objective = float(info.objective_function_value) if has_solution else None
+    duals = None
     if relax:
         # An LP bound is only valid when the LP was solved to optimality.
         bound = objective if optimal else None
+        if optimal and solution.dual_valid:
+            duals = np.asarray(solution.row_dual, dtype=np.float64)
     else:
         raw = float(info.mip_dual_bound)
         bound = raw if np.isfinite(raw) else None
-    return _HighsOutcome(text, optimal, values, objective, bound, timed_out=timed_out)
+    return _HighsOutcome(text, optimal, values, objective, bound, timed_out=timed_out, row_dual=duals)
 
 
-def _watch(h: highspy.Highs, seen: _Incumbent, until: float) -> None:
-    """Keep the MILP's improving solutions and dual bound; interrupt it once ``until`` has passed."""
+def _watch(h: highspy.Highs, seen: _Incumbent, stop_now: Callable[[], bool],
+           on_report: Callable[[float | None, float | None], None] | None, *, mip: bool) -> None:
+    """Keep the MILP's improving solutions and dual bound; interrupt HiGHS once ``stop_now()``."""
 
     def improving(event: Any) -> None:
         out = event.data_out
         with seen.lock:
             seen.values = np.array(out.mip_solution, dtype=np.float64, copy=True)
             seen.objective = float(out.objective_function_value)
+        if on_report is not None:
+            on_report(seen.objective, seen.bound)
 
     def interrupt(event: Any) -> None:
         bound = float(event.data_out.mip_dual_bound)
         if np.isfinite(bound):
             with seen.lock:
+                fresh = seen.bound is None or bound != seen.bound
                 seen.bound = bound
-        if time.perf_counter() > until:
+            if fresh and on_report is not None:
+                on_report(seen.objective, bound)
+        if stop_now():
             event.interrupt()
 
-    h.cbMipImprovingSolution += improving
-    h.cbMipInterrupt += interrupt
+    def lp_interrupt(event: Any) -> None:
+        if stop_now():
+            event.interrupt()
+
+    if mip:
+        h.cbMipImprovingSolution += improving
+        h.cbMipInterrupt += interrupt
+    else:
+        # One interior-point iteration can take seconds on a city-size model: look at the
+        # clock (and the stop flag) after each one, not only where HiGHS looks at its own.
+        h.cbIpmInterrupt += lp_interrupt
 
 
 def _gap_pct(objective: float, bound: float, *, maximize: bool) -> float:
@@ -251,6 +296,20 @@ def _better(a: float, b: float, *, maximize: bool) -> bool:
     return a > b + 1e-9 if maximize else a < b - 1e-9
 
 
+@dataclass
+class _Narrowed:
+    """A smaller MILP that only looks for solutions better than the incumbent (fixed candidates out).
+
+    ``model`` is ``None`` when no better solution can exist (nothing left to choose, or the
+    fixings leave no feasible choice): the incumbent is then optimal.
+    """
+
+    model: _Milp | None
+    decode: Callable[[np.ndarray], tuple[np.ndarray, float]]
+    start: np.ndarray | None = None
+    why: str = ""
+
+
 def _finish(
     *,
     greedy_chosen: np.ndarray,
@@ -266,6 +325,8 @@ def _finish(
     make_start: Callable[[np.ndarray], np.ndarray] | None = None,
     heuristic: SolverKind = "greedy",
     bound_source: str = "trivial",
+    narrow: Callable[[_HighsOutcome, np.ndarray, float], tuple[float, _Narrowed | None]] | None = None,
+    fallback_bound: Callable[[float, float], float] | None = None,
 ) -> Solution:
     """Run the LP bound and the MILP in the time left before ``deadline``; keep the best proved answer.
 
@@ -275,241 +336,142 @@ def _finish(
     ran out before optimality could be proved. ``model`` and ``start`` may be given as
     builders, called only when there is time to use them. ``lp_round`` turns the LP
     relaxation's values into an integer solution (often optimal when the relaxation is tight);
-    ``make_start`` builds a MILP start from sites.
+    ``make_start`` builds a MILP start from sites. ``narrow(lp, sites, objective)`` turns the
+    LP's duals into a Lagrangian bound and a smaller MILP (:class:`_Narrowed`) that only looks
+    for better solutions than ``sites``. ``fallback_bound(objective, until)`` gives a bound by
+    other means (a subgradient search) when the LP had too little time to give one.
+
+    Of solutions of equal value the one found first (greedy, swaps, rounding, MILP, in that
+    order) is kept, and no stage's choice depends on the clock, so whenever the gap closes the
+    answer is the same however loaded the machine is.
     """
     best_chosen, best_obj, solver = greedy_chosen, greedy_obj, heuristic
     timings = {"heuristics": deadline.elapsed()}
     bound, bound_from = trivial_bound, bound_source
     milp_obj: float | None = None
     status, proof = "not run", ""
-    ran_out = deadline.limit_s <= 0
+    ran_out = deadline.limit_s <= 0 or deadline.stopped()
+    sign = 1.0 if maximize else -1.0
+
+    def tighten(value: float | None, source: str) -> None:
+        nonlocal bound, bound_from
+        if value is None or not np.isfinite(value):
+            return
+        if integral_objective:
+            value = np.floor(value + 1e-7) if maximize else np.ceil(value - 1e-7)
+        if _better(bound, value, maximize=maximize):
+            bound, bound_from = value, source
 
     def result(chosen: np.ndarray, obj: float, kind: SolverKind, why: str) -> Solution:
         proved = kind == "exact"
         gap = 0.0 if proved else _gap_pct(obj, bound, maximize=maximize)
+        deadline.report(obj, obj if proved else bound)
+        deadline.pulse(force=True)
         return Solution(chosen, obj, kind, gap, obj if proved and not np.isfinite(bound) else bound, greedy_obj,
                         milp_objective=milp_obj, milp_status=status, proof=why, timings=timings,
-                        time_limit_s=deadline.limit_s, time_limit_reached=(not proved) and ran_out)
+                        time_limit_s=deadline.limit_s, time_limit_reached=(not proved) and ran_out,
+                        bound_source=bound_from, stopped=deadline.stopped())
 
+    deadline.report(best_obj, bound)
     if _proved(greedy_obj, bound, maximize=maximize):
         # e.g. every reachable resident covered, or swaps reaching the Lagrangian bound.
         return result(greedy_chosen, greedy_obj, "exact", f"the solution meets the {bound_source} bound")
-    if model is not None and deadline.limit_s > 0 and deadline.left() > 0.05:
-        if callable(model):
-            t1 = time.perf_counter()
-            model = model()
-            timings["model"] = time.perf_counter() - t1
-        if callable(start):
-            start = start()
-        # LP relaxation first, in half the time left: on large covering instances it proves the
-        # greedy optimal far sooner than the branch-and-bound root, whose simplex can stall.
-        t1 = time.perf_counter()
-        lp = _highs(model, until=t1 + 0.5 * deadline.left(), start=None, relax=True)
-        timings["lp"] = time.perf_counter() - t1
-        if lp.bound is not None:
-            timings["lp_bound"] = float(lp.bound)
-            lp_bound = lp.bound
-            if integral_objective:
-                lp_bound = np.floor(lp.bound + 1e-7) if maximize else np.ceil(lp.bound - 1e-7)
-            if _better(bound, lp_bound, maximize=maximize):
-                bound, bound_from = lp_bound, "HiGHS LP relaxation"
-        if _proved(greedy_obj, bound, maximize=maximize):
-            status = "LP bound met"
-            return result(greedy_chosen, greedy_obj, "exact", f"the solution meets the {bound_from} bound")
-        if lp_round is not None and lp.values is not None and deadline.left() > 0:
-            t1 = time.perf_counter()
-            chosen, obj = lp_round(lp.values)
-            timings["lp_rounding"] = time.perf_counter() - t1
-            timings["lp_rounded_objective"] = float(obj)
-            if _better(obj, best_obj, maximize=maximize):
-                best_chosen, best_obj, solver = chosen, obj, "incumbent"
-                if make_start is not None:
-                    start = make_start(chosen)
-            if _proved(best_obj, bound, maximize=maximize):
-                status = "LP bound met"
-                return result(best_chosen, best_obj, "exact",
-                              f"the rounded LP solution meets the {bound_from} bound")
-        if deadline.left() > 0.05:
-            t1 = time.perf_counter()
-            # Ends its wait for HiGHS at the deadline itself, grace included.
-            out = _highs(model, until=max(deadline.end - GRACE_S, time.perf_counter()), start=start, relax=False)
-            timings["milp"] = time.perf_counter() - t1
-            status = out.status
-            ran_out = ran_out or out.timed_out
-            if out.bound is not None and _better(bound, out.bound, maximize=maximize):
-                bound, bound_from = out.bound, "HiGHS MILP"
-            if out.values is not None:
-                chosen, obj = decode(out.values)
-                milp_obj = obj
-                if out.optimal:
-                    best_chosen, best_obj, solver, proof = chosen, obj, "exact", "HiGHS MILP optimal"
-                elif _better(obj, best_obj, maximize=maximize):
-                    best_chosen, best_obj, solver = chosen, obj, "incumbent"
-        else:
-            ran_out = True
-    else:
+    if model is None or deadline.limit_s <= 0 or deadline.left() <= 0.05:
         ran_out = ran_out or model is not None
+        return result(best_chosen, best_obj, solver, proof)
+    if callable(model):
+        t1 = time.perf_counter()
+        model = model()
+        timings["model"] = time.perf_counter() - t1
+    if callable(start):
+        start = start()
+    # LP relaxation first, in half the time left: on large covering instances it proves the
+    # greedy optimal far sooner than the branch-and-bound root, whose simplex can stall.
+    t1 = time.perf_counter()
+    lp = _highs(model, until=t1 + 0.5 * deadline.left(), start=None, relax=True, deadline=deadline)
+    timings["lp"] = time.perf_counter() - t1
+    if lp.bound is not None:
+        timings["lp_bound"] = float(lp.bound)
+        tighten(lp.bound, "HiGHS LP relaxation")
+    elif fallback_bound is not None and not deadline.passed():
+        # The LP ran out of time: a third of what is left for a cheaper bound, the rest for the MILP.
+        t1 = time.perf_counter()
+        value = fallback_bound(best_obj, t1 + deadline.left() / 3)
+        timings["subgradient"] = time.perf_counter() - t1
+        timings["subgradient_bound"] = float(value)
+        tighten(value, "Lagrangian (subgradient)")
+    deadline.report(best_obj, bound)
+    if _proved(best_obj, bound, maximize=maximize):
+        status = "LP bound met"
+        return result(best_chosen, best_obj, "exact", f"the solution meets the {bound_from} bound")
+    if lp_round is not None and lp.values is not None and not deadline.passed():
+        t1 = time.perf_counter()
+        chosen, obj = lp_round(lp.values)
+        timings["lp_rounding"] = time.perf_counter() - t1
+        timings["lp_rounded_objective"] = float(obj)
+        if _better(obj, best_obj, maximize=maximize):
+            best_chosen, best_obj, solver = chosen, obj, "incumbent"
+            if make_start is not None:
+                start = make_start(chosen)
+        deadline.report(best_obj, bound)
+        if _proved(best_obj, bound, maximize=maximize):
+            status = "LP bound met"
+            return result(best_chosen, best_obj, "exact", f"the rounded LP solution meets the {bound_from} bound")
+    decode_milp = decode
+    narrowed: _Narrowed | None = None
+    if narrow is not None and lp.row_dual is not None and not deadline.passed():
+        t1 = time.perf_counter()
+        lagrange, narrowed = narrow(lp, best_chosen, best_obj)
+        timings["fixing"] = time.perf_counter() - t1
+        tighten(lagrange, "Lagrangian (LP duals)")
+        if _proved(best_obj, bound, maximize=maximize):
+            return result(best_chosen, best_obj, "exact", f"the solution meets the {bound_from} bound")
+        if narrowed is not None and narrowed.model is None:
+            status = "no better solution"
+            return result(best_chosen, best_obj, "exact", narrowed.why)
+        if narrowed is not None:
+            model, decode_milp, start = narrowed.model, narrowed.decode, narrowed.start
+    if deadline.left() <= 0.05:
+        ran_out = True
+        return result(best_chosen, best_obj, solver, proof)
+    incumbent_value = best_obj
+
+    def heard(obj: float | None, milp_bound: float | None) -> None:
+        # HiGHS's thread: only record (the caller's thread passes it on).
+        b = bound
+        if milp_bound is not None and np.isfinite(milp_bound):
+            mb = sign * max(sign * milp_bound, sign * incumbent_value) if narrowed is not None else milp_bound
+            b = mb if _better(b, mb, maximize=maximize) else b
+        o = best_obj if obj is None or not _better(obj, best_obj, maximize=maximize) else obj
+        deadline.report(o, b)
+
+    t1 = time.perf_counter()
+    # Ends its wait for HiGHS at the deadline itself, grace included.
+    out = _highs(model, until=max(deadline.end - GRACE_S, time.perf_counter()), start=start, relax=False,
+                 deadline=deadline, on_report=heard)
+    timings["milp"] = time.perf_counter() - t1
+    status = out.status
+    ran_out = ran_out or out.timed_out or deadline.stopped()
+    if narrowed is not None and out.status == "Infeasible":
+        status = "no better solution"
+        return result(best_chosen, best_obj, "exact", "HiGHS MILP: no better solution than it exists")
+    if out.bound is not None:
+        value = out.bound
+        if narrowed is not None:
+            # The narrowed MILP bounds only the better solutions: the incumbent bounds the rest.
+            value = sign * max(sign * value, sign * best_obj)
+        tighten(value, "HiGHS MILP")
+    if out.values is not None:
+        chosen, obj = decode_milp(out.values)
+        milp_obj = obj
+        if _better(obj, best_obj, maximize=maximize):
+            best_chosen, best_obj, solver = chosen, obj, "incumbent"
+        if out.optimal:
+            # Of equal values the earlier solution stays: the answer does not depend on the clock.
+            solver, proof = "exact", "HiGHS MILP optimal" + (" (fixed candidates left out)" if narrowed else "")
     if solver != "exact" and _proved(best_obj, bound, maximize=maximize):
         solver, proof = "exact", f"the solution meets the {bound_from} bound"
     return result(best_chosen, best_obj, solver, proof)
-
-
-# ---------------------------------------------------------------------------- model builders
-def _mclp_model(a: sparse.csr_matrix, w: np.ndarray, p: int) -> _Milp:
-    """Columns x (sites, binary) then y (groups, [0, 1]); rows y_i − Σ a_ij x_j ≤ 0, Σ x = p."""
-    m, n = a.shape
-    link = sparse.hstack([-a, sparse.identity(m, format="csr")], format="csr")
-    count = sparse.csr_matrix(np.concatenate([np.ones(n), np.zeros(m)])[None, :])
-    matrix = sparse.vstack([link, count], format="csc")
-    return _Milp(
-        cost=np.concatenate([np.zeros(n), w]),
-        matrix=matrix,
-        row_lower=np.concatenate([np.full(m, -np.inf), [p]]),
-        row_upper=np.concatenate([np.zeros(m), [p]]),
-        col_lower=np.zeros(n + m),
-        col_upper=np.ones(n + m),
-        integer=np.concatenate([np.ones(n, bool), np.zeros(m, bool)]),
-        maximize=True,
-    )
-
-
-def _lscp_model(a: sparse.csr_matrix, w: np.ndarray, target: float) -> _Milp:
-    """min Σ x subject to y_i ≤ Σ a_ij x_j and Σ w_i y_i ≥ target."""
-    m, n = a.shape
-    link = sparse.hstack([-a, sparse.identity(m, format="csr")], format="csr")
-    share = sparse.csr_matrix(np.concatenate([np.zeros(n), w])[None, :])
-    matrix = sparse.vstack([link, share], format="csc")
-    full = target >= float(w.sum()) - 1e-7 * max(1.0, float(w.sum()))
-    return _Milp(
-        cost=np.concatenate([np.ones(n), np.zeros(m)]),
-        matrix=matrix,
-        row_lower=np.concatenate([np.full(m, -np.inf), [target]]),
-        row_upper=np.concatenate([np.zeros(m), [np.inf]]),
-        # Full coverage: every group must be reached, which makes the y columns fixed at 1.
-        col_lower=np.concatenate([np.zeros(n), np.ones(m) if full else np.zeros(m)]),
-        col_upper=np.ones(n + m),
-        integer=np.concatenate([np.ones(n, bool), np.zeros(m, bool)]),
-        maximize=False,
-    )
-
-
-def _capacitated_model(
-    a: sparse.csr_matrix, w: np.ndarray, cap: np.ndarray, *, p: int | None, target: float | None
-) -> tuple[_Milp, tuple[np.ndarray, np.ndarray]]:
-    """Columns x (sites) then z (share of group i served by site j, one per pair).
-
-    Rows: Σ_j z_ij ≤ 1 per group; Σ_i w_i z_ij − cap_j x_j ≤ 0 per site; z_ij − x_j ≤ 0 per
-    pair (tightens the relaxation); then Σ x = p (MCLP) or Σ_ij w_i z_ij ≥ target (LSCP).
-    """
-    m, n = a.shape
-    coo = a.tocoo()
-    pr, pc = coo.row.astype(np.int64), coo.col.astype(np.int64)
-    k = len(pr)
-    z = n + np.arange(k)
-    rows, cols, vals = [], [], []
-    r = 0
-    rows.append(r + pr); cols.append(z); vals.append(np.ones(k)); r += m  # noqa: E702
-    rows.append(r + pc); cols.append(z); vals.append(w[pr]); r_cap = r  # noqa: E702
-    rows.append(r_cap + np.arange(n)); cols.append(np.arange(n)); vals.append(-cap); r += n  # noqa: E702
-    rows.append(r + np.arange(k)); cols.append(z); vals.append(np.ones(k))  # noqa: E702
-    rows.append(r + np.arange(k)); cols.append(pc); vals.append(-np.ones(k)); r += k  # noqa: E702
-    if p is not None:
-        rows.append(np.full(n, r)); cols.append(np.arange(n)); vals.append(np.ones(n))  # noqa: E702
-        last_lo, last_hi = float(p), float(p)
-        cost = np.concatenate([np.zeros(n), w[pr]])
-        maximize = True
-    else:
-        rows.append(np.full(k, r)); cols.append(z); vals.append(w[pr])  # noqa: E702
-        last_lo, last_hi = float(target or 0.0), np.inf
-        cost = np.concatenate([np.ones(n), np.zeros(k)])
-        maximize = False
-    r += 1
-    matrix = sparse.csc_matrix(
-        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(r, n + k)
-    )
-    model = _Milp(
-        cost=cost,
-        matrix=matrix,
-        row_lower=np.concatenate([np.full(r - 1, -np.inf), [last_lo]]),
-        row_upper=np.concatenate([np.ones(m), np.zeros(n + k), [last_hi]]),
-        col_lower=np.zeros(n + k),
-        col_upper=np.ones(n + k),
-        integer=np.concatenate([np.ones(n, bool), np.zeros(k, bool)]),
-        maximize=maximize,
-    )
-    return model, (pr, pc)
-
-
-def _assign(
-    model: _Milp, layout: tuple[np.ndarray, np.ndarray], cols: np.ndarray, w: np.ndarray, *,
-    until: float, fallback: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
-) -> tuple[np.ndarray, np.ndarray]:
-    """Residents each open site serves under the best assignment (an LP with the sites fixed).
-
-    Returns the residents served by each site in ``cols`` and the share served of each group.
-    When the LP cannot be solved by ``until``, ``fallback(cols)`` gives a feasible assignment.
-    """
-    pr, pc = layout
-    n = model.matrix.shape[1] - len(pr)
-    cols = np.asarray(cols, dtype=np.int64)
-    if len(cols) == 0:
-        return np.zeros(0), np.zeros(len(w))
-    col_lower = model.col_lower.copy()
-    col_upper = model.col_upper.copy()
-    col_upper[:n] = 0.0
-    col_upper[cols] = 1.0
-    col_lower[cols] = 1.0
-    row_lower = model.row_lower.copy()
-    row_upper = model.row_upper.copy()
-    row_lower[-1], row_upper[-1] = -np.inf, np.inf  # the count / target row no longer applies
-    fixed = _Milp(
-        cost=np.concatenate([np.zeros(n), w[pr]]),
-        matrix=model.matrix,
-        row_lower=row_lower,
-        row_upper=row_upper,
-        col_lower=col_lower,
-        col_upper=col_upper,
-        integer=model.integer,
-        maximize=True,
-    )
-    out = _highs(fixed, until=until, start=None, relax=True)
-    if not out.optimal or out.values is None:
-        return fallback(cols)
-    z = out.values[n:]
-    share = np.minimum(np.bincount(pr, weights=z, minlength=len(w)), 1.0)
-    return np.bincount(pc, weights=z * w[pr], minlength=n)[cols], share
-
-
-def _pmedian_model(
-    t: sparse.csr_matrix, w: np.ndarray, base: np.ndarray, p: int
-) -> tuple[_Milp, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Columns x (sites) then z (resident i served by site j); maximise the minutes saved.
-
-    Rows: Σ_j z_ij ≤ 1 per demand point, z_ij − x_j ≤ 0 per pair, Σ x = p. Total minutes are
-    Σ w_i base_i − saved; the objective offset carries the constant so HiGHS reports minutes.
-    """
-    m, n = t.shape
-    coo = t.tocoo()
-    pr, pc, pv = coo.row.astype(np.int64), coo.col.astype(np.int64), coo.data
-    k = len(pr)
-    z = n + np.arange(k)
-    rows = np.concatenate([pr, m + np.arange(k), m + np.arange(k), np.full(n, m + k)])
-    cols = np.concatenate([z, z, pc, np.arange(n)])
-    vals = np.concatenate([np.ones(k), np.ones(k), -np.ones(k), np.ones(n)])
-    matrix = sparse.csc_matrix((vals, (rows, cols)), shape=(m + k + 1, n + k))
-    # Minimise −saving: minimisation keeps the bound direction the same as the total minutes.
-    model = _Milp(
-        cost=np.concatenate([np.zeros(n), -(w[pr] * (base[pr] - pv))]),
-        matrix=matrix,
-        row_lower=np.concatenate([np.full(m + k, -np.inf), [p]]),
-        row_upper=np.concatenate([np.ones(m), np.zeros(k), [p]]),
-        col_lower=np.zeros(n + k),
-        col_upper=np.ones(n + k),
-        integer=np.concatenate([np.ones(n, bool), np.zeros(k, bool)]),
-        maximize=False,
-        offset=float((w * base).sum()),
-    )
-    return model, (pr, pc, pv)
 
 
 def _to_original(sol: Solution, red: Reduced, deadline: Deadline, shape: tuple[int, int]) -> Solution:

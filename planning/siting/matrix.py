@@ -81,7 +81,12 @@ def minutes_matrix(
 
 @dataclass
 class Demand:
-    """Demand points of a data set with what siting needs about each."""
+    """Demand points of a data set with what siting needs about each.
+
+    ``weight`` is what the models count at each point: the residents of the category's target
+    group (all residents when it has no counts), and ``minutes_factor`` turns normal minutes
+    into the group's (1.25 for the elderly walking at 60 m/min, 1 otherwise).
+    """
 
     x: np.ndarray
     y: np.ndarray
@@ -91,10 +96,18 @@ class Demand:
     mode: np.ndarray
     circle_minutes: np.ndarray
     index: pd.Index
+    weight: np.ndarray | None = None
+    minutes_factor: np.ndarray | None = None
+    target_group: str = "all"
 
 
-def demand_of(dataset: Dataset, analysis: Any, settings: Settings) -> Demand:
-    """Demand points with their circle (from the analysis) and travel mode (from the kind)."""
+def demand_of(dataset: Dataset, analysis: Any, settings: Settings, *, category: str | None = None,
+              coverage: Any = None) -> Demand:
+    """Demand points with their circle (from the analysis) and travel mode (from the kind).
+
+    With ``category``, also the weight and minutes factor of its target group, from
+    ``coverage`` (default: the analysis's coverage).
+    """
     layer = dataset.population
     x, y, population, located = demand_points(dataset)
     cov = getattr(analysis, "coverage", None)
@@ -112,8 +125,18 @@ def demand_of(dataset: Dataset, analysis: Any, settings: Settings) -> Demand:
                           dtype=object)
         mode = np.asarray([settings.mode_for(k) for k in kind], dtype=object)
     circle = analysis.circle_minutes.reindex(layer.index).to_numpy(dtype=float)
-    return Demand(x=x, y=y, population=population.to_numpy(dtype=float), community_id=community, kind=kind,
-                  mode=mode, circle_minutes=circle, index=layer.index)
+    pop = population.to_numpy(dtype=float)
+    weight, factor, group = pop, np.ones(len(pop)), "all"
+    source = coverage if coverage is not None else cov
+    if category is not None and source is not None and hasattr(source, "group_weight"):
+        group = source.counted_group(category)
+        if group != "all":
+            weight = source.group_weight(category).reindex(layer.index).to_numpy(dtype=float)
+            walk_factor = source.group_factors.get(group, 1.0)
+            factor = np.where(mode == "walk", walk_factor, 1.0)
+    return Demand(x=x, y=y, population=pop, community_id=community, kind=kind,
+                  mode=mode, circle_minutes=circle, index=layer.index, weight=weight, minutes_factor=factor,
+                  target_group=group)
 
 
 def demand_minutes_to_candidates(

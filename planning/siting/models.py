@@ -7,10 +7,16 @@
   nearest facility (existing or new).
 
 Each is solved greedily (improved by swaps) and with HiGHS within one time limit for the whole
-solve — the LP relaxation for a bound and a rounded solution, then the MILP; p-median also gets
-a Lagrangian bound, which stays cheap where its LP does not. The answer says which solution it
-is, its gap against the best bound and whether the time ran out (see
-:mod:`planning.siting._solvers`).
+solve. Covering models: the LP relaxation for a bound, a rounded solution and the duals that fix
+candidates, then the MILP on the candidates left. p-median: vertex substitution, the Lagrangian
+bound on distance-cut pairs and, when that has not proved the answer, the MILP of the cut
+problem (:mod:`planning.siting._pmedian`). Every model takes capacities (each new site serves at
+most its capacity). The answer says which solution it is, its gap against the best bound,
+which bound that is and whether the time ran out (see :mod:`planning.siting._solvers`).
+
+Every model also takes ``progress(seconds, incumbent, bound)``, called on the caller's thread
+while it solves, and ``stop``, a :class:`threading.Event` that ends the solve at once with the
+best solution so far and its certified gap (:mod:`planning.siting._deadline`).
 
 p-median cut-off
 ----------------
@@ -23,10 +29,13 @@ never overstates what a far site saves; residents beyond every cut-off do not af
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 from scipy import sparse
 
 from geo._errors import DataError
+from planning.siting._deadline import Progress
 from planning.siting._solvers import Solution, solve_lscp, solve_mclp, solve_pmedian
 from planning.texts import Note
 
@@ -42,6 +51,8 @@ def mclp(
     covered_by_existing: np.ndarray | None = None,
     capacity: np.ndarray | None = None,
     time_limit_s: float = 60.0,
+    progress: Progress | None = None,
+    stop: threading.Event | None = None,
 ) -> Solution:
     """Maximal covering: ``p`` new sites that newly cover the most residents.
 
@@ -61,6 +72,10 @@ def mclp(
         Seconds for the whole solve (swaps, bounds, HiGHS; the greedy solution is always
         completed); 0 gives the greedy solution only. ``time_limit_reached`` on the answer says
         whether the time ran out before it was proved optimal.
+    progress : callable, optional
+        ``progress(seconds, incumbent, bound)`` while it solves (objective units).
+    stop : threading.Event, optional
+        Once set, the solve ends with the best solution so far.
 
     Returns
     -------
@@ -78,7 +93,7 @@ def mclp(
     """
     _check_p(p)
     return solve_mclp(cover, population, p=int(p), fixed_covered=covered_by_existing,
-                      capacity=capacity, time_limit_s=time_limit_s)
+                      capacity=capacity, time_limit_s=time_limit_s, progress=progress, stop=stop)
 
 
 def lscp(
@@ -89,11 +104,14 @@ def lscp(
     covered_by_existing: np.ndarray | None = None,
     capacity: np.ndarray | None = None,
     time_limit_s: float = 60.0,
+    progress: Progress | None = None,
+    stop: threading.Event | None = None,
 ) -> Solution:
     """Set covering: the fewest new sites so that ``target_pct`` % of all residents are covered.
 
     When the target cannot be met (residents no candidate reaches), the model solves for the
-    reachable maximum; ``notes`` say so. ``objective`` is the number of new sites.
+    reachable maximum; ``notes`` say so. ``objective`` is the number of new sites. Other
+    parameters as :func:`mclp`.
     """
     if not (0 < target_pct <= 100):
         raise DataError(f"target coverage must be between 0 and 100 %, got {target_pct!r}",
@@ -111,7 +129,7 @@ def lscp(
                              unreached=float(w[~fixed & ~reachable].sum()), best=best))
         need = float(w[reachable].sum())
     sol = solve_lscp(cover, w, target_weight=max(need, 0.0), fixed_covered=fixed, capacity=capacity,
-                     time_limit_s=time_limit_s)
+                     time_limit_s=time_limit_s, progress=progress, stop=stop)
     sol.notes.extend(notes)
     return sol
 
@@ -123,7 +141,10 @@ def pmedian(
     *,
     p: int,
     penalty_minutes: np.ndarray | float,
+    capacity: np.ndarray | None = None,
     time_limit_s: float = 60.0,
+    progress: Progress | None = None,
+    stop: threading.Event | None = None,
 ) -> Solution:
     """p-median: ``p`` new sites minimising total residents × minutes to the nearest facility.
 
@@ -137,17 +158,33 @@ def pmedian(
     p : int
     penalty_minutes : float or numpy.ndarray
         Time counted for a resident with no facility within the cut-off (per point or one value).
+    capacity : numpy.ndarray, optional
+        Residents each candidate can serve; the others keep their existing facility (or the
+        penalty time), and residents of one point may be split between sites.
+    time_limit_s, progress, stop
+        As :func:`mclp`.
 
     Returns
     -------
     planning.siting._solvers.Solution
-        ``objective`` is the total person-minutes after the new sites.
+        ``objective`` is the total person-minutes after the new sites; ``bound_source`` names
+        the bound that certified it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy import sparse
+    >>> minutes = sparse.csr_matrix(np.array([[2.0, 9.0], [9.0, 3.0], [4.0, 4.0]]))
+    >>> sol = pmedian(minutes, np.array([10.0, 1.0, 5.0]), np.full(3, np.inf), p=1, penalty_minutes=10.0)
+    >>> sol.chosen.tolist(), sol.objective, sol.solver
+    ([0], 49.0, 'exact')
     """
     _check_p(p)
     w = np.asarray(population, dtype=float)
     penalty = np.broadcast_to(np.asarray(penalty_minutes, dtype=float), w.shape)
     base = np.minimum(np.asarray(existing_minutes, dtype=float), penalty)
-    return solve_pmedian(minutes, w, base, p=int(p), time_limit_s=time_limit_s)
+    return solve_pmedian(minutes, w, base, p=int(p), capacity=capacity, time_limit_s=time_limit_s,
+                         progress=progress, stop=stop)
 
 
 def _check_p(p: object) -> None:

@@ -16,6 +16,7 @@ Examples
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import geopandas as gpd
@@ -27,12 +28,14 @@ from geo._errors import DataError
 from geo.dataset import Dataset
 from geo.taxonomy import CATEGORIES
 from planning.access.circles import point_circles
+from planning.access.coverage import coverage
 from planning.access.demand import locate
+from planning.access.groups import with_groups
 from planning.access.surface import travel_surfaces
 from planning.access.travel import EPS_MINUTES
 from planning.choices import CANDIDATE_CHOICES, DEFAULT_GENERATED, DEFAULT_PERSONS_PER_M2, MODELS
 from planning.settings import Settings
-from planning.siting._deadline import Deadline
+from planning.siting._deadline import Deadline, Progress
 from planning.siting._solvers import Solution, greedy_cover, greedy_median
 from planning.siting.candidates import candidate_sites
 from planning.siting.matrix import Demand, demand_minutes_to_candidates, demand_of
@@ -81,6 +84,8 @@ def recommend_sites(
     n_generated: int = DEFAULT_GENERATED,
     seed: int = 0,
     circles: bool = True,
+    progress: Progress | None = None,
+    stop: threading.Event | None = None,
 ) -> SitingResult:
     """Recommend new sites for one facility category.
 
@@ -105,11 +110,17 @@ def recommend_sites(
         the solver's improving stages (swaps, bounds, HiGHS) get what is left of the limit.
     capacity : bool
         Each site serves at most its ``capacity`` column, else floor area × ``persons_per_m2``
-        (mclp and lscp).
+        (every model; with p-median the residents a site cannot take keep their existing
+        facility or the penalty time).
     n_generated, seed : int
         Generated candidates (k-means clusters) and k-means seed.
     circles : bool
         Draw the service circles of the new sites.
+    progress : callable, optional
+        ``progress(seconds, incumbent, bound)`` while the model solves, on the calling thread
+        (objective units: residents covered, sites, or person-minutes).
+    stop : threading.Event, optional
+        Once set, the solver stops and the best sites so far are recommended, with their gap.
 
     Returns
     -------
@@ -117,26 +128,31 @@ def recommend_sites(
     """
     _validate_request(category, model, new_sites, target_pct, candidates, time_limit_s)
     clock = Deadline.after(time_limit_s)
-    if capacity and model == "pmedian":
-        raise DataError("capacities apply to the mclp and lscp models", fix="use --model mclp or lscp")
     settings = getattr(analysis, "settings", None) or Settings()
-    demand = demand_of(dataset, analysis, settings)
-    w = demand.population
-    total = float(w.sum())
-    if category in analysis.covered.columns:
-        existing_cov = analysis.covered[category].reindex(demand.index).fillna(False).to_numpy(dtype=bool)
-        existing_min = analysis.demand_minutes[category].reindex(demand.index).to_numpy(dtype=float)
-    elif len(dataset.facilities) and (dataset.facilities["category"].astype(str) == category).any():
+    dataset = with_groups(dataset, settings)
+    counts = getattr(analysis, "coverage", None)
+    cov = counts if category in analysis.covered.columns else None
+    if cov is None and len(dataset.facilities) and (dataset.facilities["category"].astype(str) == category).any():
         # The analysis left this category out: its existing facilities still count.
-        from planning.access.coverage import coverage
-
         cov = coverage(dataset, settings, categories=[category])
+    counts = cov if cov is not None else counts
+    grouped = counts is not None and hasattr(counts, "group_weight")
+    # The models count the category's target group (the elderly at their walking speed).
+    demand = demand_of(dataset, analysis, settings, category=category, coverage=counts if grouped else None)
+    w = demand.weight if demand.weight is not None else demand.population
+    total = float(w.sum())
+    if cov is not None and hasattr(cov, "group_covered"):
+        existing_cov = cov.group_covered(category).reindex(demand.index).fillna(False).to_numpy(dtype=bool)
+        existing_min = cov.group_minutes(category).reindex(demand.index).to_numpy(dtype=float)
+    elif cov is not None:
         existing_cov = cov.covered[category].reindex(demand.index).fillna(False).to_numpy(dtype=bool)
         existing_min = cov.demand_minutes[category].reindex(demand.index).to_numpy(dtype=float)
     else:  # no existing facility of the category: nobody is covered yet
         existing_cov = np.zeros(len(w), dtype=bool)
         existing_min = np.full(len(w), np.inf)
     notes: list[str] = []
+    if demand.target_group != "all":
+        notes.append(Note.of(f"siting.{demand.target_group}_weights"))
 
     unc = ~existing_cov
     cand = candidate_sites(dataset, demand.x[unc], demand.y[unc], w[unc], choice=candidates,
@@ -161,7 +177,13 @@ def recommend_sites(
     cy = sites.geometry.y.to_numpy(dtype=float)
     circle = demand.circle_minutes
     limit = circle * PMEDIAN_CUTOFF_FACTOR if model == "pmedian" else circle
-    minutes = demand_minutes_to_candidates(dataset, demand, cx, cy, limit_minutes=limit, settings=settings)
+    factor = demand.minutes_factor if demand.minutes_factor is not None else np.ones(len(w))
+    # Normal minutes searched to limit / factor, then turned into the group's minutes.
+    minutes = demand_minutes_to_candidates(dataset, demand, cx, cy, limit_minutes=limit / factor,
+                                           settings=settings)
+    if (factor != 1.0).any():
+        minutes = sparse.csr_matrix(sparse.diags(factor) @ minutes)
+        minutes.sort_indices()
     coo = minutes.tocoo()
     keep = coo.data <= circle[coo.row] + EPS_MINUTES
     cover = sparse.csr_matrix((np.ones(int(keep.sum())), (coo.row[keep], coo.col[keep])), shape=minutes.shape)
@@ -171,19 +193,23 @@ def recommend_sites(
 
     total_before_min = total_after_min = None
     solver_s = clock.left()  # what candidates and travel times left of the limit
+    control = {"time_limit_s": solver_s, "progress": progress, "stop": stop}
     if model == "mclp":
         sol = mclp(cover, w, p=int(new_sites or 0), covered_by_existing=existing_cov, capacity=cap_values,
-                   time_limit_s=solver_s)
+                   **control)
     elif model == "lscp":
         sol = lscp(cover, w, target_pct=100.0 if target_pct is None else float(target_pct),
-                   covered_by_existing=existing_cov, capacity=cap_values, time_limit_s=solver_s)
+                   covered_by_existing=existing_cov, capacity=cap_values, **control)
     else:
         sol = pmedian(minutes, w, existing_min, p=int(new_sites or 0), penalty_minutes=limit,
-                      time_limit_s=solver_s)
+                      capacity=cap_values, **control)
         total_before_min = float((w * np.minimum(existing_min, limit)).sum())
         total_after_min = float(sol.objective)
     notes.extend(sol.notes)
-    if sol.time_limit_reached:
+    if sol.stopped and not sol.optimal:
+        notes.append(Note.of("siting.stopped", seconds=float(clock.elapsed()), gap=float(sol.gap_pct))
+                     if np.isfinite(sol.gap_pct) else Note.of("siting.stopped_no_bound", seconds=float(clock.elapsed())))
+    elif sol.time_limit_reached:
         notes.append(time_limit_note(sol, limit_s=time_limit_s))
     if unreachable_pop > 0:
         notes.append(Note.of("siting.unreachable", points=len(unreachable), residents=unreachable_pop))
@@ -225,6 +251,7 @@ def recommend_sites(
         unreachable_points=_points_of(dataset, demand, unreachable),
         time_limit_s=float(time_limit_s), seconds=clock.elapsed(),
         demand_covered_after=pd.Series(after_share, index=demand.index, name=category),
+        target_group=demand.target_group,
     )
     return result
 
@@ -267,6 +294,14 @@ def _rank(
     saved = None
     if len(chosen) == 0:
         return chosen, np.zeros(0), None, None
+    if sol.assignment is not None and sol.minutes_saved is not None:
+        # Capacitated p-median: a resident counts as newly covered for the share of it assigned
+        # to a new site within its circle; sites rank by the person-minutes they save.
+        within = sparse.csr_matrix(sol.assignment.multiply(cover[:, chosen]))
+        share = np.minimum(np.asarray(within.sum(axis=1)).ravel(), 1.0)
+        newly = np.asarray(within.T @ np.where(existing_cov, 0.0, w)).ravel()
+        order = np.argsort(-sol.minutes_saved, kind="stable")
+        return chosen[order], newly[order], share, sol.minutes_saved[order]
     if sol.served is not None:
         order = np.argsort(-sol.served, kind="stable")
         return chosen[order], sol.served[order], sol.row_share, None
@@ -321,7 +356,7 @@ def _sites_table(
 def _community_before_after(
     dataset: Dataset, demand: Demand, before: np.ndarray, after: np.ndarray
 ) -> pd.DataFrame:
-    w = demand.population
+    w = demand.weight if demand.weight is not None else demand.population
     frame = pd.DataFrame({
         "community_id": demand.community_id.fillna(OUTSIDE_COMMUNITIES).to_numpy(dtype=object),
         "population": w, "covered_before": w * before, "covered_after": w * after,

@@ -29,8 +29,10 @@ class SitingResult:
     gap_pct : float
         Optimality gap against the best proved bound (0 when exact; ``inf`` when no bound).
     covered_before, covered_after : int
-        Residents inside a circle of the category before and after the new sites.
+        Residents of the category's target group (see ``target_group``) inside a circle of the
+        category before and after the new sites.
     total_population : int
+        Residents of the target group.
     sites : geopandas.GeoDataFrame
         rank, candidate_id, name, source, floor_area_m2, community_id, newly_covered (marginal in
         rank order), cumulative_covered, cumulative_pct, lon, lat; points in the metric CRS. With
@@ -49,6 +51,9 @@ class SitingResult:
     demand_covered_after : pandas.Series
         Share (0–1) of each demand point's residents inside a circle of the category after the
         new sites (1/0 except where capacities split a point); index of the population layer.
+    target_group : str
+        The group the models counted (``"elderly"``, ``"children"`` or ``"all"`` residents;
+        :mod:`planning.access.groups`); newly covered and the before/after table count it.
     """
 
     category: str
@@ -77,6 +82,7 @@ class SitingResult:
     #: What was done or left out, for the user: English text; those made here and in
     #: :mod:`planning.siting.candidates` are :class:`planning.siting.candidates.Note` with ``key`` and ``values``.
     notes: list[str] = field(default_factory=list)
+    target_group: str = "all"
 
     def to_json(self) -> dict[str, Any]:
         """The JSON of ``python -m planning site --json``."""
@@ -96,6 +102,7 @@ class SitingResult:
         gap = self.gap_pct if np.isfinite(self.gap_pct) else None
         out: dict[str, Any] = {
             "category": self.category,
+            "target_group": self.target_group,
             "model": self.model,
             "solver": self.solver,
             "gap_pct": None if gap is None else round(float(gap), 6),

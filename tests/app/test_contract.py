@@ -61,13 +61,15 @@ def test_chinese_templates_have_chinese_headers_the_importer_reads() -> None:
 
 def test_requirements_list_the_importers_columns_and_names() -> None:
     table = contract.requirements("facilities", "zh").set_index("列名")
-    assert table.loc["facility_id", "必需/可选"] == "必需" and table.loc["capacity", "必需/可选"] == "可选"
-    assert table.loc["facility_id", "也可用的列名"] == "、".join(_validate.COLUMN_ALIASES["facility_id"])
+    # ids are made when absent (issue 10), so the id column is optional; the category is required
+    assert table.loc["facility_id", "必需/可选"] == "可选" and table.loc["category", "必需/可选"] == "必需"
+    assert table.loc["capacity", "必需/可选"] == "可选"
+    assert set(table.loc["facility_id", "也可用的列名"].split("、")) == set(_validate.COLUMN_ALIASES["facility_id"])
     assert "existing: 现状" in table.loc["status", "内容与可填的值"]
     assert set(_validate.REQUIRED["facilities"]) | set(_validate.OPTIONAL["facilities"]) <= set(table.index)
     assert "经度/纬度" in table.loc["经度/纬度", "也可用的列名"]
     english = contract.requirements("communities", "en").set_index("Column")
-    assert english.loc["community_id", "Required"] == "required"
+    assert english.loc["name", "Required"] == "required"
     assert english.loc["geometry", "Required"] == "required"
     categories = contract.category_table("zh").set_index("类别代码")
     assert categories.loc["health", "中文名称"] == "社区卫生服务站" and len(categories) == len(taxonomy.CATEGORIES)

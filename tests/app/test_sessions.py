@@ -69,7 +69,7 @@ def test_an_upload_with_only_some_layers_is_refused_in_chinese(toy_source: str, 
     _upload(at, "communities", "社区.geojson", (folder / "communities.geojson").read_bytes())
     (message,) = [e.value for e in at.error]
     # No facilities and roads: the loader lists what it found, named as the user knows them.
-    assert "找不到设施、道路图层" in message and "上传的文件" in message, message
+    assert "没有找到设施、道路图层" in message and "上传的文件" in message, message
     assert not re.search(r"[0-9a-f]{16}", message)
 
 

@@ -185,3 +185,35 @@ def test_against_networkx_and_bare_csgraph() -> None:
     np.testing.assert_allclose(a, b, rtol=1e-12)
     np.testing.assert_allclose(a, c, rtol=1e-12)
     assert np.isfinite(a).any() and np.isinf(a).any()
+
+
+def test_target_groups_leave_the_analysis_speed_unchanged() -> None:
+    """Target groups (Xi'an: 60+ and 0–6 columns; synthetic: census shares of 当涂县 per point)
+    against the all-residents-only run, interleaved in the same process: the best of eleven each,
+    by the wall clock and by this process's CPU time (less moved by other users of the machine)."""
+    from geo.dataset_loader import load_dataset
+
+    cases = []
+    if os.path.isdir(XIAN):
+        cases.append(("xian", load_dataset(XIAN), Settings()))
+    cases.append(("synthetic 10^5, census 340521", synthetic_dataset(100_000), Settings(census_code="340521")))
+    print(f"\n[groups] {_load_avg()}")
+    for name, ds, grouped in cases:
+        plain = Settings(target_groups={})
+        first_plain, first_grouped = analyze(ds, plain), analyze(ds, grouped)  # travel models built once
+        wall: dict[str, list[float]] = {"plain": [], "grouped": []}
+        cpu: dict[str, list[float]] = {"plain": [], "grouped": []}
+        for _ in range(11):
+            for key, settings in (("plain", plain), ("grouped", grouped)):
+                start, start_cpu = time.perf_counter(), time.process_time()
+                analyze(ds, settings)
+                wall[key].append(time.perf_counter() - start)
+                cpu[key].append(time.process_time() - start_cpu)
+        groups = first_grouped.category_summary["target_group"]
+        print(f"[groups] {name}: {int((groups != 'all').sum())} of {len(groups)} categories count a group")
+        print(f"[groups] {name}: all residents only {min(wall['plain']):.3f} s, with target groups "
+              f"{min(wall['grouped']):.3f} s, ratio {min(wall['grouped']) / min(wall['plain']):.3f}; CPU time "
+              f"{min(cpu['plain']):.3f} s and {min(cpu['grouped']):.3f} s, ratio "
+              f"{min(cpu['grouped']) / min(cpu['plain']):.3f} (target: 1.00 within noise)")
+        cols = ["population", "covered_population", "coverage_pct"]
+        assert first_grouped.category_summary[cols].equals(first_plain.category_summary[cols])

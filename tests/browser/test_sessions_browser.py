@@ -21,7 +21,9 @@ pytestmark = [
                        "(apt-get install -y chromium)"),
     pytest.mark.skipif(not (ROOT / "data" / "xian").is_dir(), reason="the bundled data set data/xian is missing"),
 ]
-SCENARIO = "community_living_room_mclp_1"
+# The default scenario name, in words (app_support.scenarios_view.default_name), and its file.
+SCENARIO_NAME = "社区客厅1处（最大覆盖）"
+SCENARIO = "社区客厅1处_最大覆盖_"
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +84,7 @@ def test_two_sessions_do_not_see_each_others_data_or_scenarios(app_url: str, toy
             a.get_by_text("推荐新址 1 处").wait_for(timeout=120_000)
             _idle(a)
             a.get_by_role("button", name="保存方案").click()
-            a.get_by_text(f"方案已保存：{SCENARIO}").wait_for(timeout=60_000)
+            a.get_by_text(f"方案已保存：{SCENARIO_NAME}").wait_for(timeout=60_000)
             download = a.get_by_role("button", name=f"下载 {SCENARIO}.gpkg")
             download.wait_for(timeout=60_000)
             with a.expect_download(timeout=60_000) as info:
@@ -107,7 +109,7 @@ def test_two_sessions_do_not_see_each_others_data_or_scenarios(app_url: str, toy
             # A's scenario reaches B only as a file B uploads itself.
             uploader = b.locator("[data-testid='stFileUploader']").filter(has_text="上传方案文件")
             uploader.locator("input[type='file']").set_input_files(str(scenario_file))
-            b.get_by_text(f"已载入方案：{SCENARIO}").wait_for(timeout=60_000)
+            b.get_by_text(f"已载入方案：{SCENARIO_NAME}").wait_for(timeout=60_000)
             b.get_by_role("button", name=f"下载 {SCENARIO}.gpkg").wait_for(timeout=60_000)
 
             # A kept its data set and its scenario throughout (a reload would start a new session:

@@ -46,6 +46,13 @@ LI_BY_CATEGORY = {
     "government_service": 3, "police": 1, "sports": 85,
 }
 XIAN_DENSITY = 644_702 / 30.13  # 新城区, 7th census
+# 2020 census tabulation (PROVENANCE.md of census_cn_2020, target_areas_summary.csv): residents,
+# persons per household, share aged 60+ of 新城区, 碑林区, 莲湖区.
+XIAN_DISTRICTS = {"610102": (617_986, 2.30, 0.1977), "610103": (756_840, 2.16, 0.2019),
+                  "610104": (1_019_102, 2.16, 0.1789)}
+_RES = sum(r for r, _, _ in XIAN_DISTRICTS.values())
+XIAN_HOUSEHOLD_SIZE = _RES / sum(r / h for r, h, _ in XIAN_DISTRICTS.values())  # residents / households
+XIAN_SHARE_60 = sum(r * s for r, _, s in XIAN_DISTRICTS.values()) / _RES
 LI_PBF_SHA256 = "1cf045498ae291c86b82677da879327598d306489ae09f9444a0abca09cee156"
 
 
@@ -184,7 +191,8 @@ def test_xian_population_is_census_density_times_cell_area():
     assert pop["population"].max() <= math.ceil(circle_max)
     expected = pop["cell_area_m2"] / 1e6 * XIAN_DENSITY
     assert (np.abs(pop["population"] - expected) <= 1.0 + 0.1 / 1e6 * XIAN_DENSITY).all()
-    np.testing.assert_allclose(pop["households"], pop["population"] / 2.6, atol=0.05)
+    # Households from the census household size of the three districts (no longer 2.6 assumed).
+    np.testing.assert_allclose(pop["households"], pop["population"] / XIAN_HOUSEHOLD_SIZE, atol=0.05)
     assert pop["compound_id"].is_unique
 
 
@@ -198,7 +206,7 @@ def test_xian_communities_hold_their_compounds():
     assert (joined["community_id_left"] == joined["community_id_right"]).all()
     totals = pop.groupby("community_id")["population"].sum()
     assert (com.set_index("community_id")["population"] == totals).all()
-    np.testing.assert_allclose(com["households"], com["population"] / 2.6, atol=0.05)
+    np.testing.assert_allclose(com["households"], com["population"] / XIAN_HOUSEHOLD_SIZE, atol=0.05)
     # Typical community size: most units hold 3,000–10,000 residents, none over 10,000.
     sizes = com["population"]
     assert sizes.between(3000, 10000).mean() >= 0.9 and sizes.max() <= 10000
@@ -340,3 +348,72 @@ def test_xian_rebuild_is_identical(tmp_path: Path):
     assert figures["facilities_by_category"] == XIAN_BY_CATEGORY
     for file in ("dataset.gpkg", "dataset.toml", "README.md"):
         assert (tmp_path / "xian" / file).read_bytes() == (DATA / "xian" / file).read_bytes(), file
+
+
+# ---------------------------------------------------------------------------------------------
+# 2020 census by county, and the Xi'an groups built from it
+# ---------------------------------------------------------------------------------------------
+
+CENSUS_RAW = SHARED / "census_cn_2020"
+
+
+def test_census_table_has_every_county_with_published_figures():
+    table = pd.read_csv(DATA / "census_cn_2020.csv", dtype={"code": str})
+    assert len(table) == 2990 and table["code"].is_unique
+    assert table["code"].str.fullmatch(r"\d{6}").all()
+    dangtu = table.set_index("code").loc["340521"]
+    # Published (PROVENANCE.md, target_areas_summary.csv): 当涂县 446,991 residents, 63.01 % urban,
+    # 2.63 persons per household, 65+ 16.80 %, 60+ 21.36 % = 60–64 (4.56 %) + 65+.
+    assert dangtu["name"] == "当涂县" and dangtu["residents"] == 446_991
+    assert dangtu["urban_share"] == 0.6301 and dangtu["household_size"] == 2.63
+    assert dangtu["age_60_64"] + dangtu["age_65p"] == pytest.approx(0.2136, abs=1e-12)
+    # 金门县 was not enumerated; 路北区's household size of 225 in the source is left empty, and
+    # so are the age shares of 扎赉诺尔区, which add up to 0.4578 in the source.
+    assert table.set_index("code").loc["350527"].drop("name").isna().all()
+    assert np.isnan(table.set_index("code").loc["130203", "household_size"])
+    assert table.set_index("code").loc["150703"].filter(like="age_").isna().all()
+    assert table["household_size"].dropna().between(1.0, 10.0).all()
+    # The bands add up to the residents (rounding of the published four decimals aside).
+    bands = [c for c in table.columns if c.startswith("age_") and c not in ("age_0_14", "age_15_64", "age_65p")]
+    assert len(bands) == 19
+    known = table[table["age_0"].notna()]
+    np.testing.assert_allclose(known[bands].sum(axis=1), 1.0, atol=6e-4)
+
+
+@pytest.mark.skipif(not CENSUS_RAW.exists(), reason="raw data not present")
+def test_census_rebuild_is_identical(tmp_path: Path):
+    figures = build_data.build_census(SHARED, tmp_path)
+    assert figures["counties"] == 2990 and figures["counties_with_figures"] == 2989
+    assert (tmp_path / "census_cn_2020.csv").read_bytes() == (DATA / "census_cn_2020.csv").read_bytes()
+    # Every figure as published: the bundled table against the raw files, cell by cell.
+    raw = pd.read_csv(CENSUS_RAW / "ages.csv", dtype={"CODE": str}, na_values=["#DIV/0!"]).set_index("CODE")
+    table = pd.read_csv(DATA / "census_cn_2020.csv", dtype={"code": str}).set_index("code")
+    kept = raw.index != "150703"  # its age shares are left empty (see the table test)
+    for ours, theirs in (("age_60_64", "AGES_60-64"), ("age_5_9", "AGES_5-9"), ("age_85p", "AGES_85P")):
+        np.testing.assert_array_equal(table[ours].to_numpy()[kept], raw[theirs].to_numpy()[kept])
+    assert table.loc["150703", "age_60_64"] != table.loc["150703", "age_60_64"]  # NaN
+
+
+def test_xian_groups_are_the_census_shares_of_its_three_districts():
+    pop = _layer("xian", "population")
+    assert XIAN_HOUSEHOLD_SIZE == pytest.approx(2.1945, abs=5e-5)  # 2,393,928 residents / 1,090,885 households
+    np.testing.assert_allclose(pop["elderly"], pop["population"] * XIAN_SHARE_60, atol=0.05)
+    # 0–6 = 0 + 1–4 + 2/5 × 5–9 per district (bands of ages.csv), weighted by residents.
+    bands = {"610102": (0.0068, 0.0389, 0.0476), "610103": (0.0062, 0.0347, 0.0429),
+             "610104": (0.0083, 0.0464, 0.0513)}
+    share_0_6 = sum(XIAN_DISTRICTS[c][0] * (a + b + 0.4 * d) for c, (a, b, d) in bands.items()) / _RES
+    np.testing.assert_allclose(pop["children"], pop["population"] * share_0_6, atol=0.05)
+    assert (pop["elderly"] <= pop["population"]).all() and (pop["children"] <= pop["population"]).all()
+
+
+def test_xian_readme_says_where_each_figure_comes_from():
+    readme = (DATA / "xian" / "README.md").read_text(encoding="utf-8")
+    assert "## Where each figure comes from" in readme
+    for text in ("bulletin", "tabulation", "新城/碑林/莲湖", "2.1945", "19.10 %", "2/5", "weighted by residents",
+                 "2020 census by county (NBS), via thebamboogrove/tudigong (MIT)"):
+        assert text in readme, text
+    notes = " ".join(_toml("xian")["notes"])
+    assert "2.19 persons per household" in notes and "thebamboogrove/tudigong" in notes
+    # Liechtenstein keeps its own sources: no census, no group columns.
+    assert not {"elderly", "children"} & set(_layer("liechtenstein", "population").columns)
+    assert "census" not in (DATA / "liechtenstein" / "README.md").read_text(encoding="utf-8")

@@ -87,7 +87,7 @@ def test_out_writes_geopackage_and_csv(toy_dataset_dir: Path, tmp_path: Path) ->
     raw = (out / "indicators.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM for Excel
     table = pd.read_csv(out / "indicators.csv", encoding="utf-8-sig")
-    assert "社区综合服务设施覆盖率" in set(table["name_zh"])
+    assert "设有社区综合服务设施的社区比例" in set(table["name_zh"])
 
 
 def test_failed_write_keeps_the_previous_file(toy_dataset_dir: Path, tmp_path: Path,

@@ -168,7 +168,8 @@ def test_gpkg_layer_styles_are_qml(tmp_path: Path, layers) -> None:
     out = export.write_gpkg(layers, tmp_path / "styled.gpkg")
     styles = pyogrio.read_dataframe(out, layer="layer_styles")
     by_layer = dict(zip(styles["f_table_name"], styles["styleQML"]))
-    assert set(by_layer) == {"communities", "facilities", "circles", "uncovered"}
+    assert set(by_layer) == {"communities", "facilities", "circles", "uncovered", "demand",
+                             "recommended_sites"}
     renderer = ET.fromstring(by_layer["communities"]).find("renderer-v2")
     assert renderer.get("type") == "graduatedSymbol"
     assert renderer.get("attr") == "complete_circle_pct"
@@ -456,7 +457,7 @@ def test_xlsx_sheets_headers_values(tmp_path: Path, tables) -> None:
     ws = wb["社区指标"]
     header = [c.value for c in ws[1]]
     assert header == ["社区编号", "名称", "类型(城市/农村)", "人口", "社区客厅覆盖率(%)"]
-    assert [c.value for c in ws[3]] == ["C2", "前进村", "rural", 830, 60.2]
+    assert [c.value for c in ws[3]] == ["C2", "前进村", "农村社区（村）", 830, 60.2]
     notes = {r[0]: r[1] for r in wb["说明"].iter_rows(min_row=2, values_only=True)}
     assert notes["crs"] == "坐标系：WGS84 经纬度（EPSG:4326）"
     # GDAL's XLSX driver lists the same sheets.

@@ -16,7 +16,8 @@ from geo.network import RoadNetwork
 from planning.access.travel import TravelModel
 from planning.settings import Settings
 from planning.siting import lscp, mclp, minutes_matrix, pmedian, recommend_sites
-from planning.siting._greedy import improve_cover, improve_median, lagrangian_median
+from planning.siting._greedy import improve_cover
+from planning.siting._median import improve_median, lagrangian_median
 from planning.siting._reduce import reduce_coverage
 
 from ._siting_line import (
@@ -454,3 +455,38 @@ def test_notes_carry_key_and_values_for_translation(street) -> None:
     assert target.values["target_pct"] == 100.0
     assert target.startswith("the target 100 % cannot be met")
     assert r.to_json()["notes"] == [str(n) for n in r.notes]
+
+
+def test_recommend_capacitated_pmedian_on_street_matches_enumeration(street) -> None:
+    from scipy.optimize import linprog
+
+    ds, analysis = street
+    w = demand_population()
+    cutoff = 30.0
+    base = np.minimum(DEMAND_X / 75.0, cutoff)
+    t = np.abs(DEMAND_X[:, None] - CANDIDATE_X[None, :]) / 75.0
+    cap = np.array([300.0, 80.0, 250.0, 120.0, 400.0]) * 0.1  # floor area × 0.1 person per m²
+
+    def total(c: tuple[int, ...]) -> float:
+        # Best assignment of residents (split allowed) to the open sites within their capacities.
+        pairs = [(i, j) for i in range(len(w)) for j in c if t[i, j] < base[i] and t[i, j] <= cutoff]
+        gain = np.array([w[i] * (base[i] - t[i, j]) for i, j in pairs])
+        a = np.zeros((len(w) + len(c), len(pairs)))
+        for q, (i, j) in enumerate(pairs):
+            a[i, q], a[len(w) + c.index(j), q] = 1.0, w[i]
+        res = linprog(-gain, A_ub=a, b_ub=np.concatenate([np.ones(len(w)), cap[list(c)]]), bounds=(0, 1),
+                      method="highs")
+        return float((w * base).sum()) + float(res.fun)
+
+    best = min(total(c) for c in itertools.combinations(range(len(CANDIDATE_X)), 2))
+    r = recommend_sites(ds, analysis, category="community_living_room", model="pmedian", new_sites=2,
+                        candidates="given", capacity=True, persons_per_m2=0.1)
+    assert r.solver == "exact"
+    assert r.total_minutes_after == pytest.approx(best)
+    assert r.sites["minutes_saved"].sum() == pytest.approx(r.total_minutes_before - r.total_minutes_after)
+    assert np.all(np.diff(r.sites["minutes_saved"].to_numpy()) <= 1e-9)
+    assert (r.sites["capacity"].to_numpy() == cap[[int(c[1:]) - 1 for c in r.sites["candidate_id"]]]).all()
+    # Residents newly inside a circle: those assigned to a new site within 15 minutes, no more
+    # than the sites' capacities, and they add up to the change in coverage.
+    assert r.sites["newly_covered"].sum() == pytest.approx(r.covered_after - r.covered_before, abs=1.0)
+    assert (r.sites["newly_covered"].to_numpy() <= r.sites["capacity"].to_numpy() + 1e-6).all()

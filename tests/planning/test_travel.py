@@ -8,7 +8,8 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from planning.access.travel import TravelModel
+from geo.network import RoadNetwork
+from planning.access.travel import TravelModel, max_speed_m_per_min, snappable_nodes
 from planning.settings import Settings
 from tests.planning._engine_fixtures import X0, Y0, grid_network, line_network, network, xy
 
@@ -218,3 +219,33 @@ def test_settings_pickle_and_keep_their_own_car_speeds() -> None:
     speeds["primary"] = 5.0
     assert settings.car_speeds_km_per_h["primary"] == 40.0
     assert pickle.loads(pickle.dumps(settings)) == settings
+
+
+def test_snappable_nodes_is_the_travel_models_snapping_mask() -> None:
+    # The street and driveway of the cut-off-fragment test, plus a motorway stub walkers may not use.
+    nodes = [(10.0 * i, 0.0) for i in range(200)] + [(500.0, 100.0), (510.0, 100.0), (0.0, 50.0), (20.0, 50.0)]
+    edges = [(i, i + 1) for i in range(199)] + [(200, 201), (202, 203)]
+    net = network(nodes, edges, classes=["residential"] * 200 + ["motorway"])
+    for mode in ("walk", "ebike", "car"):
+        for settings in (Settings(), Settings(min_piece_nodes=0)):
+            mask = snappable_nodes(net, mode, settings)
+            np.testing.assert_array_equal(mask, TravelModel.for_mode(net, mode, settings).node_mask)
+    walk = snappable_nodes(net, "walk", Settings())
+    assert walk[:200].all() and not walk[200:].any()  # the driveway is too small, the motorway closed
+    every_piece = Settings(min_piece_nodes=0)
+    assert snappable_nodes(net, "car", every_piece)[202:].all()  # cars take the motorway stub
+    assert not snappable_nodes(net, "walk", every_piece)[202:].any()
+
+
+def test_fastest_straight_line_progress_of_each_mode() -> None:
+    net = line_network(3, 100.0)
+    assert max_speed_m_per_min(net, "walk", Settings()) == 75.0
+    assert max_speed_m_per_min(net, "walk", Settings(profile="elderly")) == 60.0
+    assert max_speed_m_per_min(net, "ebike", Settings()) == pytest.approx(15_000 / 60)
+    assert max_speed_m_per_min(net, "car", Settings()) == pytest.approx(90_000 / 60)  # motorways
+    # Never below walking speed: the walk to and from the road is part of every trip.
+    assert max_speed_m_per_min(net, "car", Settings(car_speeds_km_per_h={"residential": 3.0})) == 75.0
+    # An edge stored at half its straight length lets a trip get twice as far.
+    short = RoadNetwork.from_arrays(crs=net.crs, node_x=net.node_x, node_y=net.node_y, edge_u=np.array([0, 1]),
+                                    edge_v=np.array([1, 2]), edge_length_m=np.array([100.0, 50.0]))
+    assert max_speed_m_per_min(short, "walk", Settings()) == pytest.approx(150.0)
