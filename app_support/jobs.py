@@ -6,11 +6,12 @@ within it and the page draws them at once; a city's take longer, so the page dra
 page again once the layers are in. Meanwhile every widget works: a new choice simply asks for
 other layers.
 
-Two worker threads for the whole server (the machine has two cores). Jobs run by priority: what a
-page is waiting for (:data:`PAGE`) before road tiles (:data:`TILES`) before the warm-up of other
-categories (:data:`WARM`); long background work calls :func:`pause_for_pages` between its steps,
-so that a page's job never waits long behind it. The same key asked by several sessions is
-computed once.
+Two worker threads for pages' jobs (the machine has two cores) and one for background work, for
+the whole server. Jobs run by priority: what a page is waiting for (:data:`PAGE`) before road
+tiles (:data:`TILES`) before the warm-up of other categories (:data:`WARM`); background work runs
+only while no page waits, one piece at a time, and long pieces call :func:`pause_for_pages`
+between their steps, so that a page's job never waits behind it (nor for a worker a paused piece
+holds). The same key asked by several sessions is computed once.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import streamlit as st
 from app_support.i18n import t
 
 PAGE, TILES, WARM = 0, 1, 2
+#: Workers for pages' jobs; one more thread does the background work.
 WORKERS = 2
 _MAX_JOBS = 512
 
@@ -42,6 +44,9 @@ _pages_busy = 0  # page jobs queued or running
 _background_running = 0
 LOG_ENV = "SERVICE_CIRCLES_JOB_LOG"
 _workers: list[threading.Thread] = []
+#: Keys of running jobs that were dropped: they stop at their next :func:`pause_for_pages`.
+_STOPPING: set[Hashable] = set()
+_RUNNING: dict[int, Hashable] = {}  # worker thread id -> key of its job
 
 
 def _log(text: str) -> None:
@@ -52,16 +57,17 @@ def _log(text: str) -> None:
             out.write(f"{time.time():.2f} {threading.current_thread().name} {text}\n")
 
 
-def _work() -> None:
+def _work(background: bool) -> None:
     global _pages_busy, _background_running
     while True:
         with _LOCK:
-            # A page's job runs at once; background work only while no page waits for anything,
-            # one piece at a time (the other core stays with the pages).
-            while not (_QUEUE and (_QUEUE[0][0] == PAGE or (_pages_busy == 0 and _background_running == 0))):
+            # A page's job runs at once on a page worker; background work on its own worker,
+            # only while no page waits for anything.
+            while not (_QUEUE and (_QUEUE[0][0] == PAGE if not background else _pages_busy == 0)):
                 _LOCK.wait(timeout=0.5)
             priority, _, future, build = heapq.heappop(_QUEUE)
             name = _NAMES.pop(id(future), "?")
+            _RUNNING[threading.get_ident()] = next((k for k, j in _JOBS.items() if j is future), None)
             if priority != PAGE:
                 _background_running += 1
         started = time.perf_counter()
@@ -74,6 +80,7 @@ def _work() -> None:
             _log(f"p{priority} {time.perf_counter() - started:6.2f}s {name}")
         finally:
             with _LOCK:
+                _STOPPING.discard(_RUNNING.pop(threading.get_ident(), None))
                 if priority == PAGE:
                     _pages_busy -= 1
                 else:
@@ -81,11 +88,17 @@ def _work() -> None:
                 _LOCK.notify_all()
 
 
+class Stopped(Exception):
+    """Raised in a background job that was dropped while it ran (see :func:`drop_queued`)."""
+
+
 def drop_queued(unwanted: Callable[[Hashable], bool]) -> int:
-    """Take the queued (not yet running) jobs whose key is ``unwanted`` off the queue, e.g. the
-    preparation of a data set the user has left. Returns how many."""
+    """Take the queued jobs whose key is ``unwanted`` off the queue, e.g. the preparation of a
+    data set the user has left; a background one already running stops at its next pause (its
+    key may be asked for again later). Returns how many were queued."""
     global _pages_busy
     with _LOCK:
+        _STOPPING.update(key for key in _RUNNING.values() if key is not None and unwanted(key))
         keep, dropped = [], []
         keys = {id(job): key for key, job in _JOBS.items()}
         for entry in _QUEUE:
@@ -104,8 +117,10 @@ def drop_queued(unwanted: Callable[[Hashable], bool]) -> int:
 
 
 def _start_workers() -> None:
-    while len(_workers) < WORKERS:
-        worker = threading.Thread(target=_work, name=f"map-jobs-{len(_workers)}", daemon=True)
+    while len(_workers) <= WORKERS:
+        background = len(_workers) == WORKERS
+        name = "map-jobs-background" if background else f"map-jobs-{len(_workers)}"
+        worker = threading.Thread(target=_work, args=(background,), name=name, daemon=True)
         worker.start()
         _workers.append(worker)
 
@@ -159,6 +174,8 @@ def pause_for_pages(timeout_s: float = 60.0) -> None:
     with _LOCK:
         while _pages_busy > 0 and time.monotonic() < deadline:
             _LOCK.wait(timeout=0.2)
+        if _RUNNING.get(threading.get_ident()) in _STOPPING:
+            raise Stopped("dropped while it ran")
 
 
 def result(key: Hashable, build: Callable[[], Any], *, wait_s: float = 1.5,

@@ -367,7 +367,10 @@ def static_layers_for(source_key: str, coords_system: str | None, basemap: str =
 
 
 def current_static_layers(basemap: str = "none") -> dict[str, Any]:
-    return static_layers_for(source(), coords(), "amap" if basemap == "amap" else "none")
+    static = static_layers_for(source(), coords(), "amap" if basemap == "amap" else "none")
+    if hasattr(static["roads"], "resume"):
+        static["roads"].resume()  # levels whose drawing stopped when the user left the data set
+    return static
 
 
 def current_dataset() -> Any:

@@ -67,6 +67,8 @@ class TileSet:
     bounds: list[list[float]]
     first: int = 3
     _item: layer_store.Published | None = field(default=None, repr=False)
+    #: Asks again for the levels not drawn yet (their job may have been dropped meanwhile).
+    _resume: Callable[[], None] | None = field(default=None, repr=False, compare=False)
 
     @property
     def done(self) -> list[int]:
@@ -100,6 +102,11 @@ class TileSet:
         """Mark the tile set used now (for the cache's least-recently-used clean-up)."""
         with contextlib.suppress(OSError):
             (self.folder / "used").touch()
+
+    def resume(self) -> None:
+        """Draw the levels still missing (a background job left off when its data set was left)."""
+        if self._resume is not None and not self.complete:
+            self._resume()
 
 
 def _mercator(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -227,7 +234,11 @@ def _draw_zoom(seg: _Segments, z: int, folder: Path, *, pause: Callable[[], None
     ss = 2  # drawn at twice the size, then reduced: smooth lines
     for a, b in zip(starts, ends, strict=True):
         if pause is not None:
-            pause()
+            try:
+                pause()
+            except BaseException:  # the drawing was stopped: no half-drawn level left behind
+                shutil.rmtree(partial, ignore_errors=True)
+                raise
         by, bx = divmod(int(block[a]), nbx)
         ox, oy = (tx0 + bx * _BLOCK) * TILE, (ty0 + by * _BLOCK) * TILE
         idx = seg_of[a:b]
@@ -308,11 +319,15 @@ def road_tiles(network: Any, *, shift: str = "none", scope: str = layer_store.SH
                     _draw_zoom(seg, z, folder, pause=wait)
         layer_store.clean_soon()
 
-    for levels, first in ((zooms[:first_zooms], True), (zooms[first_zooms:], False)):
-        if not levels or all((folder / str(z)).is_dir() for z in levels):
-            continue
-        if background is None:
-            draw(levels, None)
-        else:
-            background(lambda levels=levels, first=first: draw(levels, None if first else pause), first)
+    def start() -> None:
+        for levels, first in ((zooms[:first_zooms], True), (zooms[first_zooms:], False)):
+            if not levels or all((folder / str(z)).is_dir() for z in levels):
+                continue
+            if background is None:
+                draw(levels, None)
+            else:
+                background(lambda levels=levels, first=first: draw(levels, None if first else pause), first)
+
+    start()
+    tiles._resume = start
     return tiles

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from app_support import jobs, state
+from app_support import jobs, state, views
 from app_support.drawn import is_large
 from planning.access.surface import travel_surfaces
 
@@ -19,7 +19,7 @@ _WARMED: set[tuple[Any, ...]] = set()
 #: Kinds of job keys the warm-up starts for one analysis.
 _WARMED_KINDS = ("drawn", "supply", "polygons")
 #: Kinds of job keys :func:`prefetch` and the warm-up start for a data set.
-_PREFETCHED = ("analysis", "cells", "static", "drawn", "supply", "polygons")
+_PREFETCHED = ("analysis", "cells", "first circle", "static", "tiles", "drawn", "supply", "polygons")
 # Pages of several sessions run in their own threads: one check-and-add at a time.
 _WARMED_LOCK = threading.Lock()
 
@@ -89,8 +89,16 @@ def prefetch() -> None:
         for kind in surfaces.kinds:
             surfaces.cells(kind)
 
+    def first_circle() -> None:
+        # The circle the map opens with, drawn as soon as the analysis is in (the map page then
+        # finds it ready or nearly so).
+        category = views.first_category(state.analysis_for(*key))
+        if category in state.analysis_for(*key).categories:
+            state.circles_for(*key, category, "none", "circle")
+
     jobs.submit(("analysis", *key), lambda: state.analysis_for(*key), priority=jobs.PAGE)
     jobs.submit(("cells", *key), cells, priority=jobs.PAGE)
+    jobs.submit(("first circle", *key), first_circle, priority=jobs.PAGE)
     jobs.submit(("static", source_key, coords_system), lambda: state.static_layers_for(source_key, coords_system),
                 priority=jobs.TILES)
 

@@ -65,7 +65,8 @@ static = state.current_static_layers(basemap)
 # A city's layers are drawn in the background: the map shows what it has and says what is coming.
 analysed = category in analysis.categories
 circle = state.current_circles(category, basemap, part="circle", wait_s=WAIT_FOR_LAYERS_S) if analysed else None
-extras = state.current_circles(category, basemap, part="extras", wait_s=0.3 if circle else 0.0) if analysed else None
+# The optional layers once the circle is in: until then the circle has the cores to itself.
+extras = state.current_circles(category, basemap, part="extras", wait_s=0.3) if analysed and circle else None
 drawn_now = drawn.combined(circle, extras)
 tiles = static["roads"] if isinstance(static["roads"], TileSet) else None
 layers = views.map_layers(dataset, analysis, category, lang=lang, uncovered_as=uncovered_as,
@@ -78,7 +79,8 @@ coming += [t("map.base.roads", lang)] if tiles is not None and not tiles.shown e
 texts = [("map.pending", "、".join(coming) if lang == "zh" else ", ".join(coming))] if coming else []
 texts += [("map.pending.optional", t("map.pending.what", lang))] if analysed and extras is None else []
 if texts:
-    keys = [("drawn", *state.drawn_key(category, basemap, part)) for part in ("circle", "extras")] if analysed else []
+    parts_asked = ("circle", "extras") if circle else ("circle",)
+    keys = [("drawn", *state.drawn_key(category, basemap, part)) for part in parts_asked] if analysed else []
     jobs.wait_then_rerun(lambda: all(jobs.done(k) for k in keys) and (tiles is None or bool(tiles.shown)),
                          texts, lang=lang)
 # Only the groups that depend on the category and settings are sent again on a change.

@@ -95,3 +95,22 @@ def test_finer_levels_are_shown_once_all_are_drawn(store: Path) -> None:
     later.clear()
     again = tiles.road_tiles(_network(), background=lambda draw, first: later.append((draw, first)))
     assert again is not None and again.folder == tile_set.folder and later == []
+
+
+def test_levels_stopped_midway_are_asked_for_again_and_leave_no_partial_level(store: Path) -> None:
+    later: list[tuple[object, bool]] = []
+
+    def stop() -> None:
+        raise RuntimeError("stopped")
+
+    tile_set = tiles.road_tiles(_network(), first_zooms=2, background=lambda draw, first: later.append((draw, first)),
+                                pause=stop)
+    assert tile_set is not None
+    later[0][0]()
+    with pytest.raises(RuntimeError):
+        later[1][0]()  # the finer levels stop at their first pause
+    assert tile_set.done == list(tile_set.zooms[:2])
+    assert not [p for p in tile_set.folder.iterdir() if p.name.endswith(".part")]
+    later.clear()
+    tile_set.resume()  # the user is back: only the missing levels are asked for
+    assert [first for _, first in later] == [False]

@@ -29,6 +29,7 @@ from typing import Any
 
 import pytest
 
+from app_support.legend import LEGEND_WIDTH_PX
 from tests._app_server import ARGS, CHROMIUM, IDLE, MAP_FRAME, ROOT, streamlit_server
 
 SHOTS = ROOT / "test-output" / "benchmark"
@@ -39,6 +40,18 @@ OTHER_CATEGORY = "社区卫生服务站"
 #: What the map page shows while layers are drawn in the background.
 PENDING = "正在绘制地图图层"
 BUILT = "地图生成用时"
+#: Issue 16's targets (seconds) by road nodes: first render, a change, export.
+TARGETS: dict[int, dict[str, float]] = {
+    100_000: {"map first render": 10.0, "category change": 5.0, "circle time change": 5.0, "export GeoPackage": 60.0},
+    1_000_000: {"map first render": 30.0, "category change": 10.0, "circle time change": 10.0},
+}
+#: The same steps before the city-scale work (issue 16's table, midpoints of its ranges).
+BEFORE: dict[int, dict[str, float]] = {
+    20_000: {"map first render": 7.85, "category change": 7.3, "circle time change": 8.3,
+             "siting (MCLP, 5 sites)": 9.2, "export GeoPackage": 89.0},
+    100_000: {"map first render": 36.5, "category change": 86.7, "circle time change": 109.7,
+              "siting (MCLP, 5 sites)": 55.0, "export GeoPackage": 360.0},
+}
 pytestmark = [
     pytest.mark.benchmark,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed"),
@@ -164,17 +177,22 @@ def _shots(page: Any, name: str) -> None:
     page.locator(MAP_FRAME).first.screenshot(path=str(SHOTS / f"{name}_frame.png"))
 
 
-def _zoomed_shot(page: Any, requests: _Requests, path: Path, *, clicks: int = 3) -> None:
-    """A picture of the map frame zoomed in on its centre (tiles and images up close)."""
-    frame = page.frame_locator(MAP_FRAME).first
-    for _ in range(clicks):
-        frame.locator(".leaflet-control-zoom-in").click()
+def _zoomed_shot(page: Any, requests: _Requests, path: Path, *, steps: int = 3) -> None:
+    """A picture of the map frame zoomed in on the study area's centre (tiles and images up
+    close). The map fits the study area right of the legend, so the wheel zooms there."""
+    box = page.locator(MAP_FRAME).first.bounding_box()
+    assert box is not None
+    x = box["x"] + LEGEND_WIDTH_PX + (box["width"] - LEGEND_WIDTH_PX) / 2
+    page.mouse.move(x, box["y"] + box["height"] / 2)
+    for _ in range(steps):
+        page.mouse.wheel(0, -120)
         page.wait_for_timeout(700)
     requests.settled(page)
     page.locator(MAP_FRAME).first.screenshot(path=str(path))
-    for _ in range(clicks):
-        frame.locator(".leaflet-control-zoom-out").click()
+    for _ in range(steps):
+        page.mouse.wheel(0, 120)
         page.wait_for_timeout(300)
+    requests.settled(page)
 
 
 def _timed(step: Callable[[], None]) -> float:
@@ -299,11 +317,24 @@ def _run_size(browser: Any, url: str, size: str, server: _Peak) -> dict[str, flo
     out["server MB peak"] = max(out["server MB after map"], server.take())
     out["browser PSS MB (end)"], _ = _browser_memory(page)
     context.close()
-    print(f"\n{label} road nodes" if size != "xian" else "\nXi'an (bundled, 19,339 road nodes)")
-    for name, value in out.items():
-        unit = "" if "MB" in name else " s"
-        print(f"  {name.rstrip():28s} {value:8.1f}{unit}")
+    _print_figures(size, label, out)
     return out
+
+
+def _print_figures(size: str, label: str, out: dict[str, float]) -> None:
+    """Each step's figure, beside issue 16's target and the time before (with their ratios)."""
+    nodes = 0 if size == "xian" else int(size)
+    target, before = TARGETS.get(nodes, {}), BEFORE.get(nodes, {})
+    load = " / ".join(f"{v:.2f}" for v in os.getloadavg())
+    print(f"\n{label} road nodes" if size != "xian" else "\nXi'an (bundled, 19,339 road nodes)",
+          f"(load average {load})")
+    print(f"  {'step':28s} {'figure':>9s} {'target':>8s} {'ratio':>6s} {'before':>8s} {'speed-up':>8s}")
+    for name, value in out.items():
+        unit = "MB" if "MB" in name else "s"
+        key = name.strip()
+        goal = f"{target[key]:7.0f}s {value / target[key]:6.2f}" if key in target else f"{'':8s} {'':6s}"
+        was = f"{before[key]:7.1f}s {before[key] / value:7.1f}x" if key in before and value > 0 else ""
+        print(f"  {name.rstrip():28s} {value:8.1f}{unit} {goal} {was}".rstrip())
 
 
 def test_city_scale_steps(tmp_path: Path) -> None:
