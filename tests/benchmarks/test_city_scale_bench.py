@@ -177,20 +177,21 @@ def _shots(page: Any, name: str) -> None:
     page.locator(MAP_FRAME).first.screenshot(path=str(SHOTS / f"{name}_frame.png"))
 
 
-def _zoomed_shot(page: Any, requests: _Requests, path: Path, *, steps: int = 3) -> None:
+def _zoomed_shot(page: Any, requests: _Requests, path: Path, *, steps: int = 4) -> None:
     """A picture of the map frame zoomed in on the study area's centre (tiles and images up
-    close). The map fits the study area right of the legend, so the wheel zooms there."""
+    close, three zoom levels: Leaflet zooms ¾ of a level per 60 px of wheel at quarter steps). The
+    map fits the study area right of the legend, so the wheel zooms there."""
     box = page.locator(MAP_FRAME).first.bounding_box()
     assert box is not None
     x = box["x"] + LEGEND_WIDTH_PX + (box["width"] - LEGEND_WIDTH_PX) / 2
     page.mouse.move(x, box["y"] + box["height"] / 2)
     for _ in range(steps):
-        page.mouse.wheel(0, -120)
+        page.mouse.wheel(0, -60)
         page.wait_for_timeout(700)
     requests.settled(page)
     page.locator(MAP_FRAME).first.screenshot(path=str(path))
     for _ in range(steps):
-        page.mouse.wheel(0, 120)
+        page.mouse.wheel(0, 60)
         page.wait_for_timeout(300)
     requests.settled(page)
 
