@@ -69,7 +69,6 @@ __all__ = ["BASEMAPS", "BEYOND_COLOR", "COVERAGE_BREAKS", "COVERAGE_COLORS", "FA
 
 BASEMAPS: tuple[str, ...] = ("none", "osm", "tianditu", "amap")
 MAX_ZOOM = 19
-ROAD_PANE = "roads"
 #: Categories with more facilities than this are drawn as marker clusters.
 CLUSTER_FROM = 100
 _MAJOR = MAJOR_CLASSES
@@ -318,10 +317,6 @@ def build_map_parts(layers: MapLayers, *, lang: str = "zh", basemap: str = "none
     m.get_root().header.add_child(Element(_CSS), name="service_circles_css")
     # Base layers: a plain background and the data's roads need no internet.
     folium.FeatureGroup(name=t("map.base.plain", lang), overlay=False, control=True, show=False).add_to(m)
-    if layers.road_tiles is not None:
-        # A city's road tiles above the community fills and circle images (as web maps draw
-        # their roads over thematic colours), below the markers; clicks pass through.
-        folium.map.CustomPane(ROAD_PANE, z_index=450, pointer_events=False).add_to(m)
     _roads_group(layers, lang=lang, basemap=basemap).add_to(m)
     for tile in _tile_layers(basemap, tianditu_key=tianditu_key, lang=lang):
         tile.add_to(m)
@@ -382,8 +377,7 @@ def _roads_group(layers: MapLayers, *, lang: str, basemap: str) -> folium.Featur
     if tiles is not None and tiles.max_native_zoom is not None:
         folium.TileLayer(tiles.url, attr=" ", name=t("map.base.roads", lang), overlay=True, control=False,
                          min_native_zoom=tiles.min_native_zoom, max_native_zoom=tiles.max_native_zoom,
-                         max_zoom=MAX_ZOOM, bounds=tiles.bounds, class_name="road-tiles",
-                         pane=ROAD_PANE).add_to(roads_base)
+                         max_zoom=MAX_ZOOM, bounds=tiles.bounds, class_name="road-tiles").add_to(roads_base)
         return roads_base
     roads = _as_json(layers.roads, ["group"], basemap=basemap)
     if roads:

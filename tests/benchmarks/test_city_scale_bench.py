@@ -7,7 +7,10 @@ the map page's first render, a category change, an urban circle-time change, a s
 5 sites, until the sites are on its map) and a GeoPackage export (until its download is offered).
 A step ends when the script has finished, the map frame's files have arrived and the shown
 category's circle is in the layer list. Printed per data set: every step's seconds, the server's
-peak memory and the browser's memory (its processes' PSS and the map page's JavaScript heap).
+peak memory and the browser's memory (its processes' PSS and the map page's JavaScript heap),
+each time beside issue 16's target (and their ratio) and the time before the city-scale work
+(and the speed-up), with the machine's load average: times are printed, never asserted, since a
+shared machine's load changes them severalfold.
 
 Screenshots of the map (Chinese and English) and of the siting page go to
 ``test-output/benchmark/``. ``SERVICE_CIRCLES_BENCH_SIZES`` (e.g. ``xian,20000,100000,1000000``)
