@@ -50,6 +50,16 @@ def _png(pixels: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
+def _indexed_png(codes: np.ndarray, palette: np.ndarray) -> bytes:
+    """A PNG of palette indices (``palette``: up to 256 RGBA rows): one byte a pixel instead of
+    four, several times quicker to encode and smaller than the RGBA image it decodes to."""
+    image = Image.fromarray(np.asarray(codes, dtype=np.uint8), mode="P")
+    image.putpalette(np.ascontiguousarray(palette[:, :3], dtype=np.uint8).tobytes())
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", compress_level=6, transparency=bytes(palette[:, 3].astype(np.uint8)))
+    return buffer.getvalue()
+
+
 def _corners(x0: float, y0: float, x1: float, y1: float, *, basemap: str) -> Bounds:
     lon, lat = transform_xy(_WEB, _LONLAT, [x0, x1], [y0, y1])
     lon, lat = np.asarray(lon), np.asarray(lat)
@@ -88,7 +98,7 @@ def classes_png(classes: np.ndarray, transform: Affine, crs: Any, colors: Sequen
     for i, color in enumerate(colors, start=1):
         palette[i] = rgba(color, alpha)
     x0, y0, x1, y1 = array_bounds(shown.shape[0], shown.shape[1], dst_transform)
-    return _png(palette[shown]), _corners(x0, y0, x1, y1, basemap=basemap)
+    return _indexed_png(shown, palette), _corners(x0, y0, x1, y1, basemap=basemap)
 
 
 def outline(mask: np.ndarray) -> np.ndarray:
@@ -113,7 +123,7 @@ def area_png(inside: np.ndarray, transform: Affine, crs: Any, color: str, *, lin
     palette = np.array([[0, 0, 0, 0], rgba(color, fill_alpha), rgba(line_color or color, line_alpha)],
                        dtype=np.uint8)
     x0, y0, x1, y1 = array_bounds(shown.shape[0], shown.shape[1], dst_transform)
-    return _png(palette[codes]), _corners(x0, y0, x1, y1, basemap=basemap)
+    return _indexed_png(codes, palette), _corners(x0, y0, x1, y1, basemap=basemap)
 
 
 def labels_png(labels: np.ndarray, transform: Affine, crs: Any, *, basemap: str = "none",
@@ -125,16 +135,18 @@ def labels_png(labels: np.ndarray, transform: Affine, crs: Any, *, basemap: str 
         return None
     shown, dst_transform = to_web_mercator(labels, transform, crs, max_pixels=max_pixels)
     # Neighbouring areas get colours apart: the colour follows a scrambled area number.
-    palette = np.array([rgba(c, 90) for c in AREA_COLORS], dtype=np.uint8)
-    pixels = palette[(shown.astype(np.int64) * 7919) % len(AREA_COLORS)]
-    pixels[shown == 0] = 0
+    # Palette: nothing, the border, then the area colours.
+    palette = np.array([[0, 0, 0, 0], rgba(AREA_BORDER, 200), *(rgba(c, 90) for c in AREA_COLORS)],
+                       dtype=np.uint8)
+    codes = (2 + (shown.astype(np.int64) * 7919) % len(AREA_COLORS)).astype(np.uint8)
+    codes[shown == 0] = 0
     border = np.zeros(shown.shape, dtype=bool)
     border[:, 1:] |= shown[:, 1:] != shown[:, :-1]
     border[1:, :] |= shown[1:, :] != shown[:-1, :]
     border &= shown > 0
-    pixels[border] = rgba(AREA_BORDER, 200)
+    codes[border] = 1
     x0, y0, x1, y1 = array_bounds(shown.shape[0], shown.shape[1], dst_transform)
-    return _png(pixels), _corners(x0, y0, x1, y1, basemap=basemap)
+    return _indexed_png(codes, palette), _corners(x0, y0, x1, y1, basemap=basemap)
 
 
 def _ramp(colors: Sequence[str], n: int = 256) -> np.ndarray:
