@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +44,12 @@ def crs_name(key: str, lang: str) -> str:
 
 def export_files(analysis: Any, *, fmt: str, crs: str = "wgs84", encoding: str = "utf-8",
                  siting: Any = None, scenario_comparison: pd.DataFrame | None = None,
-                 lang: str = "zh") -> list[tuple[str, bytes, str]]:
-    """(file name, bytes, MIME type) of every file :func:`planning.output.export.export_analysis` writes."""
+                 lang: str = "zh", areas: bool = False) -> list[tuple[str, bytes, str]]:
+    """(file name, bytes, MIME type) of every file :func:`planning.output.export.export_analysis` writes.
+
+    ``areas``: include every category's travel-time rings and responsibility areas (slow on a
+    city's network, so only when asked for).
+    """
     from planning.output.export import export_analysis
 
     stem = f"{analysis.dataset.name}_service_circles"
@@ -55,9 +60,31 @@ def export_files(analysis: Any, *, fmt: str, crs: str = "wgs84", encoding: str =
                                               {"communities": analysis.dataset.communities})
         written = export_analysis(analysis, fmt=fmt, out=out, crs=crs, encoding=encoding, siting=siting,
                                   scenario_comparison=scenario_comparison, headers=lang,
-                                  lang="en" if lang == "en" else "zh", pdf=False)
+                                  lang="en" if lang == "en" else "zh", pdf=False, rings=areas,
+                                  responsibility=areas)
         return [(p.name, p.read_bytes(), MIME.get(p.suffix.lower(), "application/octet-stream"))
                 for p in written]
+
+
+def prepare_with_progress(analysis: Any, *, areas: bool, report: Callable[[str], None], lang: str) -> None:
+    """Compute what an export of ``analysis`` needs, category by category, saying how far it got.
+
+    Each step is kept on the analysis, so the export itself then only writes.
+    """
+    categories = list(analysis.categories)
+    total = len(categories)
+    for i, category in enumerate(categories):
+        report(t("exp.step.supply", lang, done=i, total=total))
+        analysis.supply_per_1000(category)
+    for i, category in enumerate(categories):
+        report(t("exp.step.circles", lang, done=i, total=total))
+        analysis.circles_for([category])
+    if areas:
+        for i, category in enumerate(categories):
+            report(t("exp.step.areas", lang, done=i, total=total))
+            analysis.rings_for([category])
+            analysis.responsibility_for([category])
+    report(t("exp.step.write", lang))
 
 
 def table_csvs(analysis: Any, *, siting: Any = None, lang: str = "zh") -> dict[str, bytes]:

@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from app_support import contract, messages, state, uploads
+from app_support import contract, messages, state, uploads, warmup
 from app_support.i18n import category_label, t, translate_columns
 from geo._errors import DataError
 from planning import choices
@@ -36,6 +36,8 @@ def render() -> None:
     except (DataError, ValueError, FileNotFoundError) as exc:
         st.error(messages.error_message(exc, lang))
         return
+    # The map's first needs (analysis, surface, road tiles) start now, in the background.
+    warmup.prefetch()
     _show_dataset(dataset, lang)
     _settings_form(dataset, lang)
     st.info(t("home.next", lang))
@@ -63,7 +65,7 @@ def _choose_source(lang: str) -> None:
                                  format_func=state.bundled_title, key=state.widget_key("w_bundled"))
         _switch_source(f"bundled:{name}", coords, lang)
     elif kind == "synthetic":
-        _switch_source(state.SYNTHETIC_SOURCE, coords, lang)
+        _switch_source(_synthetic_choice(cols[0], current, lang), coords, lang)
     else:
         wanted = _upload_form(lang, coords)
         # Only a new upload or another coordinate system is a new choice: a failed upload's
@@ -71,6 +73,19 @@ def _choose_source(lang: str) -> None:
         if wanted or coords != state.coords():
             _switch_source(wanted or current, coords, lang)
     _show_failed(lang)
+
+
+def _synthetic_choice(column: Any, current: str, lang: str) -> str:
+    """The synthetic data set's size (road nodes, about as many residents' points) as a source key.
+
+    A whole city or county has 10^5–10^6 road nodes: the size lets a user try the tool at that
+    scale before loading their own data.
+    """
+    size = state.synthetic_size(current)
+    nodes = column.number_input(t("home.synthetic_nodes", lang), min_value=state.SYNTHETIC_MIN_NODES,
+                                max_value=state.SYNTHETIC_MAX_NODES, value=size, step=1000,
+                                help=t("home.synthetic_nodes.help", lang), key="w_synthetic_nodes")
+    return state.synthetic_source(int(nodes))
 
 
 def _switch_source(value: str, coords: str | None, lang: str) -> None:

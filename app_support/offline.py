@@ -11,21 +11,14 @@ elsewhere in the same process (the HTML export) keep their own asset lists.
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import folium
 from folium import plugins
 
-from geo._errors import DataError
-from planning.output.files import write_text
-
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 VENDOR_DIR = STATIC_DIR / "vendor"
-#: Map layers written as files (named by their content hash) so that the browser fetches and
-#: caches them once instead of receiving them inside every redrawn map.
-LAYER_CACHE_DIR = STATIC_DIR / "layers"
 
 # (name, path under static/vendor): the only scripts and styles a map may load.
 _JS = (
@@ -65,6 +58,11 @@ def _links(pairs: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
     return [(name, static_url(rel)) for name, rel in pairs]
 
 
+def cluster_links() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Script and style links of Leaflet.markercluster (for elements that cluster markers)."""
+    return _links(_CLUSTER_JS), _links(_CLUSTER_CSS)
+
+
 def vendored_files() -> list[Path]:
     """Every vendored file a map can reference (for checks that they exist)."""
     rels = [rel for _, rel in (*_JS, *_CSS, *_HEAT_JS, *_CLUSTER_JS, *_CLUSTER_CSS)]
@@ -72,7 +70,8 @@ def vendored_files() -> list[Path]:
 
 
 class OfflineMap(folium.Map):
-    """``folium.Map`` that loads Leaflet, awesome-markers and Font Awesome 4.7 locally.
+    """``folium.Map`` that loads Leaflet, awesome-markers, Font Awesome 4.7, Leaflet.heat and
+    Leaflet.markercluster locally.
 
     jQuery and Bootstrap are left out: nothing on our maps uses them.
     """
@@ -81,9 +80,11 @@ class OfflineMap(folium.Map):
     default_css: list[tuple[str, str]] = []
 
     def __init__(self, *args: object, **kwargs: object) -> None:
-        # Resolved per map so that a changed baseUrlPath is honoured.
-        self.default_js = _links(_JS)
-        self.default_css = _links(_CSS)
+        # Resolved per map so that a changed baseUrlPath is honoured. The plugins come with the
+        # map itself: streamlit-folium loads scripts only when it first draws a map, so a layer
+        # swapped in later (a heat map, clustered markers) finds its plugin already there.
+        self.default_js = _links((*_JS, *_HEAT_JS, *_CLUSTER_JS))
+        self.default_css = _links((*_CSS, *_CLUSTER_CSS))
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
 
@@ -107,23 +108,10 @@ class OfflineMarkerCluster(plugins.MarkerCluster):
 
 @dataclass(frozen=True)
 class RemoteJson:
-    """GeoJSON the map fetches from ``url`` (served by Streamlit's static file serving)."""
+    """GeoJSON the map fetches from ``url`` (served by Streamlit's static file serving).
+
+    ``file`` is what :mod:`app_support.layer_store` wrote: holding it keeps the file in its cache.
+    """
 
     url: str
-
-
-def publish_json(text: str) -> RemoteJson | None:
-    """Write ``text`` under ``static/layers/<sha256>.geojson`` once; ``None`` when not writable.
-
-    The name is the content hash, so a file never changes once written and two sessions share
-    it; a read-only installation simply keeps the layer inside the map instead.
-    """
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
-    target = LAYER_CACHE_DIR / f"{digest}.geojson"
-    if not target.exists():
-        try:
-            LAYER_CACHE_DIR.mkdir(parents=True, exist_ok=True)
-            write_text(target, text)
-        except (OSError, DataError):
-            return None
-    return RemoteJson(f"{base_url_path()}/app/static/layers/{target.name}")
+    file: object = field(default=None, compare=False, repr=False)

@@ -16,13 +16,14 @@ import secrets
 import shutil
 import tempfile
 import time
+import weakref
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
-from app_support import cache_info, uploads
+from app_support import cache_info, jobs, layer_store, uploads
 from app_support.i18n import LANGUAGE_NAMES, LANGUAGES, t
 from planning.choices import DATA_DIR, DEFAULT_DATASET, DEFAULT_TARGETS
 
@@ -30,6 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 TARGETS_DIR = ROOT / "planning" / "targets"
 SYNTHETIC_SOURCE = "synthetic"
 SYNTHETIC_NODES = 4000
+#: Sizes the home page offers for the synthetic data set (road nodes).
+SYNTHETIC_MIN_NODES, SYNTHETIC_MAX_NODES = 1_000, 2_000_000
 #: One folder per browser session (uploads, saved scenarios), named by an unguessable token.
 SESSION_ROOT = Path(tempfile.gettempdir()) / "service-circles-sessions"
 #: Session folders untouched this long are removed when a new session starts.
@@ -77,12 +80,27 @@ def session_folder(kind: str) -> Path:
     if not token:
         token = secrets.token_urlsafe(24)
         st.session_state["_session_token"] = token
+        # Dropped by Streamlit with the session's state: the session's files go with it.
+        ending = _SessionEnd()
+        weakref.finalize(ending, end_session, token)
+        st.session_state["_session_end"] = ending
         _remove_stale_sessions()
     folder = SESSION_ROOT / token / kind
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     for part in (SESSION_ROOT, SESSION_ROOT / token):
         os.chmod(part, 0o700)
     return folder
+
+
+class _SessionEnd:
+    """Kept in a session's state only: when Streamlit drops the session, it is collected."""
+
+
+def end_session(token: str) -> None:
+    """Remove what the session with ``token`` left: its folder (uploads, scenarios) and the map
+    files of its uploaded data (:func:`app_support.layer_store.remove_session_files`)."""
+    shutil.rmtree(SESSION_ROOT / token, ignore_errors=True)
+    layer_store.remove_session_files(token)
 
 
 def _remove_stale_sessions() -> None:
@@ -123,6 +141,19 @@ def source() -> str:
         value = default_source()
         st.session_state["source"] = value
     return str(value)
+
+
+def synthetic_size(source_key: str) -> int:
+    """Road nodes of a synthetic source key (``synthetic`` is the default size)."""
+    kind, _, size = source_key.partition(":")
+    if kind != SYNTHETIC_SOURCE or not size.isdigit():
+        return SYNTHETIC_NODES
+    return int(size)
+
+
+def synthetic_source(n_nodes: int) -> str:
+    """Source key of the synthetic data set with about ``n_nodes`` road nodes."""
+    return SYNTHETIC_SOURCE if int(n_nodes) == SYNTHETIC_NODES else f"{SYNTHETIC_SOURCE}:{int(n_nodes)}"
 
 
 def coords() -> str | None:
@@ -275,49 +306,85 @@ def siting_for(source_key: str, coords_system: str | None, items: tuple[tuple[st
     return sites
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@st.cache_resource(max_entries=96, show_spinner=False)
 def circles_for(source_key: str, coords_system: str | None, items: tuple[tuple[str, Any], ...],
-                targets_name: str | None, category: str, basemap: str = "none") -> tuple[Any, Any]:
-    """The (network service circle, straight-line buffer) of one category, as map layer data."""
-    from app_support.mapping import layer_json
-    from app_support.views import buffer_of, circles_of
+                targets_name: str | None, category: str, basemap: str = "none", part: str = "all") -> Any:
+    """The drawn layers of one category (:func:`app_support.views.drawn_layers`): its service
+    circle (``part="circle"``), the layers the map starts with hidden (``"extras"``: straight-
+    line buffer, travel-time surface, rings, responsibility areas) or all of them."""
+    from app_support.views import drawn_layers
 
     result = analysis_for(source_key, coords_system, items, targets_name)
-    layers = (_published(layer_json(circles_of(result, category), basemap=basemap, simplify_m=2.0)),
-              _published(layer_json(buffer_of(result, category), basemap=basemap, simplify_m=2.0)))
-    cache_info.computed("circles", (source_key, coords_system, items, targets_name, category, basemap))
+    layers = drawn_layers(result, category, basemap, scope=layer_scope(source_key), part=part)
+    cache_info.computed("circles", (source_key, coords_system, items, targets_name, category, basemap, part))
     return layers
 
 
-def _published(text: str | None) -> Any:
-    """A file the map fetches (see :func:`app_support.offline.publish_json`), else the text."""
-    if text is None:
-        return None
-    from app_support.offline import publish_json
-
-    return publish_json(text) or text
+def layer_scope(source_key: str | None = None) -> str:
+    """Folder of a source's map files: shared, or the session's own for uploaded data
+    (:func:`app_support.layer_store.scope_for`)."""
+    return layer_store.scope_for(source() if source_key is None else source_key, session_root=SESSION_ROOT)
 
 
-def current_circles(category: str, basemap: str = "none") -> tuple[Any, Any]:
+def analysis_key() -> tuple[Any, ...]:
+    """The cache key of :func:`analysis_for` for the current session's choices."""
     dataset = current_dataset()
-    return circles_for(source(), coords(), settings_items(), resolved_targets(dataset.meta), category,
-                       "amap" if basemap == "amap" else "none")
+    return (source(), coords(), settings_items(), resolved_targets(dataset.meta))
+
+
+def drawn_key(category: str, basemap: str = "none", part: str = "all") -> tuple[Any, ...]:
+    """The cache key of :func:`circles_for` for the current session's choices."""
+    return (*analysis_key(), category, "amap" if basemap == "amap" else "none", part)
+
+
+def current_circles(category: str, basemap: str = "none", *, part: str = "all",
+                    wait_s: float | None = None) -> Any:
+    """The drawn layers of ``category`` for the current choices (see :func:`circles_for`).
+
+    With ``wait_s`` they are drawn in the background (:mod:`app_support.jobs`): ``None`` when
+    not ready within that time.
+    """
+    key = drawn_key(category, basemap, part)
+    if wait_s is None:
+        return circles_for(*key)
+    _, value = jobs.result(("drawn", *key), lambda: circles_for(*key), wait_s=wait_s)
+    return value
+
+
+def circles_ready(category: str, basemap: str = "none", *, part: str = "all") -> bool:
+    """Whether the background drawing of :func:`current_circles` has finished."""
+    return jobs.done(("drawn", *drawn_key(category, basemap, part)))
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
 def static_layers_for(source_key: str, coords_system: str | None, basemap: str = "none") -> dict[str, Any]:
-    """GeoJSON text of the layers that do not depend on settings: roads and facilities."""
+    """The layers that do not depend on settings: roads (tiles drawn in the background) and
+    facilities (GeoJSON per category), as files the map fetches."""
+    from app_support.drawn import published
     from app_support.mapping import facilities_json, layer_json, road_lines
+    from app_support.tiles import road_tiles
 
     dataset = load_source(source_key, coords_system)
-    roads = road_lines(dataset.roads.edges_frame())
-    return {"roads": _published(layer_json(roads, ["group"], basemap=basemap, decimals=5)),
-            "facilities": {key: _published(text)
+    scope = layer_scope(source_key)
+    # The coarsest levels as soon as a page's job (the map shows them), the rest after; vector
+    # roads only where no tiles can be written.
+    roads: Any = road_tiles(dataset.roads, shift=basemap, scope=scope, pause=jobs.pause_for_pages,
+                            background=lambda draw, first: jobs.submit(
+                                ("tiles", source_key, coords_system, basemap, first), draw,
+                                priority=jobs.PAGE if first else jobs.TILES))
+    if roads is None:
+        lines = road_lines(dataset.roads.edges_frame())
+        roads = published(layer_json(lines, ["group"], basemap=basemap, decimals=5), scope=scope)
+    return {"roads": roads,
+            "facilities": {key: published(text, scope=scope)
                            for key, text in facilities_json(dataset.facilities, basemap=basemap).items()}}
 
 
 def current_static_layers(basemap: str = "none") -> dict[str, Any]:
-    return static_layers_for(source(), coords(), "amap" if basemap == "amap" else "none")
+    static = static_layers_for(source(), coords(), "amap" if basemap == "amap" else "none")
+    if hasattr(static["roads"], "resume"):
+        static["roads"].resume()  # levels whose drawing stopped when the user left the data set
+    return static
 
 
 def current_dataset() -> Any:
@@ -343,7 +410,11 @@ def load_with_progress() -> tuple[Any, Any]:
 def dataset_title(dataset: Any) -> str:
     meta = getattr(dataset, "meta", {}) or {}
     key = "title_en" if lang() == "en" else "title_zh"
-    return str(meta.get(key) or meta.get("title_zh") or meta.get("title_en") or dataset.name)
+    title = str(meta.get(key) or meta.get("title_zh") or meta.get("title_en") or dataset.name)
+    if meta.get("name") == SYNTHETIC_SOURCE and meta.get("n_nodes_requested"):
+        # Synthetic data sets of several sizes are told apart by their size.
+        title += t("home.synthetic_size", lang(), n=f"{int(meta['n_nodes_requested']):,}")
+    return title
 
 
 def dataset_notes(dataset: Any) -> list[str]:

@@ -5,9 +5,6 @@ No numbers are computed here beyond selecting and joining what :mod:`planning` r
 
 from __future__ import annotations
 
-import threading
-import weakref
-from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,15 +12,18 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from app_support import drawn, layer_store
 from app_support.i18n import TEXT, category_label, t, translate_columns
-from app_support.mapping import Layer, MapLayers, SurfaceImage, layer_json, ring_colors, surface_image
-from app_support.offline import publish_json
+from app_support.mapping import Layer, MapLayers, SurfaceImage, ring_colors
+from app_support.tiles import TileSet
 from geo.taxonomy import ESSENTIAL_CATEGORIES
 from planning import columns
 from planning.output.readable import indicator_names, readable
 from planning.texts import e2sfca_labels, note_text
 
 COMPLETE = "__complete__"
+#: Residents outside the circle beyond this many points are drawn as an image, not as points.
+UNCOVERED_POINTS_MAX = 5_000
 #: Columns of the community indicator row shown in map popups (besides coverage).
 POPUP_COLUMNS: tuple[str, ...] = ("community_id", "name", "kind", "population", "households", "circle_minutes",
                                   "complete_circle_pct", "floor_area_per_100_households", "missed_targets")
@@ -34,16 +34,16 @@ def category_options(analysis: Any) -> list[str]:
     return [COMPLETE, *list(analysis.categories)]
 
 
-def first_view_category(analysis: Any) -> str:
-    """The category the map shows first: 社区客厅, the plan's first concern, when the data set has
-    any; otherwise the first analysed category that has facilities (a category with none is one
-    solid colour, which tells a first look nothing); the complete circle when none has any."""
-    facilities = analysis.dataset.facilities
-    present = set(facilities["category"]) if len(facilities) else set()
-    for category in ("community_living_room", *analysis.categories):
-        if category in analysis.categories and category in present:
-            return category
-    return COMPLETE
+def first_category(analysis: Any) -> str:
+    """The category the map opens with: community living rooms when the data have some (the
+    first thing plans ask for), else the first essential category with facilities, else the
+    first with facilities. A category without facilities would show every community in red."""
+    counts = analysis.category_summary["facilities"]
+    having = [c for c in analysis.categories if float(counts.get(c, 0) or 0) > 0]
+    for wanted in ("community_living_room", *ESSENTIAL_CATEGORIES, *having):
+        if wanted in having:
+            return wanted
+    return analysis.categories[0] if analysis.categories else COMPLETE
 
 
 def category_name(key: str, lang: str) -> str:
@@ -66,9 +66,15 @@ def covered_flags(analysis: Any, category: str) -> pd.Series:
     return analysis.covered[category]
 
 
-def supply_labels(analysis: Any, lang: str) -> dict[str, str]:
-    """Headers of the ``e2sfca_<category>`` columns, naming what they count (m², places…)."""
-    supply = getattr(analysis, "e2sfca_supply", {}) or {}
+def supply_labels(analysis: Any, lang: str, categories: Sequence[str] | None = None) -> dict[str, str]:
+    """Headers of the ``e2sfca_<category>`` columns, naming what they count (m², places…).
+
+    ``categories``: only these (default every analysed one, computing their supply).
+    """
+    if categories is None:
+        supply = getattr(analysis, "e2sfca_supply", {}) or {}
+    else:
+        supply = {cat: analysis.supply_per_1000(cat)[1] for cat in categories}
     return {columns.e2sfca(cat): e2sfca_labels(cat, kind)[1 if lang == "en" else 0]
             for cat, kind in supply.items()}
 
@@ -92,9 +98,15 @@ def readable_rows(analysis: Any, table: pd.DataFrame, *, lang: str) -> pd.DataFr
     return out
 
 
-def community_frame(dataset: Any, analysis: Any, *, lang: str = "zh") -> gpd.GeoDataFrame:
-    """Community polygons joined with their indicator row (``community_table``), in words of ``lang``."""
-    table = readable_rows(analysis, analysis.community_table, lang=lang)
+def community_frame(dataset: Any, analysis: Any, *, lang: str = "zh",
+                    supply: Sequence[str] | None = None) -> gpd.GeoDataFrame:
+    """Community polygons joined with their indicator row, in words of ``lang``.
+
+    ``supply``: categories whose E2SFCA column to include (default every one, as
+    :attr:`~planning.access.analysis.Analysis.community_table` has them).
+    """
+    rows = analysis.community_table if supply is None else analysis.community_rows(supply)
+    table = readable_rows(analysis, rows, lang=lang)
     polygons = dataset.communities[["community_id", dataset.communities.geometry.name]].copy()
     extra = table.drop(columns=[c for c in table.columns if c in ("community_id",)], errors="ignore")
     joined = polygons.merge(extra, left_on="community_id", right_index=True, how="left")
@@ -150,19 +162,12 @@ def group_caption(analysis: Any, category: str, lang: str) -> str | None:
 
 
 def circles_of(analysis: Any, category: str) -> gpd.GeoDataFrame | None:
-    """Merged network service circle of one category (each kind's circle kept to its own area).
-
-    Drawn per category by :meth:`planning.access.analysis.Analysis.circles_for`, so switching the
-    category draws only what is shown.
-    """
+    """Merged network service circle of one category as polygons (each kind's circle kept to its
+    own area), drawn by :meth:`planning.access.analysis.Analysis.circles_for`. The map shows the
+    circle as an image (:func:`drawn_layers`); the polygons are what exports write."""
     if category == COMPLETE or category not in analysis.categories:
         return None
-    circles = analysis.circles_for([category])
-    # The app's background drawing of every category's circle comes through here: prepare the
-    # category's rings, responsibility areas and surface image too, so that switching finds
-    # them ready.
-    prepare_surface_layers(analysis, category)
-    return circles
+    return analysis.circles_for([category])
 
 
 def buffer_of(analysis: Any, category: str) -> gpd.GeoDataFrame | None:
@@ -197,14 +202,10 @@ def ring_legend(analysis: Any, lang: str) -> list[tuple[str, str]]:
 
 
 SurfaceLayers = tuple[Layer, Layer, SurfaceImage | None]
-# Prepared surface layers by (surfaces, category, rings, base map): they depend neither on the
-# circle times nor on the language, so a circle-time change or a language switch reuses them.
-_PREPARED: OrderedDict[tuple[Any, ...], tuple[weakref.ref, SurfaceLayers]] = OrderedDict()
-_PREPARED_LOCK = threading.Lock()
-_PREPARED_MAX = 48
 
 
-def surface_layers(analysis: Any, category: str, lang: str, basemap: str = "none",
+def surface_layers(analysis: Any, category: str, lang: str, basemap: str = "none", *,
+                   scope: str = layer_store.SHARED,
                    ) -> tuple[Layer, Layer, SurfaceImage | None, tuple[tuple[str, str], ...]]:
     """Rings, responsibility areas, the surface image and the ring legend of one category.
 
@@ -213,59 +214,53 @@ def surface_layers(analysis: Any, category: str, lang: str, basemap: str = "none
     """
     if category == COMPLETE or category not in analysis.categories:
         return None, None, None, ()
-    rings, areas, image = prepare_surface_layers(analysis, category, basemap)
+    rings, areas, image = prepare_surface_layers(analysis, category, basemap, scope=scope)
     return rings, areas, image, tuple(ring_legend(analysis, lang))
 
 
-def prepare_surface_layers(analysis: Any, category: str, basemap: str = "none") -> SurfaceLayers:
-    """Rings and responsibility areas as map data, and the surface image, of one category (kept)."""
-    surfaces = analysis.surfaces
-    settings = analysis.settings
-    shown = "amap" if basemap == "amap" else "none"
-    key = (id(surfaces), category, settings.urban_ring_minutes, settings.rural_ring_minutes, shown)
-    with _PREPARED_LOCK:
-        hit = _PREPARED.get(key)
-        if hit is not None and hit[0]() is surfaces:
-            _PREPARED.move_to_end(key)
-            return hit[1]
-    rings = {"urban": settings.urban_ring_minutes, "rural": settings.rural_ring_minutes}
-    count = max(len(rings[k]) for k in surfaces.kinds)
-    grid = surfaces.grid
-    image = surface_image(surfaces.classes(category, rings), grid.transform, grid.crs, ring_colors(count),
-                          basemap=shown)
-    ring_text = layer_json(analysis.rings_for([category]), ["ring", "urban_minutes", "rural_minutes"],
-                           basemap=shown)
-    # No covered population here: it alone depends on the circle time.
-    area_text = layer_json(analysis.responsibility_for([category]),
-                           ["name", "population", "households", "residents_per_100_m2", "residents_per_place"],
-                           basemap=shown)
-    value = (_published(ring_text), _published(area_text), image)
-    with _PREPARED_LOCK:
-        _PREPARED[key] = (weakref.ref(surfaces), value)
-        while len(_PREPARED) > _PREPARED_MAX:
-            _PREPARED.popitem(last=False)
-    return value
+def prepare_surface_layers(analysis: Any, category: str, basemap: str = "none", *,
+                           scope: str = layer_store.SHARED) -> SurfaceLayers:
+    """Rings and responsibility areas as map data, and the surface image, of one category (kept;
+    see :func:`app_support.drawn.surface_and_areas`)."""
+    return drawn.surface_and_areas(analysis, category, basemap, scope=scope)
 
 
-def _published(text: str | None) -> Layer:
-    """A file the map fetches instead of text inside the page (when the folder is writable)."""
-    return None if text is None else (publish_json(text) or text)
+def drawn_layers(analysis: Any, category: str, basemap: str = "none", *,
+                 scope: str = layer_store.SHARED, part: str = "all") -> drawn.DrawnLayers | None:
+    """The drawn layers of one category (``None`` for the complete circle); ``part``: ``"circle"``,
+    ``"extras"`` (those the map starts with hidden) or ``"all"``."""
+    if category == COMPLETE or category not in analysis.categories:
+        return None
+    return drawn.drawn_layers(analysis, category, basemap, scope=scope, part=part)
+
+
+def supply_shown(analysis: Any, category: str) -> list[str]:
+    """Categories whose E2SFCA supply the map shows: those computed already (the background
+    warm-up fills them in), and on a small data set the shown one in any case. On a city's
+    network one category's supply takes seconds; the map does not wait for it."""
+    ready = [c for c in analysis.categories if analysis.supply_ready(c)]
+    if category in analysis.categories and category not in ready and not drawn.is_large(analysis.dataset):
+        ready.append(category)
+    return ready
 
 
 def map_layers(dataset: Any, analysis: Any, category: str, *, lang: str, uncovered_as: str = "heat",
                roads: Any = None, facilities: Any = None, labels: Sequence[str] = (),
                sites: gpd.GeoDataFrame | None = None, site_circles: Any = None,
-               circles: tuple[Any, Any] | None = None, basemap: str = "none") -> MapLayers:
+               circles: tuple[Any, Any] | None = None, basemap: str = "none",
+               layers: drawn.DrawnLayers | None = None, pending: bool = False,
+               scope: str = layer_store.SHARED) -> MapLayers:
     """Everything the map shows for one category (or the complete circle).
 
-    ``roads``, ``facilities`` and ``circles`` (the network circle and straight-line buffer) may
-    be given already prepared (GeoJSON text, see :func:`app_support.mapping.layer_json`); the
-    rings, responsibility areas and surface image are prepared here for ``basemap``.
+    ``roads`` (GeoJSON text, a file or a :class:`app_support.tiles.TileSet`), ``facilities``
+    and the drawn layers (``layers``, see :func:`drawn_layers`; or the older ``circles`` pair of
+    network circle and straight-line buffer) may be given already prepared; otherwise the drawn
+    layers are prepared here for ``basemap``. ``pending``: they are still being drawn in the
+    background, and the map shows the communities and facilities meanwhile.
     """
-    rings, areas, image, legend = surface_layers(analysis, category, lang, basemap)
-    network_circle, buffer = circles if circles is not None else (circles_of(analysis, category),
-                                                                  buffer_of(analysis, category))
-    communities = community_frame(dataset, analysis, lang=lang)
+    if layers is None and circles is None and not pending:
+        layers = drawn_layers(analysis, category, basemap, scope=scope)
+    communities = community_frame(dataset, analysis, lang=lang, supply=supply_shown(analysis, category))
     full = dataset.facilities if facilities is None else facilities
     wanted = set(essential_in(analysis)) if category == COMPLETE else {category}
     if isinstance(full, gpd.GeoDataFrame):
@@ -279,30 +274,45 @@ def map_layers(dataset: Any, analysis: Any, category: str, *, lang: str, uncover
     supply = columns.e2sfca(category) if category != COMPLETE else None
     if supply in communities.columns:
         popup.append(supply)  # supply per 1,000 residents of the category shown
+    outside = uncovered_points(dataset, analysis, category)
+    # A city's residents outside the circle are an image; a few thousand stay points for Leaflet.
+    picture = drawn.kept_on(analysis, ("uncovered", category, uncovered_as, basemap, scope),
+                            lambda: drawn.uncovered_image(outside, mode=uncovered_as, basemap=basemap, scope=scope)) \
+        if len(outside) > UNCOVERED_POINTS_MAX else None
+    tiles = roads if isinstance(roads, TileSet) else None
+    legend = tuple(ring_legend(analysis, lang)) if category in analysis.categories else ()
+    network_circle, buffer = circles if circles is not None else (None, None)
     return MapLayers(
         communities=communities,
         value_column=value if value in communities.columns else None,
         popup_columns=popup,
-        popup_labels=supply_labels(analysis, lang),
+        popup_labels=supply_labels(analysis, lang, supply_shown(analysis, category)),
+        simplify_m=drawn.display_simplify_m(dataset),
         facilities=selected,
         all_facilities=full,
+        facility_counts=dataset.facilities["category"].astype(str).value_counts().to_dict()
+        if len(dataset.facilities) else {},
         # The complete circle concerns many categories: their markers start hidden.
         selected_category=COMPLETE if category == COMPLETE else None,
         circles=network_circle,
-        buffer=buffer,
-        uncovered=uncovered_points(dataset, analysis, category),
+        circle_image=layers.circle if layers is not None else None,
+        buffer=layers.buffer if layers is not None else buffer,
+        uncovered=None if picture is not None else outside,
         uncovered_as=uncovered_as,
+        uncovered_image=picture,
+        roads=None if tiles is not None else roads,
+        road_tiles=tiles,
         uncovered_title=(t("layer.uncovered_group", lang, group=t(f"group.{counted_group(analysis, category)}", lang))
                          if counted_group(analysis, category) != "all" else None),
-        roads=roads,
         attribution=list(map(str, dataset.attribution)),
         banner=list(labels),
         sites=sites,
         site_circles=site_circles,
-        rings=rings,
+        rings=layers.rings if layers is not None else None,
         ring_legend=legend,
-        responsibility=areas,
-        surface=image,
+        responsibility=layers.responsibility if layers is not None else None,
+        responsibility_image=layers.responsibility_image if layers is not None else None,
+        surface=layers.surface if layers is not None else None,
     )
 
 
@@ -365,7 +375,8 @@ def translate_table(analysis: Any, frame: pd.DataFrame, lang: str) -> pd.DataFra
     """:func:`translate_columns`, with indicator columns (``service_facility_coverage``…) headed
     by the indicator's name from the targets and supply columns (``e2sfca_<category>``) by what
     they count (:func:`supply_labels`)."""
-    supply = supply_labels(analysis, lang)
+    present = [cat for cat in getattr(analysis, "categories", ()) if columns.e2sfca(cat) in frame.columns]
+    supply = supply_labels(analysis, lang, present)
     shown = translate_columns(frame, lang)
     shown.columns = [supply.get(str(c), new) for c, new in zip(frame.columns, shown.columns)]
     indicators = getattr(analysis, "indicators", None)
@@ -378,9 +389,13 @@ def translate_table(analysis: Any, frame: pd.DataFrame, lang: str) -> pd.DataFra
     return shown.rename(columns=rename)
 
 
-def community_details(analysis: Any, community_id: str, *, lang: str) -> pd.DataFrame | None:
-    """One community's indicator row as a two-column (label, value) table of text."""
-    table = analysis.community_table
+def community_details(analysis: Any, community_id: str, *, lang: str,
+                      supply: Sequence[str] | None = None) -> pd.DataFrame | None:
+    """One community's indicator row as a two-column (label, value) table of text.
+
+    ``supply``: categories whose E2SFCA supply to show (default every one).
+    """
+    table = analysis.community_table if supply is None else analysis.community_rows(supply)
     if community_id not in table.index:
         return None
     row = readable_rows(analysis, table.loc[[community_id]], lang=lang).reset_index()

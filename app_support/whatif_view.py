@@ -322,23 +322,16 @@ def files(base: Any, analysis: Any, lang: str) -> bool:
     return changed
 
 
-def circles(base: Any, analysis: Any, category: str, basemap: str) -> tuple[Any, Any]:
-    """The (network circle, straight-line buffer) map data of ``category``: the shared ones where
-    the scenario leaves its facilities as they are, else drawn from the scenario's analysis."""
-    from app_support.mapping import layer_json
-    from app_support.offline import publish_json
-    from app_support.views import buffer_of, circles_of
+def edited(base: Any, analysis: Any, category: str) -> bool:
+    """Whether the scenario changes the facilities of ``category`` (so that its circle is the
+    scenario's, not the shared one of the data set as loaded)."""
+    return analysis is not base and (category not in base.categories
+                                     or category in whatif.edited_categories(base.dataset))
 
-    if analysis is base or (category in base.categories
-                            and category not in whatif.edited_categories(base.dataset)):
-        return state.current_circles(category, basemap)
-    shown = "amap" if basemap == "amap" else "none"
-    cache: dict[tuple[str, str, str], tuple[Any, Any]] = st.session_state.setdefault("_whatif_circles", {})
-    key = (whatif.fingerprint(), category, shown)
-    if key not in cache:
-        texts = (layer_json(circles_of(analysis, category), basemap=shown, simplify_m=2.0),
-                 layer_json(buffer_of(analysis, category), basemap=shown, simplify_m=2.0))
-        cache[key] = tuple(None if text is None else (publish_json(text) or text) for text in texts)
-        while len(cache) > 8:  # the newest scenarios' circles
-            cache.pop(next(iter(cache)))
-    return cache[key]
+
+def scenario_layers(analysis: Any, category: str, basemap: str) -> Any:
+    """The drawn layers of an edited category, from the scenario's own analysis (kept with it,
+    so each scenario is drawn once; never shared with other sessions)."""
+    from app_support.views import drawn_layers
+
+    return drawn_layers(analysis, category, basemap, scope=state.layer_scope())

@@ -40,7 +40,7 @@ st.dataframe(views.table_view(views.translate_table(analysis, views.community_ta
 
 st.subheader(t("ind.charts", lang))
 options = views.category_options(analysis)
-saved = st.session_state.get("map_category") or views.first_view_category(analysis)
+saved = st.session_state.get("map_category") or views.first_category(analysis)
 category = st.selectbox(t("map.category", lang), options, index=options.index(saved) if saved in options else 0,
                         format_func=lambda k: views.category_name(k, lang), key=state.widget_key("w_ind_category"))
 chosen = views.essential_in(analysis) if category == views.COMPLETE else [category]

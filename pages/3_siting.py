@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit_folium import st_folium
 
-from app_support import messages, page, scenarios_view, state, views, whatif
+from app_support import jobs, messages, page, scenarios_view, state, views, whatif
 from app_support.i18n import category_label, t, translate_columns
 from app_support.mapping import build_map
 from app_support.solve_progress import SolveProgress
@@ -87,14 +87,20 @@ for note in getattr(result, "notes", []) or []:
 
 sites = views.readable_sites(result.sites, lang=lang)
 static = state.current_static_layers()
-# Communities coloured as they would be with the sites built (a what-if of the sites alone).
+# Communities coloured as they would be with the sites built (a what-if of the sites alone);
+# the same light layers as the map page: tiles, images and clustered facilities for a city.
 after = whatif.with_sites(analysis, result)
+analysed = result.category in analysis.categories and analysis is state.current_analysis()
+drawn = state.current_circles(result.category, wait_s=2.0) if analysed else None
+pending = analysed and drawn is None
+if pending:
+    key = ("drawn", *state.drawn_key(result.category))
+    jobs.wait_then_rerun(lambda: jobs.done(key), [("map.pending", t("layer.circles", lang))], lang=lang)
 layers = views.map_layers(after.dataset, after, result.category, lang=lang, roads=static["roads"],
                           facilities=static["facilities"],
                           labels=state.data_labels(dataset), sites=sites,
                           site_circles=getattr(result, "circles", None),
-                          circles=state.current_circles(result.category) if result.category in analysis.categories
-                          and analysis is state.current_analysis() else None)
+                          layers=drawn, pending=pending, scope=state.layer_scope())
 st.caption(t("site.map_after", lang))
 st_folium(build_map(layers, lang=lang), key="siting_map", height=560, use_container_width=True,
           returned_objects=[])

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 
-from app_support import exporting, messages, page, state
+from app_support import exporting, jobs, messages, page, state
 from app_support.i18n import t
 from geo._errors import DataError
 
@@ -22,14 +24,31 @@ encoding = c3.selectbox(t("exp.encoding", lang), exporting.ENCODINGS, key="w_exp
                         disabled=fmt != "shp")
 include_sites = st.checkbox(t("exp.include_sites", lang), value=siting is not None, disabled=siting is None,
                             key="w_exp_sites")
+include_areas = st.checkbox(t("exp.include_areas", lang), value=False, help=t("exp.include_areas.help", lang),
+                            key="w_exp_areas")
 if st.button(t("exp.prepare", lang), key="w_exp_prepare", type="primary"):
-    with st.spinner(t("exp.prepare", lang)):
+    started = time.perf_counter()
+    progress = [t("exp.prepare", lang)]
+    comparison = st.session_state.get("scenario_comparison")
+
+    def prepare() -> list[tuple[str, bytes, str]]:
+        exporting.prepare_with_progress(analysis, areas=include_areas, lang=lang, report=progress.append)
+        return exporting.export_files(analysis, fmt=fmt, crs=crs, encoding=encoding,
+                                      siting=siting if include_sites else None,
+                                      scenario_comparison=comparison, lang=lang, areas=include_areas)
+
+    with st.status(t("exp.prepare", lang), expanded=False) as box:
+        # As a page's job: the background warm-up waits until the file is written.
+        job = jobs.submit(("export", id(analysis), fmt, crs, encoding, include_sites, include_areas, lang,
+                           time.time()), prepare)
+        while not job.done():
+            box.update(label=progress[-1])
+            time.sleep(0.3)
         try:
-            files = exporting.export_files(analysis, fmt=fmt, crs=crs, encoding=encoding,
-                                           siting=siting if include_sites else None,
-                                           scenario_comparison=st.session_state.get("scenario_comparison"),
-                                           lang=lang)
+            files = job.result()
+            box.update(label=t("exp.step.done", lang, seconds=time.perf_counter() - started), state="complete")
         except (DataError, ValueError) as exc:
+            box.update(label=messages.error_message(exc, lang), state="error")
             st.error(messages.error_message(exc, lang))
             files = []
     st.session_state["export_files"] = files

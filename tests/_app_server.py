@@ -61,3 +61,4 @@ def streamlit_server(log: Path, *, env: Mapping[str, str] | None = None) -> Iter
             server.wait(timeout=20)
         except subprocess.TimeoutExpired:
             server.kill()
+            server.wait(timeout=20)

@@ -106,9 +106,9 @@ class Analysis:
         # a run that only prints the JSON or sites facilities does not wait for them.
         self._community_rows: pd.DataFrame = self._community_table(result)
         self._supply: OnceCache[tuple[pd.DataFrame, dict[str, str]]] = OnceCache()
-        #: E2SFCA columns known already, by category: (per-1,000 values, supply), e.g. those of an
-        #: analysis this one was updated from (:mod:`planning.access.update`).
-        self._supply_known: dict[str, tuple[np.ndarray, str]] = {}
+        #: E2SFCA supply per 1,000 by category, each computed once (or handed on from the analysis
+        #: this one was updated from, :mod:`planning.access.update`).
+        self._supply_by_category: OnceCache[tuple[np.ndarray, str]] = OnceCache()
         #: The ``complete_categories`` asked of :func:`analyze` (``None``: the default rule).
         self.complete_requested: list[str] | None = None
         #: The what-if edits this analysis was made with (:mod:`planning.siting.edits`), if any.
@@ -156,27 +156,44 @@ class Analysis:
         """Supply counted by each ``e2sfca_<category>`` column (see the class docstring)."""
         return self._with_supply()[1]
 
-    def _with_supply(self) -> tuple[pd.DataFrame, dict[str, str]]:
-        """The community rows with E2SFCA supply per 1,000 residents of every category.
+    def community_rows(self, categories: Sequence[str] = ()) -> pd.DataFrame:
+        """The community rows with the E2SFCA columns of ``categories`` only.
+
+        On a city's network the supply of every category takes tens of seconds; a map of one
+        category needs only that category's column. Same columns and order as
+        :attr:`community_table` otherwise.
+        """
+        table = self._community_rows.copy()
+        at = table.columns.get_loc("missed_targets")
+        for cat in (c for c in self.categories if c in set(categories)):
+            table.insert(at, columns.e2sfca(cat), self.supply_per_1000(cat)[0])
+            at += 1
+        return table
+
+    def supply_per_1000(self, category: str) -> tuple[np.ndarray, str]:
+        """E2SFCA supply per 1,000 residents of one category per community row, and what it counts.
 
         :func:`planning.access.e2sfca.e2sfca` gives supply per resident (its community value is
-        the population-weighted mean); a planner reads it per 1,000 residents.
+        the population-weighted mean); a planner reads it per 1,000 residents. Computed once.
         """
+        self._check(category)
+
+        def build() -> tuple[np.ndarray, str]:
+            result = self.accessibility(category)
+            per_1000 = 1000.0 * result.communities["accessibility"].reindex(self._community_rows.index)
+            return per_1000.to_numpy(dtype=float), result.supply
+
+        return self._supply_by_category.get(category, build)
+
+    def supply_ready(self, category: str) -> bool:
+        """Whether :meth:`supply_per_1000` of ``category`` is already computed."""
+        return category in self._supply_by_category
+
+    def _with_supply(self) -> tuple[pd.DataFrame, dict[str, str]]:
+        """The community rows with E2SFCA supply per 1,000 residents of every category."""
         def build() -> tuple[pd.DataFrame, dict[str, str]]:
-            table = self._community_rows.copy()
-            supply: dict[str, str] = {}
-            at = table.columns.get_loc("missed_targets")
-            for cat in self.categories:
-                if cat in self._supply_known:
-                    values, supply[cat] = self._supply_known[cat]
-                else:
-                    result = self.accessibility(cat)
-                    supply[cat] = result.supply
-                    values = (1000.0 * result.communities["accessibility"].reindex(table.index)).to_numpy(
-                        dtype=float)
-                table.insert(at, columns.e2sfca(cat), values)
-                at += 1
-            return table, supply
+            return (self.community_rows(self.categories),
+                    {cat: self.supply_per_1000(cat)[1] for cat in self.categories})
 
         return self._supply.get("all", build)
 
@@ -391,10 +408,12 @@ class Analysis:
                              "attribution": ATTRIBUTION}
         return out
 
-    def layers(self, *, circles: bool = True) -> dict[str, gpd.GeoDataFrame]:
+    def layers(self, *, circles: bool = True, rings: bool | None = None,
+               responsibility: bool | None = None) -> dict[str, gpd.GeoDataFrame]:
         """Layers for export: communities, facilities, demand, uncovered, circles, rings and
-        responsibility areas (the last three drawn from the surfaces, left out when ``circles``
-        is false).
+        responsibility areas (the last three drawn from the surfaces; ``rings`` and
+        ``responsibility`` follow ``circles`` unless given: on a city's network each of them
+        takes a minute or more for every category).
 
         Minutes are null where the facility is unreachable over the network (``covered`` is
         then false); formats such as Shapefile cannot store infinity.
@@ -424,7 +443,9 @@ class Analysis:
             out["uncovered_group"] = grouped
         if circles:
             out["circles"] = self.circles
+        if circles if rings is None else rings:
             out["rings"] = self.rings_for(self.categories)
+        if circles if responsibility is None else responsibility:
             out["responsibility_areas"] = self.responsibility_for(self.categories)
         return out
 

@@ -365,8 +365,12 @@ def one_process_minutes(dataset: Dataset, settings: Settings, categories: Sequen
             fx, fy = by_category.get(cat, (np.zeros(0), np.zeros(0)))
             if len(fx) == 0:
                 continue
-            f_node, f_access = model.snap(fx, fy)
-            node_minutes = model.node_minutes_to_nearest(f_node, f_access, limit_minutes=limit_minutes)
+            if np.isfinite(limit_minutes):
+                f_node, f_access = model.snap(fx, fy)
+                node_minutes = model.node_minutes_to_nearest(f_node, f_access, limit_minutes=limit_minutes)
+            else:
+                # No limit: the same runs serve every circle time (kept on the model).
+                node_minutes = model.nearest_minutes(fx, fy)
             minutes[rows, j] = points_minutes(node_minutes, node, access, limit_minutes=limit_minutes)
     return minutes
 

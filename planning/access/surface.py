@@ -227,8 +227,8 @@ class TravelSurfaces:
                 if len(fx) == 0:
                     self._node_minutes[key] = np.full(model.n_nodes, np.inf)
                 else:
-                    node, access = model.snap(fx, fy)
-                    self._node_minutes[key] = model.node_minutes_to_nearest(node, access)
+                    # The coverage's own runs (kept on the model): computed once for both.
+                    self._node_minutes[key] = model.nearest_minutes(fx, fy)
             return self._node_minutes[key]
 
     def nearest_facility(self, category: str, mode: str) -> tuple[np.ndarray, np.ndarray]:

@@ -33,7 +33,9 @@ array([10.])
 
 from __future__ import annotations
 
+import hashlib
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -54,6 +56,8 @@ _NO_EBIKE = frozenset({"motorway", "motorway_link", "steps"})
 # Budget (float64 cells) of one dense block of per-source distances.
 _BLOCK_CELLS = 20_000_000
 _CACHE_ATTR = "_travel_models"
+#: Sets of points (facilities of a category) whose minutes a model keeps (:meth:`TravelModel.nearest_minutes`).
+NEAREST_KEPT = 48
 _CACHE_GUARD = threading.Lock()
 
 
@@ -180,6 +184,30 @@ class TravelModel:
         return node, dist / self.access_speed_m_per_min
 
     # ------------------------------------------------------------------ shortest paths
+    def nearest_minutes(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Minutes from every node to the nearest of the points ``(x, y)`` (snapped, their walk
+        to the network included), with no limit.
+
+        Kept for the last :data:`NEAREST_KEPT` sets of points: analyses that differ only in their
+        circle times (a slider on the map) share these runs instead of searching again.
+        """
+        x = np.ascontiguousarray(x, dtype=np.float64)
+        y = np.ascontiguousarray(y, dtype=np.float64)
+        key = hashlib.sha1(x.tobytes() + b"|" + y.tobytes()).hexdigest()
+        kept: OrderedDict[str, np.ndarray] = self.__dict__.setdefault("_nearest", OrderedDict())
+        with _CACHE_GUARD:
+            if key in kept:
+                kept.move_to_end(key)
+                return kept[key]
+        node, access = self.snap(x, y)
+        minutes = self.node_minutes_to_nearest(node, access)
+        minutes.setflags(write=False)  # shared: no caller may change it
+        with _CACHE_GUARD:
+            kept[key] = minutes
+            while len(kept) > NEAREST_KEPT:
+                kept.popitem(last=False)
+        return minutes
+
     def node_minutes_to_nearest(
         self,
         source_node: np.ndarray,

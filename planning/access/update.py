@@ -30,7 +30,6 @@ import pandas as pd
 
 from geo.dataset import Dataset
 from geo.taxonomy import CATEGORIES, ESSENTIAL_CATEGORIES
-from planning import columns
 from planning._once import OnceCache
 from planning.access.analysis import Analysis
 from planning.access.coverage import Coverage, coverage
@@ -38,8 +37,8 @@ from planning.access.indicators import indicators
 from planning.access.surface import hand_on_surfaces
 
 #: Caches of an analysis keyed by category, or by a tuple starting with it (circles drawn, rings,
-#: responsibility areas): entries of categories that did not change are handed on.
-CATEGORY_CACHES: tuple[str, ...] = ("_circle_rows", "_ring_rows", "_responsibility")
+#: responsibility areas, E2SFCA supply): entries of categories that did not change are handed on.
+CATEGORY_CACHES: tuple[str, ...] = ("_circle_rows", "_ring_rows", "_responsibility", "_supply_by_category")
 
 
 def reanalysed(analysis: Analysis, dataset: Dataset, categories: Sequence[str]) -> Analysis:
@@ -98,14 +97,6 @@ def reanalysed(analysis: Analysis, dataset: Dataset, categories: Sequence[str]) 
 
 def _hand_on(old: Analysis, new: Analysis, *, keep: Callable[[Hashable], bool]) -> None:
     """Give ``new`` what ``old`` computed for categories that did not change."""
-    if "all" in old._supply:
-        table, supply = old._supply.get("all", _never)
-        new._supply_known = {cat: (table[columns.e2sfca(cat)].to_numpy(dtype=float), kind)
-                             for cat, kind in supply.items()
-                             if keep(cat) and cat in new.categories and columns.e2sfca(cat) in table.columns}
-    else:
-        new._supply_known = {cat: value for cat, value in old._supply_known.items()
-                             if keep(cat) and cat in new.categories}
     for name in CATEGORY_CACHES:
         _copy(getattr(old, name, None), getattr(new, name, None), keep)
 
@@ -122,6 +113,3 @@ def _copy(source: Any, target: Any, keep: Callable[[Hashable], bool]) -> None:
     elif isinstance(source, dict) and isinstance(target, dict):
         target.update({key: value for key, value in source.items() if keep(_category_of(key))})
 
-
-def _never() -> Any:
-    raise KeyError("the entry was expected in the cache")

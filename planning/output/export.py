@@ -571,7 +571,8 @@ def export_analysis(analysis: Analysis, *, fmt: str, out: str | os.PathLike[str]
                     crs: str = "wgs84", encoding: str = "utf-8", siting: Any = None,
                     scenario_comparison: Any = None, headers: str = "zh",
                     layer: str | None = None, table: str | None = None,
-                    lang: Language = "zh", pdf: bool = True) -> list[Path]:
+                    lang: Language = "zh", pdf: bool = True, rings: bool = True,
+                    responsibility: bool = True) -> list[Path]:
     """Export an analysis (and optional siting result / scenario comparison) as ``fmt``.
 
     Parameters
@@ -591,6 +592,9 @@ def export_analysis(analysis: Analysis, *, fmt: str, out: str | os.PathLike[str]
         Language of the report and of the notes.
     pdf : bool
         For ``html``: also print a PDF when a converter is available.
+    rings, responsibility : bool
+        Include the travel-time rings and the responsibility areas of every category (on a
+        city's network each takes a minute or more; the app asks for them only when wanted).
 
     Returns
     -------
@@ -603,7 +607,8 @@ def export_analysis(analysis: Analysis, *, fmt: str, out: str | os.PathLike[str]
             lang=lang, pdf=pdf)
         return [p for p in (html_path, pdf_path) if p is not None]
     layers, tables = analysis_layers(analysis, siting=siting,
-                                     scenario_comparison=scenario_comparison)
+                                     scenario_comparison=scenario_comparison, rings=rings,
+                                     responsibility=responsibility)
     about = analysis_about(analysis, lang=lang)
     about["crs_choice"] = crs
     return [export_layers(layers, tables, fmt=fmt, out=out, crs=crs, encoding=encoding,

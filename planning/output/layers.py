@@ -149,13 +149,17 @@ def to_output_crs(layers: Mapping[str, gpd.GeoDataFrame], crs: str,
 
 
 def analysis_layers(analysis: Analysis, *, siting: Any = None,
-                    scenario_comparison: Any = None, circles: bool = True,
+                    scenario_comparison: Any = None, circles: bool = True, rings: bool = True,
+                    responsibility: bool = True,
                     ) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, pd.DataFrame]]:
     """Layers and tables of an analysis (plus siting results and a scenario comparison).
 
-    ``circles=False`` leaves out the service-circle polygons (slow to draw on large networks).
+    ``circles=False`` leaves out the service-circle polygons, ``rings=False`` and
+    ``responsibility=False`` the travel-time rings and the responsibility areas (each slow to
+    draw for every category of a city's network).
     """
-    layers = dict(analysis.layers(circles=circles))
+    layers = dict(analysis.layers(circles=circles, rings=circles and rings,
+                                  responsibility=circles and responsibility))
     tables: dict[str, pd.DataFrame] = {
         "indicators": analysis.indicators,
         "community_table": analysis.community_table,

@@ -105,18 +105,23 @@ def test_legend_lists_categories_and_ramp() -> None:
 
 
 def test_uncovered_heat_is_warm_and_the_legend_folds_and_the_scale_is_metric() -> None:
-    from app_support.mapping import UNCOVERED_HEAT
+    from app_support.legend import HEAT_GRADIENT
 
     layers = _layers()
     layers.uncovered = gpd.GeoDataFrame({"population": [10.0, 30.0]},
                                         geometry=[shapely.Point(660500, 3505500), shapely.Point(661500, 3505500)],
                                         crs=CRS)
     page = build_map(layers).get_root().render()
-    # Leaflet.heat gets the warm stops, none of its default blue/green/yellow.
+    # Leaflet.heat gets warm stops (red above green above blue), none of its default blue/green/yellow.
     heat = page[page.index("L.heatLayer("):]
-    assert '"gradient"' in heat[:600] and '0.2: "#fed976"' in heat[:600] and '1.0: "#67000d"' in heat[:600]
-    assert list(UNCOVERED_HEAT.values()) == ["#fed976", "#fd8d3c", "#e31a1c", "#67000d"]
+    assert '"gradient"' in heat[:600]
+    for stop, color in HEAT_GRADIENT.items():
+        assert f'{stop}: "{color}"' in heat[:600]
+        red, green, blue = (int(color[i:i + 2], 16) for i in (1, 3, 5))
+        assert red > green > blue and red - blue >= 0x60, color
     legend = legend_html(layers, lang="zh")
-    assert legend.count("<details open>") == 1 and "<summary" in legend and legend.endswith("</details></div>")
-    assert "#00f,#0f0" not in legend and "#fed976,#fd8d3c,#e31a1c,#67000d" in legend
+    # One box that folds (an open <details> with a <summary>), opened and closed in pairs.
+    assert legend.startswith("<details open") and "<summary" in legend and legend.endswith("</details>")
+    assert legend.count("<details") == legend.count("</details>")
+    assert "#00f,#0f0" not in legend and "linear-gradient(90deg,#" in legend
     assert "L.control.scale({imperial: false})" in page and "control.scale()" not in page

@@ -50,7 +50,8 @@ def test_map_page_category_and_circle_time(toy_source: str) -> None:
     category = at.selectbox(key="w_map_category_zh")
     assert category.options[0] == "完整服务圈（全部基本类别）"
     assert "社区卫生服务站" in category.options and "社区客厅" in category.options
-    # The toy data have no 社区客厅: the first view is the first category with facilities.
+    # The toy data have no community living room: the map opens with the first essential
+    # category that has facilities (issue 12: a first view that is not all red).
     assert category.value == "community_service_center"
     category.set_value("health").run()
     assert not at.exception
@@ -58,6 +59,11 @@ def test_map_page_category_and_circle_time(toy_source: str) -> None:
     assert any(c.value.startswith("地图生成用时") for c in at.caption)
     at.slider(key="w_map_minutes_zh").set_value(20).run()
     assert not at.exception
+    assert at.session_state["settings"]["urban_circle_minutes"] == 20.0
+    # The rural circle time is on the map page too (the toy data have villages).
+    at.slider(key="w_map_rural_minutes_zh").set_value(45).run()
+    assert not at.exception
+    assert at.session_state["settings"]["rural_circle_minutes"] == 45.0
     assert at.session_state["settings"]["urban_circle_minutes"] == 20.0
 
 
@@ -206,20 +212,3 @@ def test_indicators_before_after_siting(toy_source: str) -> None:
     assert (before_after["规划后覆盖率(%)"] >= before_after["规划前覆盖率(%)"]).all()
     assert before_after.loc["C3", "规划前覆盖率(%)"] == 0.0
 
-
-def test_map_first_view_is_a_category_with_facilities() -> None:
-    """Xi'an has no 社区客厅: the map opens on the first analysed category that has facilities."""
-    from pathlib import Path
-
-    from geo.dataset_loader import load_dataset
-    from planning.access.analysis import analyze
-
-    from app_support import views
-
-    ds = load_dataset(Path(__file__).resolve().parents[2] / "data" / "xian")
-    analysis = analyze(ds, categories=["community_living_room", "meal_aid", "health", "convenience_retail"])
-    present = set(ds.facilities["category"])
-    assert "community_living_room" not in present and "meal_aid" not in present and "health" in present
-    assert views.first_view_category(analysis) == "health"
-    nothing = analyze(ds, categories=["community_living_room", "meal_aid"])
-    assert views.first_view_category(nothing) == views.COMPLETE

@@ -139,3 +139,27 @@ def test_an_uploaded_file_that_is_no_scenario_is_refused_in_chinese(toy_source: 
     assert message.startswith("出错了：plan.gpkg：无法作为 GeoPackage 读取"), message
     assert message.endswith("请选择本工具保存的方案文件。")
     assert list((session_root / at.session_state["_session_token"] / "scenarios" / "toy").glob("*")) == []
+
+
+def test_a_sessions_folder_and_map_files_go_with_the_session(session_root: Path, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    from app_support import layer_store, state
+
+    monkeypatch.setattr(layer_store, "LAYER_CACHE_DIR", tmp_path / "layers")
+    at = AppTest.from_string("from app_support import state\nstate.session_folder('uploads')\n").run()
+    assert not at.exception
+    token = at.session_state["_session_token"]
+    folder = session_root / token
+    assert (folder / "uploads").is_dir()
+    # The map files of the session's uploaded data live in its own unguessable folder.
+    scope = state.layer_scope(f"upload:{folder / 'uploads' / 'abc'}")
+    assert scope == layer_store.session_scope(token) and token not in scope
+    item = layer_store.publish(b"a layer", ".png", scope=scope)
+    assert item is not None and item.path.is_file()
+    del item, at
+    gc.collect()
+    # Streamlit dropped the session's state: both went with it.
+    assert not folder.exists()
+    assert not (tmp_path / "layers" / scope).exists()
