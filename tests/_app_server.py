@@ -24,6 +24,24 @@ MAP_FRAME = "iframe[title='streamlit_folium.st_folium']"
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 
 
+def _pending_texts() -> list[str]:
+    """The openings of the notices a page shows while map layers are drawn (both languages)."""
+    from app_support.i18n import TEXT
+
+    return [text.split("{")[0] for key in ("map.pending", "map.pending.optional") for text in TEXT[key]]
+
+
+def wait_settled(page, timeout_s: float = 180.0) -> None:
+    """Wait until the page's script is idle and no map layer is still being drawn: a page that
+    waits for its layers runs again by itself, and a click in between would fall on a page that
+    is being replaced."""
+    page.wait_for_timeout(500)
+    page.wait_for_selector(IDLE, timeout=timeout_s * 1000)
+    page.wait_for_function("texts => !texts.some(t => document.body.innerText.includes(t))",
+                           arg=_pending_texts(), timeout=timeout_s * 1000)
+    page.wait_for_selector(IDLE, timeout=timeout_s * 1000)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests._app_server import streamlit_server
+from tests._app_server import streamlit_server, wait_settled
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -38,10 +38,8 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def _wait_idle(page, timeout_s: float = 120.0) -> None:
-    """Wait until Streamlit has finished running the script (its status widget is gone)."""
-    page.wait_for_timeout(500)
-    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
-                           timeout=timeout_s * 1000)
+    """Wait until Streamlit has finished running the script and no map layer is still coming."""
+    wait_settled(page, timeout_s)
 
 
 def _overlay_names(frame) -> list[str]:

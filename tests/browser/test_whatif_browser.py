@@ -17,7 +17,7 @@ import pyogrio
 import pytest
 
 from planning.output._gdal import field_aliases, gdal_library
-from tests._app_server import ARGS, CHROMIUM, IDLE, MAP_FRAME, ROOT, streamlit_server
+from tests._app_server import ARGS, CHROMIUM, MAP_FRAME, ROOT, streamlit_server, wait_settled
 
 pytestmark = [
     pytest.mark.browser,
@@ -38,8 +38,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def _idle(page, timeout_s: float = 180.0) -> None:
-    page.wait_for_timeout(500)
-    page.wait_for_selector(IDLE, timeout=timeout_s * 1000)
+    wait_settled(page, timeout_s)
 
 
 def _coverage(page) -> str:
@@ -131,6 +130,7 @@ def test_plan_on_the_map_accept_sites_save_and_reload(app_url: str, tmp_path: Pa
             while _coverage(page) != "0.0 %" and time.monotonic() < deadline:
                 page.wait_for_timeout(500)
             assert _coverage(page) == "0.0 %"
+            _idle(page)
             if not page.get_by_role("button", name="载入为当前方案").is_visible():
                 page.get_by_text("方案文件：保存、下载、上传、载入").click()
             page.get_by_role("button", name="载入为当前方案").click()
