@@ -326,6 +326,13 @@ def layer_scope(source_key: str | None = None) -> str:
     return layer_store.scope_for(source() if source_key is None else source_key, session_root=SESSION_ROOT)
 
 
+def own_layer_scope() -> str:
+    """This session's own folder of map files, whatever the data set: the layers of its what-if
+    plans, which no other session may fetch (removed with the session's files)."""
+    # The session's folder is named by its secret token (made on first use).
+    return layer_store.session_scope(session_folder("scenarios").parent.name)
+
+
 def analysis_key() -> tuple[Any, ...]:
     """The cache key of :func:`analysis_for` for the current session's choices."""
     dataset = current_dataset()

@@ -331,7 +331,7 @@ def edited(base: Any, analysis: Any, category: str) -> bool:
 
 def scenario_layers(analysis: Any, category: str, basemap: str) -> Any:
     """The drawn layers of an edited category, from the scenario's own analysis (kept with it,
-    so each scenario is drawn once; never shared with other sessions)."""
+    so each scenario is drawn once), in the session's own folder: never served to another session."""
     from app_support.views import drawn_layers
 
-    return drawn_layers(analysis, category, basemap, scope=state.layer_scope())
+    return drawn_layers(analysis, category, basemap, scope=state.own_layer_scope())

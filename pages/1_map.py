@@ -84,7 +84,7 @@ tiles = static["roads"] if isinstance(static["roads"], TileSet) else None
 layers = views.map_layers(dataset, analysis, category, lang=lang, uncovered_as=uncovered_as,
                           roads=static["roads"], facilities=static["facilities"],
                           labels=state.data_labels(dataset), layers=drawn_now, pending=drawn_now is None,
-                          basemap=basemap, scope=state.layer_scope())
+                          basemap=basemap, scope=state.own_layer_scope() if scenario else state.layer_scope())
 layers.extra_legend = {**layers.extra_legend, **scenario_map.scenario_legend(planned, closed, lang=lang)}
 parts = build_map_parts(layers, lang=lang, basemap=basemap, tianditu_key=key, height=MAP_HEIGHT)
 groups = parts.groups + scenario_map.scenario_groups(planned, closed, lang=lang, basemap=basemap)

@@ -100,7 +100,7 @@ layers = views.map_layers(after.dataset, after, result.category, lang=lang, road
                           facilities=static["facilities"],
                           labels=state.data_labels(dataset), sites=sites,
                           site_circles=getattr(result, "circles", None),
-                          layers=drawn, pending=pending, scope=state.layer_scope())
+                          layers=drawn, pending=pending, scope=state.own_layer_scope())
 st.caption(t("site.map_after", lang))
 st_folium(build_map(layers, lang=lang), key="siting_map", height=560, use_container_width=True,
           returned_objects=[])
