@@ -31,12 +31,17 @@ def _pending_texts() -> list[str]:
     return [text.split("{")[0] for key in ("map.pending", "map.pending.optional") for text in TEXT[key]]
 
 
+def wait_idle(page, timeout_s: float = 180.0) -> None:
+    """Wait until Streamlit has finished running the page's script."""
+    page.wait_for_timeout(500)
+    page.wait_for_selector(IDLE, timeout=timeout_s * 1000)
+
+
 def wait_settled(page, timeout_s: float = 180.0) -> None:
     """Wait until the page's script is idle and no map layer is still being drawn: a page that
     waits for its layers runs again by itself, and a click in between would fall on a page that
     is being replaced."""
-    page.wait_for_timeout(500)
-    page.wait_for_selector(IDLE, timeout=timeout_s * 1000)
+    wait_idle(page, timeout_s)
     page.wait_for_function("texts => !texts.some(t => document.body.innerText.includes(t))",
                            arg=_pending_texts(), timeout=timeout_s * 1000)
     page.wait_for_selector(IDLE, timeout=timeout_s * 1000)

@@ -110,6 +110,4 @@ def _copy(source: Any, target: Any, keep: Callable[[Hashable], bool]) -> None:
         for key, value in source.items():
             if keep(_category_of(key)):
                 target.get(key, lambda value=value: value)
-    elif isinstance(source, dict) and isinstance(target, dict):
-        target.update({key: value for key, value in source.items() if keep(_category_of(key))})
 

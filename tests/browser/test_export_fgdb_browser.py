@@ -10,7 +10,7 @@ import pyogrio
 import pytest
 
 from planning.output._gdal import field_aliases, gdal_library
-from tests._app_server import ARGS, CHROMIUM, IDLE, streamlit_server
+from tests._app_server import ARGS, CHROMIUM, streamlit_server, wait_idle
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [
@@ -19,11 +19,6 @@ pytestmark = [
                        "(apt-get install -y chromium)"),
     pytest.mark.skipif(not (ROOT / "data" / "xian").is_dir(), reason="the bundled data set data/xian is missing"),
 ]
-
-
-def _idle(page, timeout_s: float = 180.0) -> None:
-    page.wait_for_timeout(500)
-    page.wait_for_selector(IDLE, timeout=timeout_s * 1000)
 
 
 def test_file_geodatabase_downloaded_from_the_export_page(tmp_path: Path) -> None:
@@ -35,16 +30,16 @@ def test_file_geodatabase_downloaded_from_the_export_page(tmp_path: Path) -> Non
             page = browser.new_page(viewport={"width": 1440, "height": 1200}, accept_downloads=True)
             page.goto(url)
             page.get_by_text("西安中心城区（二环内）").first.wait_for(timeout=180_000)
-            _idle(page)
+            wait_idle(page, 180.0)
             page.get_by_role("link", name="导出").click()
             page.get_by_role("button", name="生成文件").wait_for(timeout=120_000)
-            _idle(page)
+            wait_idle(page, 180.0)
             page.locator("[data-testid='stSelectbox']").filter(has_text="格式").click()
             page.get_by_role("option", name="File Geodatabase (.gdb.zip, ArcGIS)").click()
-            _idle(page)
+            wait_idle(page, 180.0)
             page.locator("[data-testid='stSelectbox']").filter(has_text="坐标系").click()
             page.get_by_role("option", name="CGCS2000 经纬度（EPSG:4490）").click()
-            _idle(page)
+            wait_idle(page, 180.0)
             page.get_by_role("button", name="生成文件").click()
             button = page.get_by_role("button", name="下载 xian_cgcs2000.gdb.zip")
             button.wait_for(timeout=300_000)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests._app_server import ARGS, CHROMIUM, IDLE, ROOT, streamlit_server
+from tests._app_server import ARGS, CHROMIUM, ROOT, streamlit_server, wait_idle
 
 pytestmark = [
     pytest.mark.browser,
@@ -46,11 +46,6 @@ def toy_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return archive
 
 
-def _idle(page, timeout_s: float = 120.0) -> None:
-    page.wait_for_timeout(500)
-    page.wait_for_selector(IDLE, timeout=timeout_s * 1000)
-
-
 def _upload_whole(page, archive: Path) -> None:
     page.get_by_text("上传自己的数据", exact=True).click()
     uploader = page.locator("[data-testid='stFileUploader']").filter(has_text="整套数据")
@@ -58,7 +53,7 @@ def _upload_whole(page, archive: Path) -> None:
     page.get_by_text(archive.name).first.wait_for(timeout=30_000)
     page.get_by_role("button", name="载入上传的数据").click()
     page.get_by_text("已载入: 测试").first.wait_for(timeout=120_000)
-    _idle(page)
+    wait_idle(page, 120.0)
 
 
 def test_two_sessions_do_not_see_each_others_data_or_scenarios(app_url: str, toy_zip: Path,
@@ -73,7 +68,7 @@ def test_two_sessions_do_not_see_each_others_data_or_scenarios(app_url: str, toy
             for page in (a, b):
                 page.goto(app_url)
                 page.get_by_text("西安中心城区（二环内）").first.wait_for(timeout=120_000)
-                _idle(page)
+                wait_idle(page, 120.0)
 
             # A: its own data, a siting run, a saved scenario.
             _upload_whole(a, toy_zip)
@@ -82,7 +77,7 @@ def test_two_sessions_do_not_see_each_others_data_or_scenarios(app_url: str, toy
             a.get_by_label("新址数量").fill("1")
             a.get_by_role("button", name="开始选址").click()
             a.get_by_text("推荐新址 1 处").wait_for(timeout=120_000)
-            _idle(a)
+            wait_idle(a, 120.0)
             a.get_by_role("button", name="保存方案").click()
             a.get_by_text(f"方案已保存：{SCENARIO_NAME}").wait_for(timeout=60_000)
             download = a.get_by_role("button", name=f"下载 {SCENARIO}.gpkg")
@@ -96,13 +91,13 @@ def test_two_sessions_do_not_see_each_others_data_or_scenarios(app_url: str, toy
             # B: still the default data set, after A's upload.
             b.reload()
             b.get_by_text("西安中心城区（二环内）").first.wait_for(timeout=120_000)
-            _idle(b)
+            wait_idle(b, 120.0)
             assert b.get_by_text("已载入: 测试").count() == 0
             # The same files uploaded in B: B's own copy, and none of A's scenarios.
             _upload_whole(b, toy_zip)
             b.get_by_role("link", name="选址").click()
             b.get_by_text("尚无已保存的方案。").wait_for(timeout=90_000)
-            _idle(b)
+            wait_idle(b, 120.0)
             assert b.get_by_role("button", name=f"下载 {SCENARIO}.gpkg").count() == 0
             b.screenshot(path=str(tmp_path / "b_siting.png"), full_page=True)
 
@@ -116,7 +111,7 @@ def test_two_sessions_do_not_see_each_others_data_or_scenarios(app_url: str, toy
             # that is what the download is for).
             a.get_by_role("link", name="数据与设置").click()
             a.get_by_text("已载入: 测试").first.wait_for(timeout=120_000)
-            _idle(a)
+            wait_idle(a, 120.0)
             a.get_by_role("link", name="选址").click()
             a.get_by_role("button", name=f"下载 {SCENARIO}.gpkg").wait_for(timeout=120_000)
         finally:
